@@ -1,0 +1,403 @@
+"""The catalog: categories, products, variants, digital items, listing and search."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Final, Generic, TypeVar
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from commerce.errors import DuplicateSku, InvalidInput, NotFound, PermissionDenied
+from commerce.events import Clock, actor_of, record, system_clock
+from commerce.money import Money
+from commerce.roles import Permission, Role
+from commerce.sellers import require_permission
+from commerce.storage.db import Database, UnitOfWork
+from commerce.storage.tables import Category, DigitalItem, Product, Review, Variant
+
+TITLE_MAX: Final = 120
+DESCRIPTION_MAX: Final = 4000
+SKU_MAX: Final = 64
+OPTION_MAX: Final = 40
+PHOTOS_MAX: Final = 10
+STOCK_MAX: Final = 1_000_000
+DIGITAL_ITEM_MAX: Final = 2000
+PAGE_MAX: Final = 50
+
+
+T = TypeVar("T")
+
+
+class ProductKind(StrEnum):
+    PHYSICAL = "physical"
+    DIGITAL = "digital"
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryDTO:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class VariantDTO:
+    id: int
+    sku: str
+    options: tuple[tuple[str, str], ...]
+    price: Money
+    stock: int
+
+    @property
+    def sold_out(self) -> bool:
+        return self.stock <= 0
+
+    @property
+    def label(self) -> str:
+        return " / ".join(value for _, value in self.options)
+
+
+@dataclass(frozen=True, slots=True)
+class ProductDTO:
+    id: int
+    title: str
+    description: str
+    kind: ProductKind
+    visible: bool
+    category_id: int | None
+    seller_id: int | None
+    photos: tuple[str, ...]
+    variants: tuple[VariantDTO, ...]
+    rating: Decimal | None
+    review_count: int
+
+    @property
+    def price_from(self) -> Money:
+        return min(v.price for v in self.variants)
+
+    @property
+    def stock(self) -> int:
+        return sum(v.stock for v in self.variants)
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: tuple[T, ...]
+    page: int
+    page_size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page + 1 < self.pages
+
+
+@dataclass(frozen=True, slots=True)
+class NewVariant:
+    price: Decimal | int | str
+    stock: int = 0
+    sku: str | None = None
+    options: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class NewProduct:
+    title: str
+    price: Decimal | int | str | None = None
+    stock: int = 0
+    description: str = ""
+    kind: ProductKind | str = ProductKind.PHYSICAL
+    category_id: int | None = None
+    photos: Sequence[str] = ()
+    visible: bool = True
+    variants: Sequence[NewVariant] = ()
+
+
+def search_key(text: str) -> str:
+    """Case- and width-folded text (ＡＢＣ → abc, ｶ → カ) so "tshirt" finds "T-Shirt" and ＴＥＥ finds tee."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(folded.split())
+
+
+def _bounded(value: str, field_name: str, limit: int, *, required: bool = False) -> str:
+    value = value.strip() if isinstance(value, str) else ""
+    if required and not value:
+        raise InvalidInput(field=field_name, reason="required")
+    if len(value) > limit:
+        raise InvalidInput(field=field_name, reason="too_long", limit=limit)
+    return value
+
+
+def _stock(value: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= STOCK_MAX:
+        raise InvalidInput(field="stock", reason="range", minimum=0, maximum=STOCK_MAX)
+    return value
+
+
+def _options(options: dict[str, str]) -> dict[str, str]:
+    if len(options) > 3:
+        raise InvalidInput(field="options", reason="too_many", limit=3)
+    return {_bounded(k, "options", OPTION_MAX, required=True): _bounded(v, "options", OPTION_MAX, required=True)
+            for k, v in options.items()}
+
+
+def variant_dto(row: Variant, currency: str) -> VariantDTO:
+    assert row.id is not None
+    return VariantDTO(row.id, row.sku, tuple(sorted(row.options.items())), Money.from_minor(row.price_minor, currency),
+                      row.stock)
+
+
+class CatalogService:
+    def __init__(self, db: Database, currency: str, clock: Clock = system_clock) -> None:
+        self._db = db
+        self.currency = currency
+        self._clock = clock
+
+    # ---- reading (buyers) ----
+
+    async def categories(self) -> list[CategoryDTO]:
+        async with self._db.uow(write=False) as uow:
+            rows = (await uow.session.execute(select(Category).order_by(Category.position, Category.id))).scalars()
+            return [CategoryDTO(r.id, r.name) for r in rows if r.id is not None]
+
+    async def product(self, product_id: int, *, include_hidden: bool = False) -> ProductDTO:
+        async with self._db.uow(write=False) as uow:
+            row = await uow.session.get(Product, product_id)
+            if row is None or row.deleted or (not row.visible and not include_hidden):
+                raise NotFound(entity="product", id=product_id)
+            return (await self._dtos(uow, [row]))[0]
+
+    async def variant(self, variant_id: int) -> tuple[ProductDTO, VariantDTO]:
+        async with self._db.uow(write=False) as uow:
+            row = await uow.session.get(Variant, variant_id)
+            product = await uow.session.get(Product, row.product_id) if row else None
+            if row is None or product is None or product.deleted or not product.visible:
+                raise NotFound(entity="variant", id=variant_id)
+            dto = (await self._dtos(uow, [product]))[0]
+            return dto, next(v for v in dto.variants if v.id == variant_id)
+
+    async def list_products(self, *, category_id: int | None = None, page: int = 0, page_size: int = 10,
+                            include_hidden: bool = False) -> Page[ProductDTO]:
+        conditions = [Product.deleted.is_(False)]
+        if not include_hidden:
+            conditions.append(Product.visible.is_(True))
+        if category_id is not None:
+            conditions.append(Product.category_id == category_id)
+        return await self._page(conditions, page, page_size)
+
+    async def search(self, text: str, *, page: int = 0, page_size: int = 10) -> Page[ProductDTO]:
+        """Products whose title or description contains every word of `text` (any language, no stemming)."""
+        words = search_key(_bounded(text, "query", 100))[:100].split()[:5]
+        conditions = [Product.deleted.is_(False), Product.visible.is_(True)]
+        for word in words:
+            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            conditions.append(Product.search_text.like(f"%{escaped}%", escape="\\"))
+        return await self._page(conditions, page, page_size)
+
+    async def _page(self, conditions: list[Any], page: int, page_size: int) -> Page[ProductDTO]:
+        page_size = max(1, min(page_size, PAGE_MAX))
+        page = max(0, page)
+        async with self._db.uow(write=False) as uow:
+            total = (await uow.session.execute(select(func.count()).select_from(Product).where(*conditions))).scalar_one()
+            rows = list((await uow.session.execute(
+                select(Product).where(*conditions).order_by(Product.id.desc())
+                .offset(page * page_size).limit(page_size))).scalars())
+            return Page(tuple(await self._dtos(uow, rows)), page, page_size, total)
+
+    async def _dtos(self, uow: UnitOfWork, rows: list[Product]) -> list[ProductDTO]:
+        ids = [r.id for r in rows]
+        if not ids:
+            return []
+        variants: dict[int, list[VariantDTO]] = {i: [] for i in ids if i is not None}
+        for v in (await uow.session.execute(select(Variant).where(Variant.product_id.in_(ids))
+                                            .order_by(Variant.position, Variant.id))).scalars():
+            variants[v.product_id].append(variant_dto(v, self.currency))
+        ratings = {pid: (avg, count) for pid, avg, count in await uow.session.execute(
+            select(Review.product_id, func.avg(Review.stars), func.count())
+            .where(Review.product_id.in_(ids)).group_by(Review.product_id))}
+        result = []
+        for r in rows:
+            assert r.id is not None
+            avg, count = ratings.get(r.id, (None, 0))
+            rating = Decimal(str(avg)).quantize(Decimal("0.1")) if avg is not None else None
+            result.append(ProductDTO(r.id, r.title, r.description, ProductKind(r.kind), r.visible, r.category_id,
+                                     r.seller_id, tuple(r.photos), tuple(variants[r.id]), rating, count))
+        return result
+
+    # ---- managing (sellers) ----
+
+    async def create_category(self, actor_id: int, name: str) -> CategoryDTO:
+        name = _bounded(name, "name", 64, required=True)
+        async with self._db.uow() as uow:
+            await require_permission(uow, actor_id, Permission.MANAGE_CATEGORIES)
+            existing = (await uow.session.execute(select(Category).where(Category.name == name))).scalar_one_or_none()
+            if existing is not None and existing.id is not None:
+                return CategoryDTO(existing.id, existing.name)
+            row = Category(name=name)
+            uow.session.add(row)
+            await uow.flush()
+            record(uow.session, actor=actor_of(actor_id), action="category.create", entity="category",
+                   entity_id=row.id, at=self._clock(), name=name)
+            await uow.commit()
+            assert row.id is not None
+            return CategoryDTO(row.id, row.name)
+
+    async def create_product(self, actor_id: int, new: NewProduct) -> ProductDTO:
+        async with self._db.uow() as uow:
+            await require_permission(uow, actor_id, Permission.MANAGE_OWN_PRODUCTS)
+            product_id = await self.add_product(uow, actor_id, new)
+            await uow.commit()
+        return await self.product(product_id, include_hidden=True)
+
+    async def add_product(self, uow: UnitOfWork, actor_id: int | None, new: NewProduct) -> int:
+        """Insert a product and its variants inside the caller's unit of work (also used by CSV import)."""
+        title = _bounded(new.title, "title", TITLE_MAX, required=True)
+        description = _bounded(new.description, "description", DESCRIPTION_MAX)
+        try:
+            kind = ProductKind(new.kind)
+        except ValueError:
+            raise InvalidInput(field="kind", reason="choice", choices=[k.value for k in ProductKind]) from None
+        if len(new.photos) > PHOTOS_MAX:
+            raise InvalidInput(field="photos", reason="too_many", limit=PHOTOS_MAX)
+        variants = list(new.variants) or [NewVariant(price=new.price if new.price is not None else "", stock=new.stock)]
+        if new.category_id is not None and await uow.session.get(Category, new.category_id) is None:
+            raise NotFound(entity="category", id=new.category_id)
+        now = self._clock()
+        row = Product(title=title, description=description, kind=kind, visible=new.visible, seller_id=actor_id,
+                      category_id=new.category_id, photos=list(new.photos), created_at=now, updated_at=now,
+                      search_text=search_key(f"{title} {description}"))
+        uow.session.add(row)
+        await uow.flush()
+        assert row.id is not None
+        for position, variant in enumerate(variants):
+            await self._insert_variant(uow, row.id, kind, variant, position)
+        record(uow.session, actor=actor_of(actor_id), action="product.create", entity="product",
+               entity_id=row.id, at=now, title=title)
+        return row.id
+
+    async def _insert_variant(self, uow: UnitOfWork, product_id: int, kind: ProductKind, new: NewVariant,
+                              position: int) -> Variant:
+        price = Money.parse(str(new.price), self.currency) if not isinstance(new.price, Decimal) \
+            else Money(new.price, self.currency)
+        sku = _bounded(new.sku or f"P{product_id}-{position + 1}", "sku", SKU_MAX, required=True)
+        stock = 0 if kind is ProductKind.DIGITAL else _stock(new.stock)
+        row = Variant(product_id=product_id, sku=sku, options=_options(new.options), price_minor=price.minor,
+                      stock=stock, position=position)
+        try:
+            async with uow.session.begin_nested():
+                uow.session.add(row)
+                await uow.flush()
+        except IntegrityError:
+            raise DuplicateSku(sku=sku) from None
+        return row
+
+    async def update_product(self, actor_id: int, product_id: int, *, title: str | None = None,
+                             description: str | None = None, category_id: int | None = None,
+                             photos: Sequence[str] | None = None, visible: bool | None = None) -> ProductDTO:
+        async with self._db.uow() as uow:
+            row = await self._editable(uow, actor_id, product_id)
+            changed: dict[str, object] = {}
+            if title is not None:
+                row.title = changed["title"] = _bounded(title, "title", TITLE_MAX, required=True)
+            if description is not None:
+                row.description = changed["description"] = _bounded(description, "description", DESCRIPTION_MAX)
+            if category_id is not None:
+                if await uow.session.get(Category, category_id) is None:
+                    raise NotFound(entity="category", id=category_id)
+                row.category_id = changed["category_id"] = category_id
+            if photos is not None:
+                if len(photos) > PHOTOS_MAX:
+                    raise InvalidInput(field="photos", reason="too_many", limit=PHOTOS_MAX)
+                row.photos = list(photos)
+                changed["photos"] = len(photos)
+            if visible is not None:
+                row.visible = changed["visible"] = visible
+            row.search_text = search_key(f"{row.title} {row.description}")
+            row.updated_at = self._clock()
+            record(uow.session, actor=actor_of(actor_id), action="product.update", entity="product",
+                   entity_id=product_id, at=row.updated_at, **changed)
+            await uow.commit()
+        return await self.product(product_id, include_hidden=True)
+
+    async def delete_product(self, actor_id: int, product_id: int) -> None:
+        """Hide for good; orders and reviews that mention it keep their snapshot."""
+        async with self._db.uow() as uow:
+            row = await self._editable(uow, actor_id, product_id)
+            row.deleted, row.visible = True, False
+            record(uow.session, actor=actor_of(actor_id), action="product.delete", entity="product",
+                   entity_id=product_id, at=self._clock())
+            await uow.commit()
+
+    async def add_variant(self, actor_id: int, product_id: int, new: NewVariant) -> VariantDTO:
+        async with self._db.uow() as uow:
+            product = await self._editable(uow, actor_id, product_id)
+            count = (await uow.session.execute(
+                select(func.count()).select_from(Variant).where(Variant.product_id == product_id))).scalar_one()
+            row = await self._insert_variant(uow, product_id, ProductKind(product.kind), new, count)
+            record(uow.session, actor=actor_of(actor_id), action="variant.create", entity="variant",
+                   entity_id=row.id, at=self._clock(), sku=row.sku)
+            await uow.commit()
+            return variant_dto(row, self.currency)
+
+    async def set_price(self, actor_id: int, variant_id: int, price: Decimal | int | str) -> VariantDTO:
+        money = Money.parse(str(price), self.currency)
+        return await self._change_variant(actor_id, variant_id, "variant.price", price_minor=money.minor)
+
+    async def set_stock(self, actor_id: int, variant_id: int, stock: int) -> VariantDTO:
+        """Set the units on hand that are free to sell (reserved units are not counted)."""
+        return await self._change_variant(actor_id, variant_id, "variant.stock", stock=_stock(stock))
+
+    async def _change_variant(self, actor_id: int, variant_id: int, action: str, **values: int) -> VariantDTO:
+        async with self._db.uow() as uow:
+            variant = await uow.session.get(Variant, variant_id)
+            if variant is None:
+                raise NotFound(entity="variant", id=variant_id)
+            product = await self._editable(uow, actor_id, variant.product_id)
+            if "stock" in values and product.kind == ProductKind.DIGITAL:
+                raise InvalidInput(field="stock", reason="digital_stock")
+            for key, value in values.items():
+                setattr(variant, key, value)
+            record(uow.session, actor=actor_of(actor_id), action=action, entity="variant",
+                   entity_id=variant_id, at=self._clock(), **values)
+            await uow.commit()
+            return variant_dto(variant, self.currency)
+
+    async def add_digital_items(self, actor_id: int, variant_id: int, contents: Sequence[str]) -> int:
+        """Add keys/codes to a digital variant; each one adds a unit of stock. Returns the new stock."""
+        items = [c.strip() for c in contents if c.strip()]
+        if not items:
+            raise InvalidInput(field="items", reason="required")
+        if len(items) > DIGITAL_ITEM_MAX or any(len(c) > 2000 for c in items):
+            raise InvalidInput(field="items", reason="too_many", limit=DIGITAL_ITEM_MAX)
+        async with self._db.uow() as uow:
+            variant = await uow.session.get(Variant, variant_id)
+            if variant is None:
+                raise NotFound(entity="variant", id=variant_id)
+            product = await self._editable(uow, actor_id, variant.product_id)
+            if product.kind != ProductKind.DIGITAL:
+                raise InvalidInput(field="items", reason="not_digital")
+            now = self._clock()
+            uow.session.add_all([DigitalItem(variant_id=variant_id, content=c, created_at=now) for c in items])
+            await uow.session.execute(update(Variant).where(Variant.id == variant_id)
+                                      .values(stock=Variant.stock + len(items)))
+            record(uow.session, actor=actor_of(actor_id), action="digital.add", entity="variant",
+                   entity_id=variant_id, at=now, count=len(items))
+            await uow.commit()
+            return variant.stock + len(items)
+
+    async def _editable(self, uow: UnitOfWork, actor_id: int, product_id: int) -> Product:
+        role = await require_permission(uow, actor_id, Permission.MANAGE_OWN_PRODUCTS)
+        row = await uow.session.get(Product, product_id)
+        if row is None or row.deleted:
+            raise NotFound(entity="product", id=product_id)
+        if role is Role.SELLER and row.seller_id != actor_id:
+            raise PermissionDenied(permission=Permission.MANAGE_ALL_PRODUCTS.value, role=role.value)
+        return row

@@ -1,0 +1,227 @@
+"""Customers: one person, one or more platform identities, a locale, opt-ins and saved addresses."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass
+from typing import Any, Final
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from commerce.errors import CustomerErased, InvalidInput, NotFound
+from commerce.events import Clock, actor_of, record, system_clock
+from commerce.privacy import PersonalDataCipher, ShippingAddress
+from commerce.storage.db import Database, UnitOfWork
+from commerce.storage.tables import (
+    Address,
+    CartLine,
+    Customer,
+    Identity,
+    Order,
+    Review,
+    Seller,
+    SupportMessage,
+    SupportTicket,
+)
+
+PLATFORMS: Final = frozenset({"telegram", "discord", "cli"})
+LOCALES: Final = frozenset({"ja", "en"})
+MAX_ADDRESSES: Final = 5
+ERASED: Final = "[erased]"
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerDTO:
+    id: int
+    locale: str | None
+    marketing_opt_in: bool
+    referral_code: str
+    referred_by: str | None
+    identities: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SavedAddress:
+    id: int
+    address: ShippingAddress
+
+
+def parse_identity(text: str) -> tuple[str, str]:
+    """`"telegram:123"` → `("telegram", "123")`, refusing anything else."""
+    platform, _, external_id = text.partition(":")
+    if platform not in PLATFORMS or not external_id.isdigit() or len(external_id) > 32:
+        raise InvalidInput(field="identity", reason="format", value=text[:40])
+    return platform, external_id
+
+
+def _to_dto(customer: Customer, identities: list[Identity]) -> CustomerDTO:
+    assert customer.id is not None
+    return CustomerDTO(customer.id, customer.locale, customer.marketing_opt_in, customer.referral_code,
+                       customer.referred_by, tuple(f"{i.platform}:{i.external_id}" for i in identities))
+
+
+async def find_or_create_customer(uow: UnitOfWork, platform: str, external_id: str,
+                                  display_name: str | None = None) -> tuple[Customer, bool]:
+    """The customer behind a platform identity, created on first sight. Used inside a unit of work."""
+    session = uow.session
+    row = (await session.execute(
+        select(Customer).join(Identity, Identity.customer_id == Customer.id)
+        .where(Identity.platform == platform, Identity.external_id == external_id)
+    )).scalar_one_or_none()
+    if row is not None:
+        return row, False
+    customer = Customer(referral_code=secrets.token_hex(4))
+    session.add(customer)
+    await session.flush()
+    session.add(Identity(customer_id=customer.id, platform=platform, external_id=external_id,
+                         display_name=display_name))
+    await session.flush()
+    return customer, True
+
+
+class CustomerService:
+    def __init__(self, db: Database, cipher: PersonalDataCipher, clock: Clock = system_clock) -> None:
+        self._db = db
+        self._cipher = cipher
+        self._clock = clock
+
+    async def identify(self, platform: str, external_id: str | int, *, display_name: str | None = None,
+                       locale: str | None = None, referral: str | None = None) -> CustomerDTO:
+        """The customer behind a chat user; created on first contact. Safe under concurrent calls."""
+        external = str(external_id)
+        parse_identity(f"{platform}:{external}")
+        for _ in range(3):
+            try:
+                async with self._db.uow() as uow:
+                    customer, created = await find_or_create_customer(uow, platform, external, display_name)
+                    if created:
+                        customer.locale = locale if locale in LOCALES else None
+                        if referral and referral != customer.referral_code:
+                            customer.referred_by = referral[:16]
+                    identities = await self._identities(uow, customer.id)
+                    await uow.commit()
+                    return _to_dto(customer, identities)
+            except IntegrityError:
+                continue  # a concurrent first contact created it: read it again
+        raise RuntimeError("could not identify customer")  # pragma: no cover
+
+    async def get(self, customer_id: int) -> CustomerDTO:
+        async with self._db.uow(write=False) as uow:
+            customer = await self._customer(uow, customer_id)
+            return _to_dto(customer, await self._identities(uow, customer_id))
+
+    async def set_locale(self, customer_id: int, locale: str) -> CustomerDTO:
+        if locale not in LOCALES:
+            raise InvalidInput(field="locale", reason="choice", choices=sorted(LOCALES))
+        return await self._update(customer_id, locale=locale)
+
+    async def set_marketing_opt_in(self, customer_id: int, opt_in: bool) -> CustomerDTO:
+        return await self._update(customer_id, marketing_opt_in=opt_in)
+
+    async def save_address(self, customer_id: int, address: ShippingAddress) -> SavedAddress:
+        token = self._cipher.encrypt_address(address)
+        async with self._db.uow() as uow:
+            await self._customer(uow, customer_id)
+            rows = list((await uow.session.execute(
+                select(Address).where(Address.customer_id == customer_id).order_by(Address.id)
+            )).scalars())
+            for old in rows[: max(0, len(rows) - MAX_ADDRESSES + 1)]:
+                await uow.session.delete(old)  # keep the newest few, like a phone's autofill
+            row = Address(customer_id=customer_id, ciphertext=token, created_at=self._clock())
+            uow.session.add(row)
+            await uow.commit()
+            assert row.id is not None
+            return SavedAddress(row.id, address)
+
+    async def addresses(self, customer_id: int) -> list[SavedAddress]:
+        async with self._db.uow(write=False) as uow:
+            rows = (await uow.session.execute(
+                select(Address).where(Address.customer_id == customer_id).order_by(Address.id.desc())
+            )).scalars()
+            return [SavedAddress(r.id, self._cipher.decrypt_address(r.ciphertext)) for r in rows if r.id]
+
+    async def address(self, customer_id: int, address_id: int) -> ShippingAddress:
+        async with self._db.uow(write=False) as uow:
+            row = await uow.session.get(Address, address_id)
+            if row is None or row.customer_id != customer_id:
+                raise NotFound(entity="address", id=address_id)
+            return self._cipher.decrypt_address(row.ciphertext)
+
+    async def export(self, customer_id: int) -> dict[str, Any]:
+        """Everything we hold about this person, readable (GDPR/APPI access request)."""
+        async with self._db.uow(write=False) as uow:
+            customer = await self._customer(uow, customer_id)
+            session = uow.session
+            identities = await self._identities(uow, customer_id)
+            addresses = (await session.execute(select(Address).where(Address.customer_id == customer_id)))
+            orders = (await session.execute(select(Order).where(Order.customer_id == customer_id)))
+            reviews = (await session.execute(select(Review).where(Review.customer_id == customer_id)))
+            tickets = list((await session.execute(
+                select(SupportTicket).where(SupportTicket.customer_id == customer_id))).scalars())
+            messages = (await session.execute(select(SupportMessage).where(
+                SupportMessage.ticket_id.in_([t.id for t in tickets])))).scalars() if tickets else []
+            return {
+                "customer": {"id": customer.id, "locale": customer.locale,
+                             "marketing_opt_in": customer.marketing_opt_in,
+                             "referral_code": customer.referral_code, "created_at": customer.created_at.isoformat()},
+                "identities": [{"platform": i.platform, "id": i.external_id, "name": i.display_name}
+                               for i in identities],
+                "addresses": [asdict(self._cipher.decrypt_address(a.ciphertext)) for a in addresses.scalars()],
+                "orders": [{"id": o.id, "status": o.status, "currency": o.currency, "total_minor": o.total_minor,
+                            "created_at": o.created_at.isoformat(),
+                            "shipping": asdict(self._cipher.decrypt_address(o.shipping_ciphertext))
+                            if o.shipping_ciphertext else None} for o in orders.scalars()],
+                "reviews": [{"product_id": r.product_id, "stars": r.stars, "text": r.text} for r in reviews.scalars()],
+                "support": [{"ticket": t.id, "subject": t.subject,
+                             "messages": [m.text for m in messages if m.ticket_id == t.id]} for t in tickets],
+            }
+
+    async def erase(self, customer_id: int) -> None:
+        """Forget the person; orders keep their lines and totals for accounting, anonymised."""
+        now = self._clock()
+        async with self._db.uow() as uow:
+            customer = await self._customer(uow, customer_id)
+            session = uow.session
+            await session.execute(delete(Identity).where(Identity.customer_id == customer_id))
+            await session.execute(delete(Address).where(Address.customer_id == customer_id))
+            await session.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
+            await session.execute(delete(Seller).where(Seller.customer_id == customer_id))
+            await session.execute(update(Order).where(Order.customer_id == customer_id)
+                                  .values(shipping_ciphertext=None))
+            await session.execute(update(Review).where(Review.customer_id == customer_id).values(text=""))
+            ticket_ids = select(SupportTicket.id).where(SupportTicket.customer_id == customer_id)
+            await session.execute(update(SupportMessage).where(SupportMessage.ticket_id.in_(ticket_ids))
+                                  .values(text=ERASED))
+            await session.execute(update(SupportTicket).where(SupportTicket.customer_id == customer_id)
+                                  .values(subject=ERASED, status="closed"))
+            customer.locale = None
+            customer.marketing_opt_in = False
+            customer.referred_by = None
+            customer.erased_at = now
+            record(session, actor=actor_of(customer_id), action="customer.erase", entity="customer",
+                   entity_id=customer_id, at=now)
+            await uow.commit()
+
+    async def _update(self, customer_id: int, **values: Any) -> CustomerDTO:
+        async with self._db.uow() as uow:
+            customer = await self._customer(uow, customer_id)
+            for key, value in values.items():
+                setattr(customer, key, value)
+            identities = await self._identities(uow, customer_id)
+            await uow.commit()
+            return _to_dto(customer, identities)
+
+    @staticmethod
+    async def _customer(uow: UnitOfWork, customer_id: int) -> Customer:
+        customer = await uow.session.get(Customer, customer_id)
+        if customer is None:
+            raise NotFound(entity="customer", id=customer_id)
+        if customer.erased_at is not None:
+            raise CustomerErased(id=customer_id)
+        return customer
+
+    @staticmethod
+    async def _identities(uow: UnitOfWork, customer_id: int | None) -> list[Identity]:
+        return list((await uow.session.execute(
+            select(Identity).where(Identity.customer_id == customer_id).order_by(Identity.id))).scalars())

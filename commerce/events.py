@@ -1,0 +1,40 @@
+"""Audit events and outbox messages, written inside the caller's unit of work.
+
+The state change, its audit record and the notification to send commit together or not at all;
+a sender delivers outbox messages later, with retries (DESIGN.md §3, "Notifications").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from commerce.storage.tables import AuditEvent, OutboxMessage
+
+Clock = Callable[[], datetime]
+
+SYSTEM = "system"
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def actor_of(customer_id: int | None) -> str:
+    return f"customer:{customer_id}" if customer_id is not None else SYSTEM
+
+
+def record(session: AsyncSession, *, actor: str, action: str, entity: str, entity_id: int | None,
+           at: datetime, **detail: Any) -> None:
+    session.add(AuditEvent(at=at, actor=actor, action=action, entity=entity, entity_id=entity_id,
+                           detail=detail))
+
+
+def notify(session: AsyncSession, *, topic: str, at: datetime, customer_id: int | None = None,
+           audience: str = "customer", **payload: Any) -> None:
+    """Queue a message for a buyer (`audience="customer"`) or for the shop's staff (`"sellers"`)."""
+    session.add(OutboxMessage(created_at=at, next_attempt_at=at, customer_id=customer_id,
+                              audience=audience, topic=topic, payload=payload))

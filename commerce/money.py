@@ -1,0 +1,118 @@
+"""Exact money: fiat as Decimal with the currency's exponent, crypto as integer base units.
+
+No float ever touches an amount. Rounding is explicit: prices are refused when they carry more
+digits than the currency has, and conversions into smaller units round up (the shop's favour) by at
+most one base unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from typing import Final
+
+from commerce.errors import InvalidAmount
+
+# ISO 4217 minor-unit exponents that differ from the common 2.
+_EXPONENTS: Final[dict[str, int]] = {
+    "JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "HUF": 2, "TWD": 2, "XAF": 0, "XOF": 0,
+    "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3, "IQD": 3, "LYD": 3,
+}
+
+
+def currency_exponent(currency: str) -> int:
+    """Number of decimal places of the currency's minor unit (JPY 0, USD 2, KWD 3)."""
+    return _EXPONENTS.get(currency.upper(), 2)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Money:
+    """An exact amount of one fiat currency, always quantised to the currency's exponent."""
+
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.amount, Decimal):
+            raise TypeError(f"Money amount must be a Decimal, not {type(self.amount).__name__}")
+        exponent = currency_exponent(self.currency)
+        if not self.amount.is_finite() or self.amount.as_tuple().exponent < -exponent:  # type: ignore[operator]
+            raise InvalidAmount(value=str(self.amount), currency=self.currency, places=exponent)
+        object.__setattr__(self, "amount", self.amount.quantize(Decimal(1).scaleb(-exponent)))
+
+    @classmethod
+    def parse(cls, text: str | int | Decimal, currency: str) -> Money:
+        """Read a price a person typed ("1,200", "12.50"); refuse extra decimals or garbage."""
+        raw = str(text).strip().replace(",", "").replace("_", "")
+        try:
+            amount = Decimal(raw)
+        except InvalidOperation:
+            raise InvalidAmount(value=str(text), currency=currency, places=currency_exponent(currency)) from None
+        if amount < 0:
+            raise InvalidAmount(value=str(text), currency=currency, places=currency_exponent(currency))
+        return cls(amount, currency.upper())
+
+    @classmethod
+    def from_minor(cls, minor: int, currency: str) -> Money:
+        return cls(Decimal(minor).scaleb(-currency_exponent(currency)), currency.upper())
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls.from_minor(0, currency)
+
+    @property
+    def minor(self) -> int:
+        """The amount in minor units (yen, cents) as an exact integer."""
+        return int(self.amount.scaleb(currency_exponent(self.currency)))
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __mul__(self, quantity: int) -> Money:
+        if not isinstance(quantity, int) or isinstance(quantity, bool):
+            raise TypeError("Money can only be multiplied by an integer quantity")
+        return Money(self.amount * quantity, self.currency)
+
+    __rmul__ = __mul__
+
+    def _same_currency(self, other: Money) -> None:
+        if self.currency != other.currency:
+            raise ValueError(f"cannot combine {self.currency} with {other.currency}")
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+
+def sum_money(amounts: list[Money], currency: str) -> Money:
+    total = Money.zero(currency)
+    for amount in amounts:
+        total = total + amount
+    return total
+
+
+def ceil_units(value: Decimal, decimals: int) -> int:
+    """`value` (in whole units, e.g. BTC) as base units (satoshi), rounded up to the next base unit.
+
+    Used when converting a fiat total into a crypto amount: the buyer pays at most one base unit more
+    than the exact figure, never less.
+    """
+    return int(value.scaleb(decimals).to_integral_value(rounding=ROUND_CEILING))
+
+
+def units_to_decimal(units: int, decimals: int) -> Decimal:
+    """Base units as an exact Decimal in whole units (123456 sat, 8 → 0.00123456)."""
+    return Decimal(units).scaleb(-decimals)
+
+
+def format_units(units: int, decimals: int) -> str:
+    """Plain decimal text for base units, never with an exponent, trailing zeros trimmed."""
+    sign = "-" if units < 0 else ""
+    whole, frac = divmod(abs(units), 10**decimals) if decimals else (abs(units), 0)
+    if not decimals or not frac:
+        return f"{sign}{whole}"
+    return f"{sign}{whole}.{str(frac).rjust(decimals, '0').rstrip('0')}"

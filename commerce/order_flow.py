@@ -1,0 +1,102 @@
+"""Applying one order transition: compare-and-set the status, move stock, audit, notify — one transaction.
+
+Every caller (buyer cancel, seller actions, the payment watcher, the expiry sweep) goes through
+`apply_transition`, so the side effects of a move live in exactly one place.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import CursorResult, select, update
+
+from commerce.catalog import ProductKind
+from commerce.errors import IllegalTransition, NotFound, OutOfStock
+from commerce.events import notify, record
+from commerce.status import OrderAction, OrderStatus, next_status
+from commerce.storage import stock
+from commerce.storage.db import UnitOfWork
+from commerce.storage.tables import DigitalItem, Order, OrderLine
+
+A = OrderAction
+
+# Where reserved units go on each move (moves not listed leave stock alone).
+_RELEASES: Final = frozenset({A.EXPIRE, A.CANCEL, A.PAYMENT_INVALID})
+_SELLS: Final = frozenset({A.PAYMENT_CONFIRMED})
+# Moves the shop's staff hear about, besides the buyer.
+_TELL_SELLERS: Final = frozenset({A.PAYMENT_CONFIRMED, A.LATE_PAYMENT, A.PAYMENT_INVALID, A.CANCEL})
+
+
+async def load_order(uow: UnitOfWork, order_id: int) -> Order:
+    order = await uow.session.get(Order, order_id)
+    if order is None:
+        raise NotFound(entity="order", id=order_id)
+    return order
+
+
+async def order_lines(uow: UnitOfWork, order_id: int) -> list[OrderLine]:
+    return list((await uow.session.execute(select(OrderLine).where(OrderLine.order_id == order_id)
+                                           .order_by(OrderLine.id))).scalars())
+
+
+async def apply_transition(uow: UnitOfWork, order: Order, action: OrderAction, *, actor: str, now: datetime,
+                           **detail: Any) -> OrderStatus:
+    """Move `order` by `action` or raise IllegalTransition; a concurrent move makes this one fail cleanly."""
+    assert order.id is not None
+    old = OrderStatus(order.status)
+    new = next_status(order.id, old, action)
+    values: dict[str, Any] = {"status": new, "updated_at": now}
+    if new is OrderStatus.PAID and order.paid_at is None:
+        values["paid_at"] = now
+    result = await uow.session.execute(
+        update(Order).where(Order.id == order.id, Order.status == old).values(**values)
+        .execution_options(synchronize_session=False))
+    assert isinstance(result, CursorResult)
+    if result.rowcount != 1:
+        await uow.session.refresh(order)
+        raise IllegalTransition(order_id=order.id, status=order.status, action=action.value)
+    for key, value in values.items():
+        setattr(order, key, value)
+    await _move_stock(uow, order, action)
+    record(uow.session, actor=actor, action=f"order.{action.value}", entity="order", entity_id=order.id, at=now,
+           **{"from": old.value, "to": new.value}, **detail)
+    notify(uow.session, topic=f"order.{action.value}", at=now, customer_id=order.customer_id, order_id=order.id,
+           status=new.value, **detail)
+    if action in _TELL_SELLERS:
+        notify(uow.session, topic=f"order.{action.value}", at=now, audience="sellers", order_id=order.id,
+               status=new.value, **detail)
+    if action is A.PAYMENT_CONFIRMED or action is A.ACCEPT_LATE:
+        await _deliver_digital(uow, order, actor=actor, now=now)
+    return OrderStatus(order.status)
+
+
+async def _move_stock(uow: UnitOfWork, order: Order, action: OrderAction) -> None:
+    if action not in _RELEASES and action not in _SELLS and action is not A.ACCEPT_LATE:
+        return
+    for line in await order_lines(uow, order.id or 0):
+        if action in _RELEASES:
+            await stock.release(uow, line.variant_id, line.quantity)
+        elif action in _SELLS:
+            await stock.sell(uow, line.variant_id, line.quantity)
+        elif not await stock.sell_from_stock(uow, line.variant_id, line.quantity):
+            # The reservation was released at expiry and the units are gone: refund instead.
+            raise OutOfStock(variant_id=line.variant_id, title=line.title, requested=line.quantity, available=0)
+
+
+async def _deliver_digital(uow: UnitOfWork, order: Order, *, actor: str, now: datetime) -> None:
+    """Hand each digital line its keys; an all-digital order is fulfilled at once."""
+    lines = await order_lines(uow, order.id or 0)
+    digital = [line for line in lines if line.kind == ProductKind.DIGITAL]
+    for line in digital:
+        free = (await uow.session.execute(
+            select(DigitalItem.id).where(DigitalItem.variant_id == line.variant_id,
+                                         DigitalItem.order_line_id.is_(None))
+            .order_by(DigitalItem.id).limit(line.quantity))).scalars().all()
+        if len(free) < line.quantity:  # the stock counter makes this impossible unless data was edited by hand
+            raise OutOfStock(variant_id=line.variant_id, title=line.title, requested=line.quantity,
+                             available=len(free))
+        await uow.session.execute(update(DigitalItem).where(DigitalItem.id.in_(free))
+                                  .values(order_line_id=line.id))
+    if digital and len(digital) == len(lines):
+        await apply_transition(uow, order, A.FULFIL, actor=actor, now=now)

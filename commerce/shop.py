@@ -1,0 +1,46 @@
+"""The whole core, wired once: every front-end and the CLI get one `Shop` from the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from commerce.broadcasts import BroadcastService
+from commerce.cart import CartService
+from commerce.catalog import CatalogService
+from commerce.customers import CustomerService
+from commerce.events import Clock, system_clock
+from commerce.fulfilment import FulfilmentService, PaymentEvents
+from commerce.orders import OrderService
+from commerce.outbox import OutboxService
+from commerce.privacy import PersonalDataCipher
+from commerce.reviews import ReviewService
+from commerce.sellers import SellerService
+from commerce.storage.db import Database
+from commerce.support import SupportService
+
+
+@dataclass(frozen=True, slots=True)
+class ShopRules:
+    currency: str = "JPY"
+    payment_window: timedelta = timedelta(minutes=30)
+    late_payment_window: timedelta = timedelta(hours=24)
+
+
+class Shop:
+    def __init__(self, db: Database, rules: ShopRules, cipher: PersonalDataCipher,
+                 clock: Clock = system_clock) -> None:
+        self.db = db
+        self.rules = rules
+        self.customers = CustomerService(db, cipher, clock)
+        self.sellers = SellerService(db, clock)
+        self.catalog = CatalogService(db, rules.currency, clock)
+        self.cart = CartService(db, rules.currency, clock)
+        self.orders = OrderService(db, cipher, currency=rules.currency, payment_window=rules.payment_window,
+                                   clock=clock)
+        self.payments = PaymentEvents(db, clock)
+        self.fulfilment = FulfilmentService(db, clock)
+        self.reviews = ReviewService(db, clock)
+        self.support = SupportService(db, clock)
+        self.broadcasts = BroadcastService(db, clock)
+        self.outbox = OutboxService(db, clock)

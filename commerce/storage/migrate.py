@@ -1,0 +1,63 @@
+"""Apply Alembic migrations from inside the program (`chatshop migrate`, and at every start-up)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+
+from commerce.storage.db import SQLITE_APPLICATION_ID, Database
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def alembic_config(connection: Any = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def current_revision(db: Database) -> str | None:
+    async with db.engine.connect() as conn:
+        return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+
+
+async def upgrade(db: Database, revision: str = "head") -> tuple[str | None, str | None]:
+    """Bring the schema to `revision`; returns (before, after). Safe to call on every start."""
+    before = await current_revision(db)
+    if db.is_sqlite:
+        await _ensure_sqlite_dir(db)
+    async with db.engine.begin() as conn:
+        await conn.run_sync(lambda c: command.upgrade(alembic_config(c), revision))
+        if db.is_sqlite:
+            await conn.exec_driver_sql(f"PRAGMA application_id = {SQLITE_APPLICATION_ID}")
+    return before, await current_revision(db)
+
+
+async def _ensure_sqlite_dir(db: Database) -> None:
+    database = db.engine.url.database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+async def is_chatshop_database(db: Database) -> bool:
+    async with db.engine.connect() as conn:
+        if db.is_sqlite:
+            app_id = (await conn.exec_driver_sql("PRAGMA application_id")).scalar()
+            if app_id != SQLITE_APPLICATION_ID:
+                return False
+        try:
+            await conn.execute(text("SELECT version_num FROM alembic_version"))
+        except Exception:  # noqa: BLE001 — any failure here means "not ours"
+            return False
+    return True
