@@ -86,6 +86,6 @@ class BroadcastService:
                 raise NotFound(entity="broadcast", id=broadcast_id)
             counts = dict((await uow.session.execute(
                 select(BroadcastRecipient.status, func.count()).where(BroadcastRecipient.broadcast_id == broadcast_id)
-                .group_by(BroadcastRecipient.status))).tuples().all())
+                .group_by(BroadcastRecipient.status))).all())
             return BroadcastDTO(broadcast_id, row.text, row.status, counts.get("pending", 0),
                                 counts.get("delivered", 0), counts.get("failed", 0))

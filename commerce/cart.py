@@ -152,7 +152,7 @@ class CartService:
             .join(Variant, Variant.id == CartLine.variant_id).join(Product, Product.id == Variant.product_id)
             .where(CartLine.customer_id == customer_id).order_by(CartLine.id))
         lines = []
-        for line, variant, product in rows.tuples():
+        for line, variant, product in rows:
             assert product.id is not None
             available = product.visible and not product.deleted and variant.stock >= line.quantity
             lines.append(CartLineDTO(line.variant_id, product.id, product.title, tuple(sorted(variant.options.items())),

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Final, Generic, TypeVar
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal_column, select, table, update
 from sqlalchemy.exc import IntegrityError
 
 from commerce.errors import DuplicateSku, InvalidInput, NotFound, PermissionDenied
@@ -20,6 +20,8 @@ from commerce.sellers import require_permission
 from commerce.storage.db import Database, UnitOfWork
 from commerce.storage.tables import Category, DigitalItem, Product, Review, Variant
 
+CATEGORY_NAME_MAX: Final = 64
+OPTIONS_MAX: Final = 3
 TITLE_MAX: Final = 120
 DESCRIPTION_MAX: Final = 4000
 SKU_MAX: Final = 64
@@ -28,6 +30,7 @@ PHOTOS_MAX: Final = 10
 STOCK_MAX: Final = 1_000_000
 DIGITAL_ITEM_MAX: Final = 2000
 PAGE_MAX: Final = 50
+TRIGRAM: Final = 3  # the search index finds substrings of at least this many characters
 
 
 T = TypeVar("T")
@@ -143,8 +146,8 @@ def _stock(value: int) -> int:
 
 
 def _options(options: dict[str, str]) -> dict[str, str]:
-    if len(options) > 3:
-        raise InvalidInput(field="options", reason="too_many", limit=3)
+    if len(options) > OPTIONS_MAX:
+        raise InvalidInput(field="options", reason="too_many", limit=OPTIONS_MAX)
     return {_bounded(k, "options", OPTION_MAX, required=True): _bounded(v, "options", OPTION_MAX, required=True)
             for k, v in options.items()}
 
@@ -186,27 +189,36 @@ class CatalogService:
 
     async def list_products(self, *, category_id: int | None = None, page: int = 0, page_size: int = 10,
                             include_hidden: bool = False) -> Page[ProductDTO]:
-        conditions = [Product.deleted.is_(False)]
+        conditions = [Product.deleted == False]  # noqa: E712 — "= 0" uses the listing index, "IS 0" doesn't
         if not include_hidden:
-            conditions.append(Product.visible.is_(True))
+            conditions.append(Product.visible == True)  # noqa: E712
         if category_id is not None:
             conditions.append(Product.category_id == category_id)
         return await self._page(conditions, page, page_size)
 
     async def search(self, text: str, *, page: int = 0, page_size: int = 10) -> Page[ProductDTO]:
         """Products whose title or description contains every word of `text` (any language, no stemming)."""
-        words = search_key(_bounded(text, "query", 100))[:100].split()[:5]
-        conditions = [Product.deleted.is_(False), Product.visible.is_(True)]
+        words = search_key(_bounded(text, "query", 100)).split()[:5]
+        conditions: list[Any] = [Product.deleted == False, Product.visible == True]  # noqa: E712
+        indexed = [word for word in words if len(word) >= TRIGRAM] if self._db.is_sqlite else []
+        if indexed:
+            # FTS5 trigram index (migration 0002): each quoted word matches as a substring.
+            match = " AND ".join('"' + word.replace('"', '""') + '"' for word in indexed)
+            conditions.append(Product.id.in_(
+                select(literal_column("rowid")).select_from(table("product_fts"))
+                .where(literal_column("product_fts").op("MATCH")(match))))
         for word in words:
-            escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            conditions.append(Product.search_text.like(f"%{escaped}%", escape="\\"))
+            if word not in indexed:  # short words (and PostgreSQL, where pg_trgm indexes LIKE itself)
+                escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                conditions.append(Product.search_text.like(f"%{escaped}%", escape="\\"))
         return await self._page(conditions, page, page_size)
 
     async def _page(self, conditions: list[Any], page: int, page_size: int) -> Page[ProductDTO]:
         page_size = max(1, min(page_size, PAGE_MAX))
         page = max(0, page)
         async with self._db.uow(write=False) as uow:
-            total = (await uow.session.execute(select(func.count()).select_from(Product).where(*conditions))).scalar_one()
+            count = select(func.count()).select_from(Product).where(*conditions)
+            total = (await uow.session.execute(count)).scalar_one()
             rows = list((await uow.session.execute(
                 select(Product).where(*conditions).order_by(Product.id.desc())
                 .offset(page * page_size).limit(page_size))).scalars())
@@ -235,20 +247,27 @@ class CatalogService:
     # ---- managing (sellers) ----
 
     async def create_category(self, actor_id: int, name: str) -> CategoryDTO:
-        name = _bounded(name, "name", 64, required=True)
         async with self._db.uow() as uow:
             await require_permission(uow, actor_id, Permission.MANAGE_CATEGORIES)
-            existing = (await uow.session.execute(select(Category).where(Category.name == name))).scalar_one_or_none()
-            if existing is not None and existing.id is not None:
-                return CategoryDTO(existing.id, existing.name)
+            ids = await self.ensure_categories(uow, actor_id, [name])
+            await uow.commit()
+        [(name, category_id)] = ids.items()
+        return CategoryDTO(category_id, name)
+
+    async def ensure_categories(self, uow: UnitOfWork, actor_id: int | None, names: Iterable[str]) -> dict[str, int]:
+        """Category ids by name, creating missing ones inside the caller's unit of work (no commit)."""
+        wanted = {_bounded(name, "name", CATEGORY_NAME_MAX, required=True) for name in names}
+        ids = {row.name: row.id for row in (await uow.session.execute(
+            select(Category.name, Category.id).where(Category.name.in_(wanted))))}
+        for name in sorted(wanted - ids.keys()):
             row = Category(name=name)
             uow.session.add(row)
             await uow.flush()
+            assert row.id is not None
+            ids[name] = row.id
             record(uow.session, actor=actor_of(actor_id), action="category.create", entity="category",
                    entity_id=row.id, at=self._clock(), name=name)
-            await uow.commit()
-            assert row.id is not None
-            return CategoryDTO(row.id, row.name)
+        return ids
 
     async def create_product(self, actor_id: int, new: NewProduct) -> ProductDTO:
         async with self._db.uow() as uow:
@@ -386,12 +405,13 @@ class CatalogService:
                 raise InvalidInput(field="items", reason="not_digital")
             now = self._clock()
             uow.session.add_all([DigitalItem(variant_id=variant_id, content=c, created_at=now) for c in items])
-            await uow.session.execute(update(Variant).where(Variant.id == variant_id)
-                                      .values(stock=Variant.stock + len(items)))
+            stock = (await uow.session.execute(
+                update(Variant).where(Variant.id == variant_id).values(stock=Variant.stock + len(items))
+                .returning(Variant.stock).execution_options(synchronize_session=False))).scalar_one()
             record(uow.session, actor=actor_of(actor_id), action="digital.add", entity="variant",
                    entity_id=variant_id, at=now, count=len(items))
             await uow.commit()
-            return variant.stock + len(items)
+            return int(stock)
 
     async def _editable(self, uow: UnitOfWork, actor_id: int, product_id: int) -> Product:
         role = await require_permission(uow, actor_id, Permission.MANAGE_OWN_PRODUCTS)

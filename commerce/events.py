@@ -12,7 +12,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from commerce.storage.db import queue_row
 from commerce.storage.tables import AuditEvent, OutboxMessage
+
+AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table classes
+OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 Clock = Callable[[], datetime]
 
@@ -29,12 +33,14 @@ def actor_of(customer_id: int | None) -> str:
 
 def record(session: AsyncSession, *, actor: str, action: str, entity: str, entity_id: int | None,
            at: datetime, **detail: Any) -> None:
-    session.add(AuditEvent(at=at, actor=actor, action=action, entity=entity, entity_id=entity_id,
-                           detail=detail))
+    """Append to the audit log when the unit of work commits."""
+    queue_row(session, AUDIT, {"at": at, "actor": actor, "action": action, "entity": entity,
+                               "entity_id": entity_id, "detail": detail})
 
 
 def notify(session: AsyncSession, *, topic: str, at: datetime, customer_id: int | None = None,
            audience: str = "customer", **payload: Any) -> None:
     """Queue a message for a buyer (`audience="customer"`) or for the shop's staff (`"sellers"`)."""
-    session.add(OutboxMessage(created_at=at, next_attempt_at=at, customer_id=customer_id,
-                              audience=audience, topic=topic, payload=payload))
+    queue_row(session, OUTBOX, {"created_at": at, "next_attempt_at": at, "customer_id": customer_id,
+                                "audience": audience, "topic": topic, "payload": payload, "attempts": 0,
+                                "sent_at": None, "failed_at": None, "last_error": None})

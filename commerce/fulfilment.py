@@ -7,7 +7,7 @@ from typing import Any, Final
 
 from sqlalchemy import select
 
-from commerce.errors import InvalidInput, NotFound
+from commerce.errors import IllegalTransition, InvalidInput, NotFound
 from commerce.events import SYSTEM, Clock, actor_of, system_clock
 from commerce.order_flow import apply_transition, load_order
 from commerce.orders import OrderDTO, order_dto
@@ -72,7 +72,10 @@ class PaymentEvents:
                 order = await load_order(uow, order_id)
                 if order.status != OrderStatus.AWAITING_PAYMENT or order.expires_at > now:
                     continue  # paid or cancelled since we looked
-                await apply_transition(uow, order, OrderAction.EXPIRE, actor=SYSTEM, now=now)
+                try:
+                    await apply_transition(uow, order, OrderAction.EXPIRE, actor=SYSTEM, now=now)
+                except IllegalTransition:
+                    continue  # a payment landed between our read and our write: it wins
                 await uow.commit()
                 expired.append(order_id)
         return expired
@@ -142,7 +145,7 @@ class FulfilmentService:
                 select(OrderLine.id, OrderLine.title, DigitalItem.content)
                 .join(DigitalItem, DigitalItem.order_line_id == OrderLine.id)
                 .where(OrderLine.order_id == order_id).order_by(DigitalItem.id))
-            return [DeliveredItem(line_id, title, content) for line_id, title, content in rows.tuples()]
+            return [DeliveredItem(line_id, title, content) for line_id, title, content in rows]
 
     async def _act(self, actor_id: int, order_id: int, action: OrderAction, permission: Permission,
                    **detail: Any) -> OrderDTO:

@@ -8,10 +8,13 @@ most one base unit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, Context, Decimal, InvalidOperation
 from typing import Final
 
 from commerce.errors import InvalidAmount
+
+# Enough digits for any amount we meet (10^12 whole units at 36 decimals), so no operation rounds silently.
+EXACT: Final = Context(prec=80, traps=[InvalidOperation])
 
 # ISO 4217 minor-unit exponents that differ from the common 2.
 _EXPONENTS: Final[dict[str, int]] = {
@@ -38,7 +41,7 @@ class Money:
         exponent = currency_exponent(self.currency)
         if not self.amount.is_finite() or self.amount.as_tuple().exponent < -exponent:  # type: ignore[operator]
             raise InvalidAmount(value=str(self.amount), currency=self.currency, places=exponent)
-        object.__setattr__(self, "amount", self.amount.quantize(Decimal(1).scaleb(-exponent)))
+        object.__setattr__(self, "amount", self.amount.quantize(Decimal(1).scaleb(-exponent), context=EXACT))
 
     @classmethod
     def parse(cls, text: str | int | Decimal, currency: str) -> Money:
@@ -48,13 +51,13 @@ class Money:
             amount = Decimal(raw)
         except InvalidOperation:
             raise InvalidAmount(value=str(text), currency=currency, places=currency_exponent(currency)) from None
-        if amount < 0:
+        if not amount.is_finite() or amount < 0:
             raise InvalidAmount(value=str(text), currency=currency, places=currency_exponent(currency))
         return cls(amount, currency.upper())
 
     @classmethod
     def from_minor(cls, minor: int, currency: str) -> Money:
-        return cls(Decimal(minor).scaleb(-currency_exponent(currency)), currency.upper())
+        return cls(Decimal(minor).scaleb(-currency_exponent(currency), EXACT), currency.upper())
 
     @classmethod
     def zero(cls, currency: str) -> Money:
@@ -63,20 +66,20 @@ class Money:
     @property
     def minor(self) -> int:
         """The amount in minor units (yen, cents) as an exact integer."""
-        return int(self.amount.scaleb(currency_exponent(self.currency)))
+        return int(self.amount.scaleb(currency_exponent(self.currency), EXACT))
 
     def __add__(self, other: Money) -> Money:
         self._same_currency(other)
-        return Money(self.amount + other.amount, self.currency)
+        return Money(EXACT.add(self.amount, other.amount), self.currency)
 
     def __sub__(self, other: Money) -> Money:
         self._same_currency(other)
-        return Money(self.amount - other.amount, self.currency)
+        return Money(EXACT.subtract(self.amount, other.amount), self.currency)
 
     def __mul__(self, quantity: int) -> Money:
         if not isinstance(quantity, int) or isinstance(quantity, bool):
             raise TypeError("Money can only be multiplied by an integer quantity")
-        return Money(self.amount * quantity, self.currency)
+        return Money(EXACT.multiply(self.amount, quantity), self.currency)
 
     __rmul__ = __mul__
 
@@ -101,12 +104,12 @@ def ceil_units(value: Decimal, decimals: int) -> int:
     Used when converting a fiat total into a crypto amount: the buyer pays at most one base unit more
     than the exact figure, never less.
     """
-    return int(value.scaleb(decimals).to_integral_value(rounding=ROUND_CEILING))
+    return int(value.scaleb(decimals, EXACT).to_integral_value(rounding=ROUND_CEILING, context=EXACT))
 
 
 def units_to_decimal(units: int, decimals: int) -> Decimal:
     """Base units as an exact Decimal in whole units (123456 sat, 8 → 0.00123456)."""
-    return Decimal(units).scaleb(-decimals)
+    return Decimal(units).scaleb(-decimals, EXACT)
 
 
 def format_units(units: int, decimals: int) -> str:

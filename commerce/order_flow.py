@@ -89,14 +89,28 @@ async def _deliver_digital(uow: UnitOfWork, order: Order, *, actor: str, now: da
     lines = await order_lines(uow, order.id or 0)
     digital = [line for line in lines if line.kind == ProductKind.DIGITAL]
     for line in digital:
+        await _claim_items(uow, line)
+    if digital and len(digital) == len(lines):
+        await apply_transition(uow, order, A.FULFIL, actor=actor, now=now)
+
+
+async def _claim_items(uow: UnitOfWork, line: OrderLine, attempts: int = 5) -> None:
+    """Give the line `quantity` free items. Each claim is guarded, so two payments never share a key."""
+    missing = line.quantity
+    for _ in range(attempts):
         free = (await uow.session.execute(
             select(DigitalItem.id).where(DigitalItem.variant_id == line.variant_id,
                                          DigitalItem.order_line_id.is_(None))
-            .order_by(DigitalItem.id).limit(line.quantity))).scalars().all()
-        if len(free) < line.quantity:  # the stock counter makes this impossible unless data was edited by hand
-            raise OutOfStock(variant_id=line.variant_id, title=line.title, requested=line.quantity,
-                             available=len(free))
-        await uow.session.execute(update(DigitalItem).where(DigitalItem.id.in_(free))
-                                  .values(order_line_id=line.id))
-    if digital and len(digital) == len(lines):
-        await apply_transition(uow, order, A.FULFIL, actor=actor, now=now)
+            .order_by(DigitalItem.id).limit(missing))).scalars().all()
+        if not free:
+            break
+        result = await uow.session.execute(
+            update(DigitalItem).where(DigitalItem.id.in_(free), DigitalItem.order_line_id.is_(None))
+            .values(order_line_id=line.id).execution_options(synchronize_session=False))
+        assert isinstance(result, CursorResult)
+        missing -= result.rowcount
+        if missing == 0:
+            return
+    # The stock counter makes this impossible unless the data was edited by hand.
+    raise OutOfStock(variant_id=line.variant_id, title=line.title, requested=line.quantity,
+                     available=line.quantity - missing)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import delete, exists, func, insert, select
 
-from commerce.cart import check_quantity, sellable_variant
+from commerce.cart import check_quantity
 from commerce.catalog import ProductKind
-from commerce.errors import AddressRequired, CartEmpty, NotFound, OutOfStock
+from commerce.errors import AddressRequired, CartEmpty, NotFound, OutOfStock, ProductUnavailable
 from commerce.events import Clock, actor_of, notify, record, system_clock
 from commerce.money import Money
 from commerce.order_flow import apply_transition, load_order
@@ -21,7 +21,7 @@ from commerce.sellers import require_permission
 from commerce.status import OrderAction, OrderStatus
 from commerce.storage import stock
 from commerce.storage.db import Database, UnitOfWork
-from commerce.storage.tables import Address, CartLine, Customer, Order, OrderLine, Product
+from commerce.storage.tables import Address, CartLine, Customer, Order, OrderLine, Product, Variant
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +67,27 @@ async def order_dto(uow: UnitOfWork, order: Order) -> OrderDTO:
         order.needs_shipping, order.created_at, order.expires_at, order.paid_at, order.tracking, order.overpaid_units)
 
 
+# Core tables for checkout: the ORM's DML and entity layers cost more than the statements themselves.
+ORDERS = Order.__table__  # type: ignore[attr-defined]
+ORDER_LINES = OrderLine.__table__  # type: ignore[attr-defined]
+CUSTOMERS = Customer.__table__  # type: ignore[attr-defined]
+VARIANTS = Variant.__table__  # type: ignore[attr-defined]
+PRODUCTS = Product.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class NewLine:
+    """An order line before it is stored: the snapshot taken at checkout."""
+
+    variant_id: int
+    product_id: int
+    title: str
+    sku: str
+    kind: str
+    unit_price_minor: int
+    quantity: int
+
+
 class OrderService:
     def __init__(self, db: Database, cipher: PersonalDataCipher, *, currency: str, payment_window: timedelta,
                  clock: Clock = system_clock) -> None:
@@ -84,61 +105,93 @@ class OrderService:
         """
         now = self._clock()
         async with self._db.uow() as uow:
-            customer = await uow.session.get(Customer, customer_id)
-            if customer is None or customer.erased_at is not None:
-                raise NotFound(entity="customer", id=customer_id)
+            # Core statements, not ORM objects: checkout is the hot path under a sale's rush.
+            connection = await uow.connection()
             from_cart = items is None
             if items is None:
-                items = [(line.variant_id, line.quantity) for line in (await uow.session.execute(
-                    select(CartLine).where(CartLine.customer_id == customer_id).order_by(CartLine.id))).scalars()]
+                items = list((await connection.execute(select(CartLine.variant_id, CartLine.quantity)
+                              .where(CartLine.customer_id == customer_id).order_by(CartLine.id))).all())
             wanted: Counter[int] = Counter()
             for variant_id, quantity in items:
                 wanted[variant_id] += check_quantity(quantity)
             if not wanted:
                 raise CartEmpty()
-            snapshot = []
-            for variant_id, quantity in wanted.items():
-                variant, product = await sellable_variant(uow, variant_id)
-                check_quantity(quantity)
-                if not await stock.reserve(uow, variant_id, quantity):
-                    await uow.session.refresh(variant)
-                    raise OutOfStock(variant_id=variant_id, title=product.title, requested=quantity,
-                                     available=variant.stock)
-                snapshot.append((variant, product, quantity))
-            needs_shipping = any(p.kind == ProductKind.PHYSICAL for _, p, _ in snapshot)
-            shipping = None
-            if needs_shipping:
-                if address_id is not None:
-                    row = await uow.session.get(Address, address_id)
-                    if row is None or row.customer_id != customer_id:
-                        raise NotFound(entity="address", id=address_id)
-                    shipping = row.ciphertext
-                elif address is not None:
-                    shipping = self._cipher.encrypt_address(address)
-                else:
-                    raise AddressRequired()
-            total = sum(v.price_minor * q for v, _, q in snapshot)
-            order = Order(customer_id=customer_id, status=OrderStatus.AWAITING_PAYMENT, currency=self._currency,
-                          total_minor=total, needs_shipping=needs_shipping, shipping_ciphertext=shipping,
-                          referral_code=customer.referred_by, created_at=now, expires_at=now + self._window,
-                          updated_at=now)
-            uow.session.add(order)
-            await uow.flush()
-            for variant, product, quantity in snapshot:
-                label = " / ".join(value for _, value in sorted(variant.options.items()))
-                uow.session.add(OrderLine(order_id=order.id, variant_id=variant.id, product_id=product.id,
-                                          title=f"{product.title} ({label})" if label else product.title,
-                                          sku=variant.sku, kind=product.kind, unit_price_minor=variant.price_minor,
-                                          quantity=quantity))
+            referred_by, snapshot = await self._snapshot(uow, customer_id, wanted)
+            for line in snapshot:
+                if not await stock.reserve(uow, line.variant_id, line.quantity):
+                    available = (await connection.execute(select(Variant.stock)
+                                                       .where(Variant.id == line.variant_id))).scalar_one()
+                    raise OutOfStock(variant_id=line.variant_id, title=line.title, requested=line.quantity,
+                                     available=available)
+            needs_shipping = any(line.kind == ProductKind.PHYSICAL for line in snapshot)
+            shipping = await self._shipping(uow, customer_id, address, address_id) if needs_shipping else None
+            total = sum(line.unit_price_minor * line.quantity for line in snapshot)
+            order_id = (await connection.execute(insert(ORDERS).values(
+                customer_id=customer_id, status=OrderStatus.AWAITING_PAYMENT, currency=self._currency,
+                total_minor=total, needs_shipping=needs_shipping, shipping_ciphertext=shipping,
+                referral_code=referred_by, created_at=now, expires_at=now + self._window, updated_at=now,
+            ).returning(ORDERS.c.id))).scalar_one()
+            lines = []
+            for line in snapshot:
+                values = {**asdict(line), "order_id": order_id}
+                line_id = (await connection.execute(insert(ORDER_LINES).values(**values)
+                                                 .returning(ORDER_LINES.c.id))).scalar_one()
+                price = Money.from_minor(line.unit_price_minor, self._currency)
+                lines.append(OrderLineDTO(line_id, line.variant_id, line.product_id, line.title, line.sku,
+                                          ProductKind(line.kind), price,
+                                          line.quantity))
             if from_cart:
-                await uow.session.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
+                await connection.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
             record(uow.session, actor=actor_of(customer_id), action="order.checkout", entity="order",
-                   entity_id=order.id, at=now, total_minor=total, currency=self._currency)
-            notify(uow.session, topic="order.created", at=now, audience="sellers", order_id=order.id)
-            await uow.flush()
-            dto = await order_dto(uow, order)
+                   entity_id=order_id, at=now, total_minor=total, currency=self._currency)
+            notify(uow.session, topic="order.created", at=now, audience="sellers", order_id=order_id)
             await uow.commit()
-            return dto
+        return OrderDTO(order_id, customer_id, OrderStatus.AWAITING_PAYMENT, Money.from_minor(total, self._currency),
+                        tuple(lines), needs_shipping, now, now + self._window, None, None, None)
+
+    @staticmethod
+    async def _snapshot(uow: UnitOfWork, customer_id: int, wanted: Counter[int]) -> tuple[str | None, list[NewLine]]:
+        """The buyer's referral and what each line will say forever: title with variant label, SKU, price.
+
+        One query for both (statements are what checkout spends its time on).
+        """
+        c, v, p = CUSTOMERS.c, VARIANTS.c, PRODUCTS.c
+        customer = select(c.referred_by).where(c.id == customer_id, c.erased_at.is_(None)).subquery()
+        connection = await uow.connection()
+        result = await connection.execute(
+            select(customer.c.referred_by, v.id, v.sku, v.options, v.price_minor, p.id.label("product_id"),
+                   p.title, p.kind, p.visible, p.deleted)
+            .select_from(customer)
+            .outerjoin(VARIANTS, v.id.in_(list(wanted)))
+            .outerjoin(PRODUCTS, p.id == v.product_id))
+        fetched = result.all()
+        if not fetched:
+            raise NotFound(entity="customer", id=customer_id)
+        rows = {row.id: row for row in fetched if row.id is not None}
+        lines = []
+        for variant_id, quantity in wanted.items():
+            row = rows.get(variant_id)
+            if row is None:
+                raise NotFound(entity="variant", id=variant_id)
+            if row.deleted or not row.visible:
+                raise ProductUnavailable(product_id=row.product_id, title=row.title)
+            label = " / ".join(value for _, value in sorted(row.options.items()))
+            lines.append(NewLine(variant_id=variant_id, product_id=row.product_id,
+                                 title=f"{row.title} ({label})" if label else row.title, sku=row.sku,
+                                 kind=row.kind, unit_price_minor=row.price_minor, quantity=check_quantity(quantity)))
+        return fetched[0].referred_by, lines
+
+    async def _shipping(self, uow: UnitOfWork, customer_id: int, address: ShippingAddress | None,
+                        address_id: int | None) -> bytes:
+        if address_id is not None:
+            row = (await uow.session.execute(select(Address.customer_id, Address.ciphertext)
+                                             .where(Address.id == address_id))).one_or_none()
+            if row is None or row.customer_id != customer_id:
+                raise NotFound(entity="address", id=address_id)
+            return bytes(row.ciphertext)
+        if address is not None:
+            return self._cipher.encrypt_address(address)
+        raise AddressRequired()
 
     async def get(self, customer_id: int, order_id: int) -> OrderDTO:
         """The buyer's own order; someone else's order is 'not found' (no hint that it exists)."""
@@ -150,8 +203,9 @@ class OrderService:
 
     async def history(self, customer_id: int, *, limit: int = 20, offset: int = 0) -> list[OrderDTO]:
         async with self._db.uow(write=False) as uow:
-            rows = (await uow.session.execute(select(Order).where(Order.customer_id == customer_id)
-                                              .order_by(Order.id.desc()).offset(offset).limit(min(limit, 50)))).scalars()
+            query = (select(Order).where(Order.customer_id == customer_id)
+                     .order_by(Order.id.desc()).offset(offset).limit(min(limit, 50)))
+            rows = (await uow.session.execute(query)).scalars()
             return [await order_dto(uow, row) for row in rows]
 
     async def cancel(self, customer_id: int, order_id: int) -> OrderDTO:
@@ -189,4 +243,4 @@ class OrderService:
     async def count_by_status(self) -> dict[OrderStatus, int]:
         async with self._db.uow(write=False) as uow:
             rows = await uow.session.execute(select(Order.status, func.count()).group_by(Order.status))
-            return {OrderStatus(status): count for status, count in rows.tuples()}
+            return {OrderStatus(status): count for status, count in rows}

@@ -7,12 +7,19 @@ read-to-write upgrade. PostgreSQL runs the same code through asyncpg.
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
 from typing import Any, Final, Self
 
-from sqlalchemy import event
+from sqlalchemy import Table, event, insert
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 # `PRAGMA application_id` of every chatshop SQLite file ("CHSH"): lets restore tell our files apart.
 SQLITE_APPLICATION_ID: Final = 0x43485348
@@ -35,10 +42,32 @@ def _on_sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+QUEUED_ROWS: Final = "chatshop_queued_rows"
+
+
+def queue_row(session: AsyncSession, table: Table, row: dict[str, Any]) -> None:
+    """Insert `row` into `table` when this unit of work commits (a Core INSERT, no ORM bookkeeping).
+
+    For append-only rows nobody reads back inside the transaction: audit events and outbox messages.
+    """
+    session.info.setdefault(QUEUED_ROWS, {}).setdefault(table, []).append(row)
+
+
+async def write_queued_rows(session: AsyncSession) -> None:
+    queued: dict[Table, list[dict[str, Any]]] = session.info.pop(QUEUED_ROWS, {})
+    if queued:
+        connection = await session.connection()
+        for table, rows in queued.items():
+            await connection.execute(insert(table), rows)
+
+
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_async_engine(url, echo=echo, pool_size=8, max_overflow=8, pool_timeout=120)
+        # Every unit of work ends its own transaction (commit or rollback) before the connection goes back,
+        # so the pool's extra ROLLBACK on return would only cost a thread hop per unit of work.
+        engine = create_async_engine(url, echo=echo, pool_size=8, max_overflow=8, pool_timeout=120,
+                                     pool_reset_on_return=None)
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
         return engine
@@ -54,9 +83,13 @@ class Database:
         self.engine = create_engine(url, echo=echo)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # SQLite has one writer at a time. Queueing writers of this process here, rather than in SQLite's
+        # busy handler (which sleeps in growing steps), keeps checkouts flowing; other processes still
+        # wait on the busy timeout.
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
-        return UnitOfWork(self._sessions, write=write and self.is_sqlite)
+        return UnitOfWork(self._sessions, write_lock=self._write_lock if write else None)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -67,24 +100,43 @@ class UnitOfWork:
 
     session: AsyncSession
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, write: bool) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, write_lock: asyncio.Lock | None) -> None:
         self._sessions = sessions
-        self._immediate = write
+        self._write_lock = write_lock
 
     async def __aenter__(self) -> Self:
+        if self._write_lock is not None:
+            await self._write_lock.acquire()
         self.session = self._sessions()
-        if self._immediate:
-            await self.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        try:
+            if self._write_lock is not None:
+                await self.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        except BaseException:
+            await self._close()
+            raise
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
+        await self._close()
+
+    async def _close(self) -> None:
+        self.session.info.pop(QUEUED_ROWS, None)
         try:
             await self.session.rollback()
         finally:
-            await self.session.close()
+            try:
+                await self.session.close()
+            finally:
+                if self._write_lock is not None:
+                    self._write_lock.release()
+
+    async def connection(self) -> AsyncConnection:
+        """This unit of work's connection, for Core statements on hot paths (same transaction as the session)."""
+        return await self.session.connection()
 
     async def commit(self) -> None:
+        await write_queued_rows(self.session)
         await self.session.commit()
 
     async def flush(self) -> None:

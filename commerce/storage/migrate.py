@@ -34,9 +34,9 @@ async def current_revision(db: Database) -> str | None:
 
 async def upgrade(db: Database, revision: str = "head") -> tuple[str | None, str | None]:
     """Bring the schema to `revision`; returns (before, after). Safe to call on every start."""
-    before = await current_revision(db)
     if db.is_sqlite:
         await _ensure_sqlite_dir(db)
+    before = await current_revision(db)
     async with db.engine.begin() as conn:
         await conn.run_sync(lambda c: command.upgrade(alembic_config(c), revision))
         if db.is_sqlite:

@@ -64,7 +64,10 @@ class Category(SQLModel, table=True):
 
 
 class Product(SQLModel, table=True):
-    __table_args__ = (Index("ix_product_listing", "visible", "deleted", "category_id", "id"),)
+    __table_args__ = (
+        Index("ix_product_listing", "deleted", "visible", "id"),
+        Index("ix_product_category", "category_id", "deleted", "visible", "id"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(max_length=120)
     description: str = Field(default="", sa_type=Text)

@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23
 """
 
@@ -142,7 +142,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('product', schema=None) as batch_op:
-        batch_op.create_index('ix_product_listing', ['visible', 'deleted', 'category_id', 'id'], unique=False)
+        batch_op.create_index('ix_product_category', ['category_id', 'deleted', 'visible', 'id'], unique=False)
+        batch_op.create_index('ix_product_listing', ['deleted', 'visible', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_product_seller_id'), ['seller_id'], unique=False)
 
     op.create_table('seller',
@@ -320,6 +321,7 @@ def downgrade() -> None:
     with op.batch_alter_table('product', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_product_seller_id'))
         batch_op.drop_index('ix_product_listing')
+        batch_op.drop_index('ix_product_category')
 
     op.drop_table('product')
     with op.batch_alter_table('outbox_message', schema=None) as batch_op:

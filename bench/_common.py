@@ -1,0 +1,46 @@
+"""Shared set-up for benchmarks: a fresh database (SQLite in a temp dir, or a throwaway PostgreSQL one)."""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from commerce.privacy import PersonalDataCipher
+from commerce.shop import Shop, ShopRules
+from commerce.storage.db import Database
+from commerce.storage.migrate import upgrade
+
+
+@asynccontextmanager
+async def fresh_shop(backend: str) -> AsyncIterator[Shop]:
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory() as directory:
+            db = Database(f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}")
+            await upgrade(db)
+            try:
+                yield Shop(db, ShopRules(), PersonalDataCipher(PersonalDataCipher.generate_key()))
+            finally:
+                await db.dispose()
+    else:
+        from tests.support.postgres import postgres_database
+
+        async with postgres_database() as url:
+            db = Database(url)
+            await upgrade(db)
+            try:
+                yield Shop(db, ShopRules(), PersonalDataCipher(PersonalDataCipher.generate_key()))
+            finally:
+                await db.dispose()
+
+
+async def median_ms(action: Callable[[], Awaitable[object]], repeat: int) -> float:
+    timings = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        await action()
+        timings.append((time.perf_counter() - start) * 1000)
+    return statistics.median(timings)

@@ -1,0 +1,60 @@
+"""`chatshop run` and `chatshop watch`: start the shop (migrations, owners) and its long-running parts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from bots.app import open_shop
+from bots.cli.common import Cli, Commands, add_command
+from bots.config import Settings
+
+
+def register(commands: Commands, common: argparse.ArgumentParser) -> None:
+    run = add_command(
+        commands, "run", common, summary="start the shop: every enabled bot, the watcher and the sender",
+        description="Start the shop in one process: the Telegram and Discord bots enabled in bot.toml, the "
+                    "payment watcher and the notification sender. Brings the database up to date and makes "
+                    "the owners listed in bot.toml owners first.",
+        epilog="example:\n  TELEGRAM_BOT_TOKEN=123:abc chatshop run --config /srv/shop/bot.toml")
+    run.set_defaults(handler=run_command)
+
+    watch = add_command(
+        commands, "watch", common, summary="run only the payment watcher",
+        description="Run the payment watcher alone, e.g. on a different machine from the bots.",
+        epilog="example:\n  chatshop watch --config /srv/shop/bot.toml")
+    watch.set_defaults(handler=watch_command)
+
+
+async def _prepare(settings: Settings) -> None:
+    async with open_shop(settings):
+        pass
+
+
+def _front_ends(settings: Settings, cli: Cli) -> None:
+    platforms = (("telegram", settings.telegram.enabled, settings.telegram.token_env),
+                 ("discord", settings.discord.enabled, settings.discord.token_env))
+    for name, enabled, token_env in platforms:
+        if not enabled:
+            cli.say(f"{name}: disabled in bot.toml")
+            continue
+        token = "set" if settings.secret(token_env) is not None else "NOT set"
+        cli.say(f"{name}: enabled in bot.toml (token variable {token_env} is {token})")
+
+
+def run_command(_args: argparse.Namespace, cli: Cli) -> int:
+    settings = cli.settings()
+    asyncio.run(_prepare(settings))
+    cli.say(f"{settings.shop.name}: database ready, {len(settings.sellers.owners)} owner(s) from bot.toml")
+    _front_ends(settings, cli)
+    cli.say("no chat front-end is built into this version yet; nothing else to start")
+    return 0
+
+
+def watch_command(_args: argparse.Namespace, cli: Cli) -> int:
+    settings = cli.settings()
+    asyncio.run(_prepare(settings))
+    methods = len(settings.payments.methods)
+    cli.say(f"{settings.shop.name}: database ready, {methods} payment method(s) in bot.toml")
+    cli.say("the payment watcher is not built into this version yet; nothing to watch")
+    return 0
