@@ -18,7 +18,8 @@ from commerce.money import Money
 from commerce.roles import Permission, Role
 from commerce.sellers import require_permission
 from commerce.storage.db import Database, UnitOfWork
-from commerce.storage.tables import Category, DigitalItem, Product, Review, Variant
+from commerce.storage.product_query import ProductRows, product_page
+from commerce.storage.tables import Category, DigitalItem, Product, Variant
 
 CATEGORY_NAME_MAX: Final = 64
 OPTIONS_MAX: Final = 3
@@ -172,20 +173,21 @@ class CatalogService:
             return [CategoryDTO(r.id, r.name) for r in rows if r.id is not None]
 
     async def product(self, product_id: int, *, include_hidden: bool = False) -> ProductDTO:
-        async with self._db.uow(write=False) as uow:
-            row = await uow.session.get(Product, product_id)
-            if row is None or row.deleted or (not row.visible and not include_hidden):
-                raise NotFound(entity="product", id=product_id)
-            return (await self._dtos(uow, [row]))[0]
+        conditions = [Product.id == product_id, Product.deleted == False]  # noqa: E712
+        if not include_hidden:
+            conditions.append(Product.visible == True)  # noqa: E712
+        dto = await self._one(conditions)
+        if dto is None:
+            raise NotFound(entity="product", id=product_id)
+        return dto
 
     async def variant(self, variant_id: int) -> tuple[ProductDTO, VariantDTO]:
-        async with self._db.uow(write=False) as uow:
-            row = await uow.session.get(Variant, variant_id)
-            product = await uow.session.get(Product, row.product_id) if row else None
-            if row is None or product is None or product.deleted or not product.visible:
-                raise NotFound(entity="variant", id=variant_id)
-            dto = (await self._dtos(uow, [product]))[0]
-            return dto, next(v for v in dto.variants if v.id == variant_id)
+        """A variant a buyer can buy now, with its product (for a button press carrying only the id)."""
+        owner = select(Variant.product_id).where(Variant.id == variant_id).scalar_subquery()
+        dto = await self._one([Product.id == owner, Product.deleted == False, Product.visible == True])  # noqa: E712
+        if dto is None:
+            raise NotFound(entity="variant", id=variant_id)
+        return dto, next(v for v in dto.variants if v.id == variant_id)
 
     async def list_products(self, *, category_id: int | None = None, page: int = 0, page_size: int = 10,
                             include_hidden: bool = False) -> Page[ProductDTO]:
@@ -217,32 +219,23 @@ class CatalogService:
         page_size = max(1, min(page_size, PAGE_MAX))
         page = max(0, page)
         async with self._db.uow(write=False) as uow:
-            count = select(func.count()).select_from(Product).where(*conditions)
-            total = (await uow.session.execute(count)).scalar_one()
-            rows = list((await uow.session.execute(
-                select(Product).where(*conditions).order_by(Product.id.desc())
-                .offset(page * page_size).limit(page_size))).scalars())
-            return Page(tuple(await self._dtos(uow, rows)), page, page_size, total)
+            found, total = await product_page(await uow.connection(), conditions, offset=page * page_size,
+                                              limit=page_size)
+        return Page(tuple(self._dto(rows) for rows in found), page, page_size, total)
 
-    async def _dtos(self, uow: UnitOfWork, rows: list[Product]) -> list[ProductDTO]:
-        ids = [r.id for r in rows]
-        if not ids:
-            return []
-        variants: dict[int, list[VariantDTO]] = {i: [] for i in ids if i is not None}
-        for v in (await uow.session.execute(select(Variant).where(Variant.product_id.in_(ids))
-                                            .order_by(Variant.position, Variant.id))).scalars():
-            variants[v.product_id].append(variant_dto(v, self.currency))
-        ratings = {pid: (avg, count) for pid, avg, count in await uow.session.execute(
-            select(Review.product_id, func.avg(Review.stars), func.count())
-            .where(Review.product_id.in_(ids)).group_by(Review.product_id))}
-        result = []
-        for r in rows:
-            assert r.id is not None
-            avg, count = ratings.get(r.id, (None, 0))
-            rating = Decimal(str(avg)).quantize(Decimal("0.1")) if avg is not None else None
-            result.append(ProductDTO(r.id, r.title, r.description, ProductKind(r.kind), r.visible, r.category_id,
-                                     r.seller_id, tuple(r.photos), tuple(variants[r.id]), rating, count))
-        return result
+    async def _one(self, conditions: list[Any]) -> ProductDTO | None:
+        async with self._db.uow(write=False) as uow:
+            found, _ = await product_page(await uow.connection(), conditions, offset=0, limit=1)
+        return self._dto(found[0]) if found else None
+
+    def _dto(self, rows: ProductRows) -> ProductDTO:
+        p = rows.product
+        rating = Decimal(str(rows.rating_avg)).quantize(Decimal("0.1")) if rows.rating_avg is not None else None
+        variants = tuple(VariantDTO(v["id"], v["sku"], tuple(sorted(v["options"].items())),
+                                    Money.from_minor(v["price_minor"], self.currency), v["stock"])
+                         for v in rows.variants)
+        return ProductDTO(p["id"], p["title"], p["description"], ProductKind(p["kind"]), p["visible"],
+                          p["category_id"], p["seller_id"], tuple(p["photos"]), variants, rating, rows.rating_count)
 
     # ---- managing (sellers) ----
 

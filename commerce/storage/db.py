@@ -39,7 +39,8 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def _on_sqlite_begin(conn: Any) -> None:
     mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    if mode != "NONE":  # read-only units of work run each statement on its own WAL snapshot
+        conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 QUEUED_ROWS: Final = "chatshop_queued_rows"
@@ -89,7 +90,8 @@ class Database:
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
-        return UnitOfWork(self._sessions, write_lock=self._write_lock if write else None)
+        begin = ("IMMEDIATE" if write else "NONE") if self.is_sqlite else None
+        return UnitOfWork(self._sessions, write_lock=self._write_lock if write else None, sqlite_begin=begin)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -100,17 +102,19 @@ class UnitOfWork:
 
     session: AsyncSession
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, write_lock: asyncio.Lock | None) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, write_lock: asyncio.Lock | None,
+                 sqlite_begin: str | None) -> None:
         self._sessions = sessions
         self._write_lock = write_lock
+        self._sqlite_begin = sqlite_begin
 
     async def __aenter__(self) -> Self:
         if self._write_lock is not None:
             await self._write_lock.acquire()
         self.session = self._sessions()
         try:
-            if self._write_lock is not None:
-                await self.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            if self._sqlite_begin is not None:
+                await self.session.connection(execution_options={"sqlite_begin": self._sqlite_begin})
         except BaseException:
             await self._close()
             raise
