@@ -8,7 +8,7 @@ from typing import Any, Final
 from sqlalchemy import select
 
 from commerce.errors import IllegalTransition, InvalidInput, NotFound
-from commerce.events import SYSTEM, Clock, actor_of, system_clock
+from commerce.events import SYSTEM, Clock, actor_of, notify, record, system_clock
 from commerce.order_flow import apply_transition, load_order
 from commerce.orders import OrderDTO, order_dto
 from commerce.roles import Permission
@@ -54,6 +54,25 @@ class PaymentEvents:
     async def payment_invalid(self, order_id: int, **detail: Any) -> OrderDTO:
         """The payment was double-spent away: the order is void and its stock released."""
         return await self._apply(order_id, OrderAction.PAYMENT_INVALID, **detail)
+
+    async def confirmation_progress(self, order_id: int, *, confirmations: int, required: int) -> None:
+        """No transition, just news for the buyer: "seen, 1/2 confirmations" (the message is edited in place)."""
+        async with self._db.uow() as uow:
+            order = await load_order(uow, order_id)
+            notify(uow.session, topic="order.confirmations", at=self._clock(), customer_id=order.customer_id,
+                   order_id=order_id, confirmations=confirmations, required=required)
+            await uow.commit()
+
+    async def unmatched_payment(self, *, chain: str, txid: str, address: str, amount_units: int,
+                                token: str | None) -> None:
+        """Money arrived that matches no request (e.g. a wrong amount on a shared address): staff decide."""
+        async with self._db.uow() as uow:
+            now = self._clock()
+            record(uow.session, actor=WATCHER, action="payment.unmatched", entity="payment", entity_id=None, at=now,
+                   chain=chain, txid=txid, address=address, amount_units=str(amount_units), token=token)
+            notify(uow.session, topic="payment.unmatched", at=now, audience="sellers", chain=chain, txid=txid,
+                   address=address, amount_units=str(amount_units), token=token)
+            await uow.commit()
 
     async def late_payment(self, order_id: int, **detail: Any) -> OrderDTO:
         """A payment for an expired order arrived inside the late window: the seller decides."""

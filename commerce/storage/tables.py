@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from commerce.storage.types import UTCDateTime
+from commerce.storage.types import Units, UTCDateTime
 
 
 def utcnow() -> datetime:
@@ -130,7 +130,7 @@ class Order(SQLModel, table=True):
     needs_shipping: bool = False
     shipping_ciphertext: bytes | None = Field(default=None, sa_type=LargeBinary)
     tracking: str | None = Field(default=None, max_length=128)
-    overpaid_units: int | None = None
+    overpaid_units: int | None = Field(default=None, sa_type=Units)
     referral_code: str | None = Field(default=None, max_length=16)
     created_at: datetime = _when(default_factory=utcnow)
     expires_at: datetime = _when()
@@ -226,3 +226,89 @@ class BroadcastRecipient(SQLModel, table=True):
     customer_id: int = Field(foreign_key="customer.id")
     status: str = Field(default="pending", max_length=16)
     error: str | None = Field(default=None, max_length=200)
+
+
+class PaymentRequest(SQLModel, table=True):
+    """What the buyer was asked to pay for an order with one method: a target and an exact amount."""
+
+    __tablename__ = "payment_request"
+    __table_args__ = (Index("ix_payment_request_target", "chain", "address"),)
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    method_id: str = Field(max_length=32)
+    chain: str = Field(max_length=48)
+    asset: str = Field(max_length=12)
+    token: str | None = Field(default=None, max_length=64)
+    decimals: int
+    address: str = Field(max_length=100)
+    derivation_index: int | None = None
+    amount_units: int = Field(sa_type=Units)
+    price: str = Field(max_length=64)              # fiat per whole unit, exact decimal text
+    uri: str = Field(sa_type=Text)
+    status: str = Field(default="open", max_length=16)   # open | replaced
+    confirmations: int
+    tolerance_units: int = Field(default=0, sa_type=Units)  # an underpayment this small still counts as paid
+    credited_units: int = Field(default=0, sa_type=Units)   # what the order was last told it had received
+    created_at: datetime = _when(default_factory=utcnow)
+    expires_at: datetime = _when()
+    late_until: datetime = _when()
+
+
+class AmountSlot(SQLModel, table=True):
+    """An amount that identifies one request on a shared receive address (EVM offset scheme).
+
+    UNIQUE, so two open requests never expect the same amount of the same asset at the same address;
+    a slot is freed only after its request's late-payment window.
+    """
+
+    __tablename__ = "amount_slot"
+    __table_args__ = (UniqueConstraint("chain", "address", "token_key", "amount_units"),)
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="payment_request.id", index=True)
+    chain: str = Field(max_length=48)
+    address: str = Field(max_length=100)
+    token_key: str = Field(max_length=64)          # the token contract, or "native"
+    amount_units: int = Field(sa_type=Units)
+    free_after: datetime = _when()
+
+
+class DerivationCounter(SQLModel, table=True):
+    """The next unused address index per payment method: addresses are never reused."""
+
+    __tablename__ = "derivation_counter"
+    method_id: str = Field(primary_key=True, max_length=32)
+    next_index: int = 0
+
+
+class Payment(SQLModel, table=True):
+    """One on-chain transfer matched to a request. UNIQUE per transfer: counting it twice is impossible."""
+
+    __table_args__ = (UniqueConstraint("chain", "txid", "output_index"),)
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="payment_request.id", index=True)
+    chain: str = Field(max_length=48)
+    txid: str = Field(max_length=100)
+    output_index: int
+    amount_units: int = Field(sa_type=Units)
+    block_height: int | None = None                # None while in the mempool or after its block was orphaned
+    block_hash: str | None = Field(default=None, max_length=100)
+    seen_at: datetime = _when(default_factory=utcnow)
+    gone_at: datetime | None = _when(default=None)  # dropped from the mempool (replaced / double-spent)
+
+
+class ChainBlock(SQLModel, table=True):
+    """The watcher's view of recent blocks: its cursor is the highest row; reorgs are found by hash."""
+
+    __tablename__ = "chain_block"
+    chain: str = Field(primary_key=True, max_length=48)
+    height: int = Field(primary_key=True)
+    hash: str = Field(max_length=100)
+
+
+class WatcherLease(SQLModel, table=True):
+    """Exactly one watcher per chain across every process sharing the database."""
+
+    __tablename__ = "watcher_lease"
+    chain: str = Field(primary_key=True, max_length=48)
+    holder: str = Field(max_length=64)
+    expires_at: datetime = _when()

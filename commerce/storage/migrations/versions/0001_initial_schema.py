@@ -93,7 +93,7 @@ def upgrade() -> None:
     sa.Column('needs_shipping', sa.Boolean(), nullable=False),
     sa.Column('shipping_ciphertext', sa.LargeBinary(), nullable=True),
     sa.Column('tracking', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
-    sa.Column('overpaid_units', sa.Integer(), nullable=True),
+    sa.Column('overpaid_units', commerce.storage.types.Units(length=80), nullable=True),
     sa.Column('referral_code', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('created_at', commerce.storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('expires_at', commerce.storage.types.UTCDateTime(timezone=True), nullable=False),

@@ -1,0 +1,234 @@
+"""The payment watcher: one loop per chain backend, cost per block rather than per order.
+
+Each step: read the tip; if it moved, walk forward block by block from the stored cursor, checking
+each block's parent against the stored hash (a mismatch is a reorg: rewind to the fork point and
+un-confirm the orphaned payments); match every transfer against the in-memory index; store payments
+under their UNIQUE (chain, txid, output) key; then settle the affected orders. The cursor lives in
+the database and is advanced only after a block's payments are stored, so a crash at any point
+re-reads at most one block and counts nothing twice. A lease row keeps it to one watcher per chain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Final
+
+from commerce.errors import CommerceError
+from commerce.events import Clock, system_clock
+from commerce.fulfilment import PaymentEvents
+from commerce.payment_records import PaymentRecords, RequestDTO
+from payments.backends.base import BackendError, Block, ChainBackend, Tip, Transfer
+from payments.matching import TargetIndex
+from payments.settlement import Decision, Tally, decide, tally
+
+log = logging.getLogger(__name__)
+
+LEASE_TTL: Final = timedelta(seconds=30)
+MAX_BACKOFF: Final = 60.0
+
+
+@dataclass(slots=True)
+class StepReport:
+    blocks: int = 0
+    payments: int = 0
+    reorg_depth: int = 0
+    decisions: list[tuple[int, Decision]] = field(default_factory=list)
+
+
+class ChainWatcher:
+    def __init__(self, backend: ChainBackend, records: PaymentRecords, events: PaymentEvents, *,
+                 clock: Clock = system_clock, poll_seconds: float = 5.0, start_behind: int = 6,
+                 holder: str | None = None) -> None:
+        self.backend = backend
+        self.chain = backend.key
+        self._records = records
+        self._events = events
+        self._clock = clock
+        self._poll = poll_seconds
+        self._start_behind = start_behind
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.index = TargetIndex()
+        self._pending: set[int] = set()       # requests whose orders may still move
+        self._progress: dict[int, int] = {}   # request → confirmations last announced
+        self._has_mempool = True
+
+    async def refresh_index(self) -> None:
+        """Add requests issued since the last look; forget those past their late window."""
+        starting = self.index.last_id == 0
+        for request in await self._records.watched_requests(self.chain, after_id=self.index.last_id):
+            self.index.add(request)
+        self.index.drop_expired(self._clock())
+        if starting and self.index.requests:
+            # After a restart, settle again whatever already has payments: a crash may have come between
+            # storing a payment and moving its order.
+            paid = await self._records.payments_for(sorted(self.index.requests))
+            self._pending |= {p.request_id for p in paid}
+
+    async def step(self) -> StepReport:
+        """One pass: new blocks, mempool, settlement. Raises BackendError on chain trouble (caller retries)."""
+        report = StepReport()
+        await self.refresh_index()
+        tip = await self.backend.tip()
+        cursor = await self._records.cursor(self.chain)
+        if cursor is None:
+            cursor = (max(-1, tip.height - self._start_behind - 1), "")
+        height, known_hash = cursor
+        touched: set[int] = set()
+        if tip.height < height or (tip.height == height and tip.hash != known_hash and known_hash):
+            touched |= await self._rewind(report)
+            height, known_hash = await self._records.cursor(self.chain) or (tip.height - 1, "")
+        while height < tip.height:
+            block = await self._block(height + 1, tip)
+            if known_hash and block.parent_hash != known_hash:
+                touched |= await self._rewind(report)
+                height, known_hash = await self._records.cursor(self.chain) or (block.height - 1, "")
+                continue
+            touched |= await self._store(block.transfers, block.height, block.hash, report)
+            await self._records.advance(self.chain, block.height, block.hash)
+            height, known_hash = block.height, block.hash
+            report.blocks += 1
+        touched |= await self._scan_mempool(report)
+        self._pending |= touched
+        await self._settle(tip.height, report)
+        return report
+
+    async def _block(self, height: int, tip: Tip) -> Block:
+        # The tip's own block can be fetched by hash in one call where the backend offers it.
+        by_hash = getattr(self.backend, "block_by_hash", None)
+        if by_hash is not None and tip.height == height:
+            block: Block = await by_hash(tip.hash, self.index.watch())
+            return block
+        return await self.backend.block(height, self.index.watch())
+
+    async def _store(self, transfers: tuple[Transfer, ...] | list[Transfer], height: int | None,
+                     block_hash: str | None, report: StepReport) -> set[int]:
+        touched = set()
+        for transfer in transfers:
+            request_id = self.index.match(transfer)
+            if request_id is None:
+                if height is not None and self.index.watches(transfer):
+                    await self._events.unmatched_payment(chain=self.chain, txid=transfer.txid,
+                                                         address=transfer.address, amount_units=transfer.amount,
+                                                         token=transfer.token)
+                continue
+            if await self._records.record_payment(self.chain, request_id, transfer.txid, transfer.index,
+                                                  transfer.amount, height, block_hash):
+                report.payments += 1
+                touched.add(request_id)
+        return touched
+
+    async def _rewind(self, report: StepReport) -> set[int]:
+        """Walk back until our stored hash matches the chain's, then forget everything above it."""
+        cursor = await self._records.cursor(self.chain)
+        if cursor is None:
+            return set()
+        height = cursor[0]
+        while height >= 0:
+            stored = await self._records.block_hash(self.chain, height)
+            if stored is None or stored == await self.backend.block_hash(height):
+                break
+            height -= 1
+        report.reorg_depth = cursor[0] - height
+        log.warning("%s: reorg of %d block(s) above height %d", self.chain, report.reorg_depth, height)
+        return set(await self._records.rewind(self.chain, height))
+
+    async def _scan_mempool(self, report: StepReport) -> set[int]:
+        if not self._has_mempool:
+            return set()
+        seen = await self.backend.mempool(self.index.watch())
+        touched = await self._store(seen, None, None, report)
+        # Unconfirmed payments that are neither in the mempool nor mined were replaced or double-spent.
+        in_pool = {(t.txid, t.index) for t in seen}
+        gone = [p for p in await self._records.unconfirmed(self.chain) if (p.txid, p.output_index) not in in_pool]
+        if gone and self._mempool_supported():
+            await self._records.mark_gone([p.id for p in gone])
+            touched |= {p.request_id for p in gone}
+        return touched
+
+    def _mempool_supported(self) -> bool:
+        return getattr(self.backend, "has_mempool", True)
+
+    async def _settle(self, tip_height: int, report: StepReport) -> None:
+        if not self._pending:
+            return
+        now = self._clock()
+        requests = {rid: self.index.requests.get(rid) or await self._records.request(rid) for rid in self._pending}
+        statuses = await self._records.order_statuses(sorted({r.order_id for r in requests.values()}))
+        payments = await self._records.payments_for(sorted(requests))
+        for request_id, request in requests.items():
+            status = statuses[request.order_id]
+            counted = tally(request, [p for p in payments if p.request_id == request_id], tip_height)
+            decision = decide(request, status, counted, now)
+            try:
+                await self._apply(decision, request.order_id, request_id, counted, request.amount_units)
+            except CommerceError as exc:  # e.g. a buyer cancelled between our read and our write
+                log.info("%s: order %s: %s not applied: %s", self.chain, request.order_id, decision, exc)
+            if decision is not Decision.NOTHING:
+                report.decisions.append((request.order_id, decision))
+            await self._announce_progress(request, counted, decision)
+            if status.is_settled or status.value in ("cancelled", "refunded", "invalid", "paid_late"):
+                self._pending.discard(request_id)
+
+    async def _apply(self, decision: Decision, order_id: int, request_id: int, counted: Tally,
+                     amount: int) -> None:
+        seen, confirmed = counted.seen, counted.confirmed
+        if decision is Decision.CONFIRMED:
+            excess = confirmed - amount
+            await self._events.payment_confirmed(order_id, overpaid_units=excess if excess > 0 else None)
+        elif decision is Decision.SEEN:
+            await self._events.payment_seen(order_id)
+        elif decision is Decision.UNDERPAID:
+            await self._events.underpaid(order_id, remaining_units=amount - seen, received_units=seen)
+            await self._records.set_credited(request_id, seen)
+            if request_id in self.index.requests:
+                self.index.requests[request_id] = replace(self.index.requests[request_id], credited_units=seen)
+        elif decision is Decision.VANISHED:
+            await self._events.payment_vanished(order_id)
+        elif decision is Decision.INVALID:
+            await self._events.payment_invalid(order_id)
+        elif decision is Decision.LATE:
+            await self._events.late_payment(order_id)
+
+    async def _announce_progress(self, request: RequestDTO, counted: Tally, decision: Decision) -> None:
+        """"Seen, 1/2 confirmations": once per change, while the order is confirming."""
+        confirmations, required = counted.confirmations, request.confirmations
+        if decision in (Decision.SEEN, Decision.NOTHING) and counted.seen and 0 < confirmations < required \
+                and self._progress.get(request.id) != confirmations:
+            self._progress[request.id] = confirmations
+            await self._events.confirmation_progress(request.order_id, confirmations=confirmations,
+                                                     required=required)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll until `stop` is set: lease first, then steps, with backoff on backend trouble."""
+        backoff = 0.0
+        failing = False
+        while not stop.is_set():
+            if not await self._records.acquire_lease(self.chain, self.holder, LEASE_TTL):
+                await _sleep(stop, self._poll)
+                continue
+            try:
+                await self.step()
+                await self._events.expire_due()
+                await self._records.free_slots()
+                if failing:
+                    log.info("%s: backend answering again", self.chain)
+                failing, backoff = False, 0.0
+                await _sleep(stop, self._poll)
+            except BackendError as exc:
+                if not failing:
+                    log.warning("%s: chain backend trouble, retrying with backoff: %s", self.chain, exc)
+                failing = True
+                backoff = min(MAX_BACKOFF, max(1.0, backoff * 2))
+                await _sleep(stop, backoff)
+        await self._records.release_lease(self.chain, self.holder)
+
+
+async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), timeout=seconds)
