@@ -30,7 +30,8 @@ from payments.settlement import Decision, Tally, decide, tally
 log = logging.getLogger(__name__)
 
 LEASE_TTL: Final = timedelta(seconds=30)
-MAX_BACKOFF: Final = 60.0
+MAX_BACKOFF: Final = timedelta(seconds=60)
+MIN_BACKOFF: Final = timedelta(seconds=1)
 
 
 @dataclass(slots=True)
@@ -43,14 +44,14 @@ class StepReport:
 
 class ChainWatcher:
     def __init__(self, backend: ChainBackend, records: PaymentRecords, events: PaymentEvents, *,
-                 clock: Clock = system_clock, poll_seconds: float = 5.0, start_behind: int = 6,
+                 clock: Clock = system_clock, poll: timedelta = timedelta(seconds=5), start_behind: int = 6,
                  holder: str | None = None) -> None:
         self.backend = backend
         self.chain = backend.key
         self._records = records
         self._events = events
         self._clock = clock
-        self._poll = poll_seconds
+        self._poll = poll
         self._start_behind = start_behind
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.index = TargetIndex()
@@ -206,7 +207,7 @@ class ChainWatcher:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until `stop` is set: lease first, then steps, with backoff on backend trouble."""
-        backoff = 0.0
+        backoff = timedelta(0)
         failing = False
         while not stop.is_set():
             if not await self._records.acquire_lease(self.chain, self.holder, LEASE_TTL):
@@ -218,17 +219,17 @@ class ChainWatcher:
                 await self._records.free_slots()
                 if failing:
                     log.info("%s: backend answering again", self.chain)
-                failing, backoff = False, 0.0
+                failing, backoff = False, timedelta(0)
                 await _sleep(stop, self._poll)
             except BackendError as exc:
                 if not failing:
                     log.warning("%s: chain backend trouble, retrying with backoff: %s", self.chain, exc)
                 failing = True
-                backoff = min(MAX_BACKOFF, max(1.0, backoff * 2))
+                backoff = min(MAX_BACKOFF, max(MIN_BACKOFF, backoff * 2))
                 await _sleep(stop, backoff)
         await self._records.release_lease(self.chain, self.holder)
 
 
-async def _sleep(stop: asyncio.Event, seconds: float) -> None:
+async def _sleep(stop: asyncio.Event, delay: timedelta) -> None:
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
+        await asyncio.wait_for(stop.wait(), timeout=delay.total_seconds())
