@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 
 from bots.app import open_shop
-from bots.cli.common import Cli, Commands, add_command
+from bots.cli.common import Cli, CliError, Commands, add_command
 from bots.config import Settings
+from bots.payments_setup import PaymentSetupError, open_payments, run_watchers
+from payments.errors import ExtendedKeyError
 
 
 def register(commands: Commands, common: argparse.ArgumentParser) -> None:
@@ -26,11 +29,6 @@ def register(commands: Commands, common: argparse.ArgumentParser) -> None:
     watch.set_defaults(handler=watch_command)
 
 
-async def _prepare(settings: Settings) -> None:
-    async with open_shop(settings):
-        pass
-
-
 def _front_ends(settings: Settings, cli: Cli) -> None:
     platforms = (("telegram", settings.telegram.enabled, settings.telegram.token_env),
                  ("discord", settings.discord.enabled, settings.discord.token_env))
@@ -44,17 +42,32 @@ def _front_ends(settings: Settings, cli: Cli) -> None:
 
 def run_command(_args: argparse.Namespace, cli: Cli) -> int:
     settings = cli.settings()
-    asyncio.run(_prepare(settings))
-    cli.say(f"{settings.shop.name}: database ready, {len(settings.sellers.owners)} owner(s) from bot.toml")
     _front_ends(settings, cli)
-    cli.say("no chat front-end is built into this version yet; nothing else to start")
-    return 0
+    cli.say("no chat front-end is built into this version yet: running the payment watcher (Ctrl-C stops)")
+    return asyncio.run(_serve(settings, cli))
 
 
 def watch_command(_args: argparse.Namespace, cli: Cli) -> int:
-    settings = cli.settings()
-    asyncio.run(_prepare(settings))
-    methods = len(settings.payments.methods)
-    cli.say(f"{settings.shop.name}: database ready, {methods} payment method(s) in bot.toml")
-    cli.say("the payment watcher is not built into this version yet; nothing to watch")
+    return asyncio.run(_serve(cli.settings(), cli))
+
+
+async def _serve(settings: Settings, cli: Cli) -> int:
+    """Open the shop, start one watcher per configured chain, stop cleanly on Ctrl-C or SIGTERM."""
+    async with open_shop(settings) as shop:
+        cli.say(f"{settings.shop.name}: database ready, {len(settings.sellers.owners)} owner(s) from bot.toml")
+        if not settings.payments.methods:
+            cli.say("no [[payments.methods]] in bot.toml: nothing to watch")
+            return 0
+        try:
+            async with open_payments(settings, shop) as payments:
+                chains = ", ".join(sorted(payments.backends))
+                cli.say(f"watching {chains} for {len(payments.methods)} payment method(s)")
+                stop = asyncio.Event()
+                loop = asyncio.get_running_loop()
+                for signal_number in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(signal_number, stop.set)
+                await run_watchers(payments, shop, stop)
+        except (PaymentSetupError, ExtendedKeyError) as error:
+            raise CliError(str(error)) from None
+    cli.say("stopped")
     return 0

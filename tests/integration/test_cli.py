@@ -132,7 +132,7 @@ def test_config_comes_from_chatshop_config_or_the_current_folder(
     assert "already up to date" in capsys.readouterr().out
 
 
-def test_run_and_watch_prepare_the_database_and_say_what_is_not_built_yet(
+def test_run_and_watch_prepare_the_database_and_say_there_is_nothing_to_watch(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = shop_dir(tmp_path)
 
@@ -140,10 +140,23 @@ def test_run_and_watch_prepare_the_database_and_say_what_is_not_built_yet(
     out = capsys.readouterr().out
     assert "telegram: disabled" in out and "discord: disabled" in out
     assert "no chat front-end is built into this version yet" in out
+    assert "nothing to watch" in out
     assert (folder / "data" / "shop.db").exists()
 
     assert chatshop(folder, "watch") == 0
-    assert "the payment watcher is not built into this version yet" in capsys.readouterr().out
+    assert "no [[payments.methods]] in bot.toml: nothing to watch" in capsys.readouterr().out
+
+
+def test_watch_names_the_missing_xpub_variable(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = shop_dir(tmp_path)
+    monkeypatch.delenv("SHOP_TEST_XPUB", raising=False)
+    with (folder / "bot.toml").open("a", encoding="utf-8") as config:
+        config.write('\n[rates.fixed]\nBTC = "15000000"\n\n[[payments.methods]]\nid = "btc"\nchain = "bitcoin"\n'
+                     'network = "regtest"\nxpub_env = "SHOP_TEST_XPUB"\nbackend = "bitcoind"\n'
+                     'url = "http://127.0.0.1:9"\n')
+    assert chatshop(folder, "watch") == 1
+    assert "set the environment variable SHOP_TEST_XPUB" in capsys.readouterr().err
 
 
 # ---- errors ----
@@ -191,7 +204,7 @@ def test_unexpected_errors_are_one_line_unless_debug(
     async def explode(*_args: object) -> None:
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(bots.cli.runtime, "_prepare", explode)
+    monkeypatch.setattr(bots.cli.runtime, "_serve", explode)
 
     assert chatshop(folder, "run") == 1
     err = capsys.readouterr().err
