@@ -14,6 +14,8 @@ from commerce.storage.db import Database
 from commerce.storage.migrate import upgrade
 from tests.support.postgres import postgres_database
 
+pytest_plugins = ["tests.support.chains"]  # local chain nodes: anvil, litecoind, a fake Esplora
+
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 

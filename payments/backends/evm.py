@@ -1,0 +1,121 @@
+"""Ethereum-family JSON-RPC (geth, erigon, anvil, hosted RPC): native coin by transaction, ERC-20 by Transfer log.
+
+Calls per operation (HTTP round trips, counted in `calls`):
+- tip(): 1 (a batch of `eth_syncing` + `eth_getBlockByNumber("latest", false)`; refuses a syncing node).
+- block_hash(h): 1 (`eth_getBlockByNumber(h, false)`).
+- block(h): 1 (`eth_getBlockByNumber(h, true)`) + 1 `eth_getLogs` by block hash for every watched token and
+  recipient at once, only when tokens are watched — so at most 2.
+- mempool(): 0 — always [] (pending transactions are not reported).
+
+What is seen: native value sent by a transaction straight to a watched address (not value moved by contract
+internals), and ERC-20 `Transfer(from, to, value)` logs of watched tokens to watched addresses.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any, Final
+
+import httpx
+
+from payments.backends.base import BackendError, Block, Tip, Transfer, Watch
+from payments.backends.rpc import DEFAULT_TIMEOUT, JsonRpc, RpcError, hex_quantity, malformed
+
+TRANSFER_TOPIC: Final = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
+_HASH: Final = re.compile(r"0x[0-9a-f]{64}")
+_ADDRESS: Final = re.compile(r"0x[0-9a-f]{40}")
+
+
+class EvmBackend:
+    def __init__(self, rpc_url: str, *, key: str, client: httpx.AsyncClient | None = None,
+                 timeout: timedelta = DEFAULT_TIMEOUT) -> None:
+        self.key = key
+        self._rpc = JsonRpc(rpc_url, name="evm", version="2.0", client=client, timeout=timeout)
+
+    @property
+    def calls(self) -> int:
+        return self._rpc.calls
+
+    @calls.setter
+    def calls(self, value: int) -> None:
+        self._rpc.calls = value
+
+    def __repr__(self) -> str:
+        return f"<EvmBackend {self.key} {self._rpc.endpoint.label}>"
+
+    async def tip(self) -> Tip:
+        syncing, latest = await self._rpc.batch([("eth_syncing", ()), ("eth_getBlockByNumber", ("latest", False))])
+        if isinstance(syncing, RpcError):
+            raise syncing
+        if isinstance(latest, RpcError):
+            raise latest
+        if syncing:   # false, or an object with currentBlock / highestBlock
+            raise BackendError(f"evm {self._rpc.endpoint.label}: node is syncing")
+        with malformed("eth_getBlockByNumber answer"):
+            return Tip(hex_quantity(latest["number"]), _hash(latest["hash"]))
+
+    async def block_hash(self, height: int) -> str:
+        header = await self._get_block(height, with_transactions=False)
+        with malformed("eth_getBlockByNumber answer"):
+            return _hash(header["hash"])
+
+    async def block(self, height: int, watch: Watch) -> Block:
+        raw = await self._get_block(height, with_transactions=True)
+        with malformed("eth_getBlockByNumber answer"):
+            number, block_hash, parent = hex_quantity(raw["number"]), _hash(raw["hash"]), _hash(raw["parentHash"])
+            transfers = [Transfer(_hash(tx["hash"]), 0, to, value, None)
+                         for tx in raw["transactions"]
+                         if (to := (tx.get("to") or "").lower()) in watch.addresses
+                         and (value := hex_quantity(tx["value"])) > 0]
+        if watch.tokens and watch.addresses:
+            transfers += await self._token_transfers(block_hash, watch)
+        return Block(number, block_hash, parent, tuple(transfers))
+
+    async def mempool(self, watch: Watch) -> list[Transfer]:
+        return []
+
+    async def aclose(self) -> None:
+        await self._rpc.aclose()
+
+    async def _get_block(self, height: int, *, with_transactions: bool) -> Any:
+        raw = await self._rpc.call("eth_getBlockByNumber", hex(height), with_transactions)
+        if raw is None:
+            raise BackendError(f"evm {self._rpc.endpoint.label}: no block at height {height} yet")
+        return raw
+
+    async def _token_transfers(self, block_hash: str, watch: Watch) -> list[Transfer]:
+        recipients = sorted(_topic(address) for address in watch.addresses if _ADDRESS.fullmatch(address))
+        if not recipients:
+            return []
+        logs = await self._rpc.call("eth_getLogs", {
+            "blockHash": block_hash,
+            "address": sorted(watch.tokens),
+            "topics": [TRANSFER_TOPIC, None, recipients],
+        })
+        transfers = []
+        with malformed("eth_getLogs answer"):
+            for log in logs:
+                topics = log["topics"]
+                # `removed` marks a log of a block reorganised away; 3 topics is the standard indexed Transfer.
+                if log.get("removed") or len(topics) != 3 or topics[0].lower() != TRANSFER_TOPIC:
+                    continue
+                token, recipient = log["address"].lower(), "0x" + topics[2].lower()[-40:]
+                if token not in watch.tokens or recipient not in watch.addresses:
+                    continue
+                data = log["data"]
+                if len(data) != 66:
+                    raise ValueError("Transfer value is not one 32-byte word")
+                transfers.append(Transfer(_hash(log["transactionHash"].lower()), hex_quantity(log["logIndex"]),
+                                          recipient, hex_quantity(data), token))
+        return transfers
+
+
+def _hash(value: Any) -> str:
+    if not isinstance(value, str) or not _HASH.fullmatch(value.lower()):
+        raise ValueError("not a 0x-prefixed 32-byte hash")
+    return value.lower()
+
+
+def _topic(address: str) -> str:
+    return "0x" + "0" * 24 + address[2:]
