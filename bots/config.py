@@ -261,6 +261,7 @@ _METHOD_MODELS: Final[dict[str, type[BaseModel]]] = {"bitcoin": BitcoinMethod, "
 
 class PaymentsSection(_Section):
     methods: list[PaymentMethod] = []
+    watch_interval_seconds: Annotated[int, integer_between(1, 300)] = 5
 
 
 def _section() -> Any:

@@ -29,7 +29,7 @@ from payments.settlement import Decision, Tally, decide, tally
 
 log = logging.getLogger(__name__)
 
-LEASE_TTL: Final = timedelta(seconds=30)
+MIN_LEASE: Final = timedelta(seconds=5)
 MAX_BACKOFF: Final = timedelta(seconds=60)
 MIN_BACKOFF: Final = timedelta(seconds=1)
 
@@ -52,6 +52,8 @@ class ChainWatcher:
         self._events = events
         self._clock = clock
         self._poll = poll
+        # Renewed every poll; a crashed holder's lease lapses after a few missed polls.
+        self._lease_ttl = max(MIN_LEASE, poll * 6)
         self._start_behind = start_behind
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.index = TargetIndex()
@@ -210,7 +212,7 @@ class ChainWatcher:
         backoff = timedelta(0)
         failing = False
         while not stop.is_set():
-            if not await self._records.acquire_lease(self.chain, self.holder, LEASE_TTL):
+            if not await self._records.acquire_lease(self.chain, self.holder, self._lease_ttl):
                 await _sleep(stop, self._poll)
                 continue
             try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+from datetime import timedelta
 
 from bots.app import open_shop
 from bots.cli.common import Cli, CliError, Commands, add_command
@@ -66,7 +67,8 @@ async def _serve(settings: Settings, cli: Cli) -> int:
                 loop = asyncio.get_running_loop()
                 for signal_number in (signal.SIGINT, signal.SIGTERM):
                     loop.add_signal_handler(signal_number, stop.set)
-                await run_watchers(payments, shop, stop)
+                await run_watchers(payments, shop, stop,
+                                   poll=timedelta(seconds=settings.payments.watch_interval_seconds))
         except (PaymentSetupError, ExtendedKeyError) as error:
             raise CliError(str(error)) from None
     cli.say("stopped")

@@ -1,0 +1,140 @@
+"""Fault injection: the real `chatshop watch` process is killed with SIGKILL at random moments while
+payments arrive on a real litecoind regtest node. After a final restart every payment is counted
+exactly once and every order ends paid (fulfilled), with one key each and one "paid" notification."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from bip_utils import Bip39SeedGenerator, Bip84, Bip84Coins
+from sqlalchemy import func, select
+
+from bots.app import open_shop
+from bots.config import load_settings
+from bots.payments_setup import open_payments
+from commerce.catalog import NewProduct
+from commerce.money import units_to_decimal
+from commerce.shop import Shop
+from commerce.storage.tables import DigitalItem, Order, OutboxMessage, Payment
+from tests.support.litecoind import LitecoinNode
+
+ORDERS = 8
+MNEMONIC = "abandon " * 11 + "about"
+
+
+def account_xpub() -> str:
+    seed = Bip39SeedGenerator(MNEMONIC).Generate()
+    return str(Bip84.FromSeed(seed, Bip84Coins.BITCOIN_TESTNET).Purpose().Coin().Account(7).PublicKey().ToExtended())
+
+
+def write_config(folder: Path) -> Path:
+    config = folder / "bot.toml"
+    config.write_text("""
+[shop]
+name = "Crash Test"
+currency = "JPY"
+[database]
+url = "sqlite+aiosqlite:///data/shop.db"
+[telegram]
+enabled = false
+[sellers]
+owners = ["telegram:1"]
+[rates]
+source = "fixed"
+[rates.fixed]
+LTC = "12000"
+[payments]
+watch_interval_seconds = 1
+[[payments.methods]]
+id = "ltc"
+chain = "bitcoin"
+network = "litecoin-regtest"
+asset = "LTC"
+xpub_env = "CRASH_TEST_XPUB"
+backend = "bitcoind"
+url_env = "CRASH_TEST_NODE"
+confirmations = 1
+""", encoding="utf-8")
+    return config
+
+
+def start_watcher(config: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "bots.cli.main", "watch", "--config", str(config)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def test_sigkill_at_random_points_loses_nothing_and_counts_nothing_twice(
+        tmp_path: Path, litecoind: LitecoinNode) -> None:
+    env = {**os.environ, "CRASH_TEST_XPUB": account_xpub(), "CRASH_TEST_NODE": litecoind.url}
+    config = write_config(tmp_path)
+    settings = load_settings(config, environ=env)
+    rng = random.Random(20261123)
+    async with open_shop(settings) as shop, open_payments(settings, shop) as payments:
+        owner = 1
+        product = await shop.catalog.create_product(owner, NewProduct(title="Key", price="1200", kind="digital"))
+        await shop.catalog.add_digital_items(owner, product.variants[0].id, [f"KEY-{i}" for i in range(ORDERS)])
+        requests = []
+        for i in range(ORDERS):
+            buyer = (await shop.customers.identify("telegram", 7000 + i)).id
+            order = await shop.orders.checkout(buyer, items=[(product.variants[0].id, 1)])
+            requests.append((await payments.service.request_payment(buyer, order.id, "ltc")).request)
+
+        watcher = start_watcher(config, env)
+        kills = 0
+        try:
+            for request in requests:
+                litecoind.send(request.address, units_to_decimal(request.amount_units, 8))
+                if rng.random() < 0.6:
+                    litecoind.mine(1)
+                await asyncio.sleep(rng.uniform(0.1, 1.5))
+                if rng.random() < 0.7:            # kill it mid-whatever, then start a fresh process
+                    watcher.send_signal(signal.SIGKILL)
+                    watcher.wait()
+                    kills += 1
+                    watcher = start_watcher(config, env)
+            litecoind.mine(2)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                statuses = await order_statuses(shop)
+                if statuses == {"fulfilled": ORDERS}:
+                    break
+                await asyncio.sleep(0.5)
+        finally:
+            watcher.send_signal(signal.SIGTERM)
+            try:
+                assert watcher.wait(timeout=15) == 0   # a clean stop on SIGTERM
+            finally:
+                if watcher.poll() is None:
+                    watcher.kill()
+
+        assert kills >= 3
+        assert await order_statuses(shop) == {"fulfilled": ORDERS}
+        async with shop.db.uow(write=False) as uow:
+            session = uow.session
+            assert (await session.execute(select(func.count()).select_from(Payment))).scalar_one() == ORDERS
+            paid_messages = Counter((await session.execute(
+                select(OutboxMessage.payload["order_id"].as_integer()).where(
+                    OutboxMessage.topic == "order.payment_confirmed", OutboxMessage.audience == "customer")
+            )).scalars())
+            assert sorted(paid_messages.values()) == [1] * ORDERS
+            keys = (await session.execute(select(DigitalItem.order_line_id)
+                                          .where(DigitalItem.order_line_id.is_not(None)))).scalars().all()
+            assert len(keys) == len(set(keys)) == ORDERS
+
+
+async def order_statuses(shop: Shop) -> dict[str, int]:
+    async with shop.db.uow(write=False) as uow:
+        rows = await uow.session.execute(select(Order.status, func.count()).group_by(Order.status))
+        return dict(rows.all())
+
+
+pytestmark = pytest.mark.slow
