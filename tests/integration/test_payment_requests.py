@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from datetime import timedelta
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import pytest
 
 from commerce.errors import IllegalTransition, NotFound
@@ -15,7 +19,7 @@ from commerce.status import OrderStatus
 from payments.derive import AddressDeriver
 from payments.errors import RateUnavailable
 from payments.methods import bitcoin_method, evm_method
-from payments.rates import FixedRates
+from payments.rates import CoinGeckoRates, FixedRates
 from payments.requests import PaymentService
 from payments.uri import parse_payment_uri
 from payments.watcher import ChainWatcher
@@ -136,3 +140,41 @@ async def test_a_request_is_paid_through_the_watcher(shop: Shop, clock: FakeCloc
     chain.mine(12)
     await watcher.step()
     assert (await shop.orders.get(buyer, order_id)).status is OrderStatus.FULFILLED
+
+
+class PriceHandler(BaseHTTPRequestHandler):
+    mode = "garbage"
+
+    def do_GET(self) -> None:
+        if self.mode == "slow":
+            time.sleep(1.0)
+        status, body = (500, b"oops") if self.mode == "down" else (200, b"<html>not json")
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("mode", ["down", "garbage", "slow"])
+async def test_a_real_rate_source_that_fails_creates_nothing(shop: Shop, clock: FakeClock, mode: str) -> None:
+    PriceHandler.mode = mode
+    server = ThreadingHTTPServer(("127.0.0.1", 0), PriceHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        async with httpx.AsyncClient() as client:
+            rates = CoinGeckoRates(client, f"http://127.0.0.1:{server.server_port}",
+                                   timeout=timedelta(milliseconds=300))
+            payments = service(shop, clock, rates=rates)
+            buyer, order_id = await an_order(shop)
+            with pytest.raises(RateUnavailable) as err:
+                await payments.request_payment(buyer, order_id, "btc")
+            assert err.value.code == "rate_unavailable" and err.value.reason
+            assert await payments.current(buyer, order_id) is None
+            assert (await shop.orders.get(buyer, order_id)).status is OrderStatus.AWAITING_PAYMENT
+    finally:
+        server.shutdown()
+        server.server_close()
