@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ from bots.payments_setup import open_payments
 from commerce.catalog import NewProduct
 from commerce.money import units_to_decimal
 from commerce.shop import Shop
-from commerce.storage.tables import DigitalItem, Order, OutboxMessage, Payment
+from commerce.storage.tables import DigitalItem, Order, OutboxMessage, Payment, WatcherLease
 from tests.support.litecoind import LitecoinNode
 
 ORDERS = 8
@@ -138,3 +139,38 @@ async def order_statuses(shop: Shop) -> dict[str, int]:
 
 
 pytestmark = pytest.mark.slow
+
+
+async def test_two_watcher_processes_never_both_watch_and_the_survivor_takes_over(
+        tmp_path: Path, litecoind: LitecoinNode) -> None:
+    env = {**os.environ, "CRASH_TEST_XPUB": account_xpub(), "CRASH_TEST_NODE": litecoind.url}
+    config = write_config(tmp_path)
+    settings = load_settings(config, environ=env)
+    async with open_shop(settings) as shop:
+        first, second = start_watcher(config, env), start_watcher(config, env)
+        try:
+            holders = await lease_holders(shop, until=lambda h: len(h) == 1)
+            assert len(holders) == 1
+            holder_pid = int(holders[0].split(":")[1])
+            assert holder_pid in (first.pid, second.pid)
+            survivor = second if holder_pid == first.pid else first
+            os.kill(holder_pid, signal.SIGKILL)
+            taken_over = await lease_holders(shop, until=lambda h: h and f":{survivor.pid}:" in h[0], seconds=20)
+            assert f":{survivor.pid}:" in taken_over[0]
+        finally:
+            for process in (first, second):
+                if process.poll() is None:
+                    process.kill()
+                process.wait()
+
+
+async def lease_holders(shop: Shop, *, until: Callable[[list[str]], object], seconds: float = 15) -> list[str]:
+    deadline = time.monotonic() + seconds
+    holders: list[str] = []
+    while time.monotonic() < deadline:
+        async with shop.db.uow(write=False) as uow:
+            holders = list((await uow.session.execute(select(WatcherLease.holder))).scalars())
+        if until(holders):
+            break
+        await asyncio.sleep(0.3)
+    return holders
