@@ -84,12 +84,12 @@ class ChainWatcher:
         height, known_hash = cursor
         touched: set[int] = set()
         if tip.height < height or (tip.height == height and tip.hash != known_hash and known_hash):
-            touched |= await self._rewind(report)
+            touched |= await self._rewind(report, tip.height)
             height, known_hash = await self._records.cursor(self.chain) or (tip.height - 1, "")
         while height < tip.height:
             block = await self._block(height + 1, tip)
             if known_hash and block.parent_hash != known_hash:
-                touched |= await self._rewind(report)
+                touched |= await self._rewind(report, tip.height)
                 height, known_hash = await self._records.cursor(self.chain) or (block.height - 1, "")
                 continue
             touched |= await self._store(block.transfers, block.height, block.hash, report)
@@ -126,12 +126,15 @@ class ChainWatcher:
                 touched.add(request_id)
         return touched
 
-    async def _rewind(self, report: StepReport) -> set[int]:
-        """Walk back until our stored hash matches the chain's, then forget everything above it."""
+    async def _rewind(self, report: StepReport, tip_height: int) -> set[int]:
+        """Walk back until our stored hash matches the chain's, then forget everything above it.
+
+        Heights above the tip no longer exist (a reorg to a shorter chain): they are orphaned outright.
+        """
         cursor = await self._records.cursor(self.chain)
         if cursor is None:
             return set()
-        height = cursor[0]
+        height = min(cursor[0], tip_height)
         while height >= 0:
             stored = await self._records.block_hash(self.chain, height)
             if stored is None or stored == await self.backend.block_hash(height):
