@@ -4,6 +4,7 @@ the rate source, the request service and one watcher per chain. Part of the comp
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -46,23 +47,31 @@ def _secret(settings: Settings, env_name: str, what: str) -> str:
     return value.get_secret_value()
 
 
+def _account_key(family: str, xpub: str) -> str:
+    """One address counter per wallet account, whichever methods use it (ETH and USDT from one xpub)."""
+    return f"{family}:{hashlib.sha256(xpub.encode()).hexdigest()[:20]}"
+
+
 def build_methods(settings: Settings) -> dict[str, PaymentMethod]:
     methods: dict[str, PaymentMethod] = {}
     for spec in settings.payments.methods:
         where = f"payments method {spec.id!r}"
         if isinstance(spec, BitcoinMethod):
-            deriver = AddressDeriver.from_extended_key(_secret(settings, spec.xpub_env, where), spec.network)
+            xpub = _secret(settings, spec.xpub_env, where)
+            deriver = AddressDeriver.from_extended_key(xpub, spec.network)
             methods[spec.id] = bitcoin_method(id=spec.id, network=spec.network, asset=spec.asset,
                                               confirmations=spec.confirmations, deriver=deriver,
-                                              tolerance_percent=spec.underpaid_tolerance_percent)
+                                              tolerance_percent=spec.underpaid_tolerance_percent,
+                                              counter_key=_account_key("bitcoin", xpub))
         else:
             assert isinstance(spec, EvmMethod)
-            evm_deriver = (EvmAddressDeriver.from_extended_key(_secret(settings, spec.xpub_env, where))
-                           if spec.xpub_env else None)
+            evm_xpub = _secret(settings, spec.xpub_env, where) if spec.xpub_env else None
+            evm_deriver = EvmAddressDeriver.from_extended_key(evm_xpub) if evm_xpub else None
             methods[spec.id] = evm_method(id=spec.id, chain_id=spec.chain_id, asset=spec.asset,
                                           decimals=spec.decimals, confirmations=spec.confirmations,
                                           token=spec.token, receive_address=spec.receive_address,
-                                          deriver=evm_deriver, tolerance_percent=spec.underpaid_tolerance_percent)
+                                          deriver=evm_deriver, tolerance_percent=spec.underpaid_tolerance_percent,
+                                          counter_key=_account_key("evm", evm_xpub) if evm_xpub else "")
     return methods
 
 

@@ -74,6 +74,16 @@ class PaymentEvents:
                    address=address, amount_units=str(amount_units), token=token)
             await uow.commit()
 
+    async def payment_for_closed_order(self, order_id: int, *, received_units: int) -> None:
+        """Confirmed money for a cancelled or voided order: no transition; the shop's staff must act."""
+        async with self._db.uow() as uow:
+            now = self._clock()
+            record(uow.session, actor=WATCHER, action="payment.closed_order", entity="order", entity_id=order_id,
+                   at=now, received_units=str(received_units))
+            notify(uow.session, topic="payment.closed_order", at=now, audience="sellers", order_id=order_id,
+                   received_units=str(received_units))
+            await uow.commit()
+
     async def late_payment(self, order_id: int, **detail: Any) -> OrderDTO:
         """A payment for an expired order arrived inside the late window: the seller decides."""
         return await self._apply(order_id, OrderAction.LATE_PAYMENT, **detail)

@@ -43,6 +43,7 @@ class PaymentMethod:
     token: str | None = None     # ERC-20 contract, lowercase; None for the native coin
     receive_address: str | None = None   # EVM shared address (amount-offset scheme)
     deriver: Deriver | None = None       # per-request addresses from a watch-only xpub
+    counter_key: str = ""                # methods sharing one account key share one address counter
 
     @property
     def per_request_address(self) -> bool:
@@ -54,21 +55,22 @@ class PaymentMethod:
 
 
 def bitcoin_method(*, id: str, network: str, asset: str, confirmations: int, deriver: Deriver,
-                   tolerance_percent: Decimal = Decimal(0)) -> PaymentMethod:
+                   tolerance_percent: Decimal = Decimal(0), counter_key: str = "") -> PaymentMethod:
     scheme, chain_key, name = BITCOIN_FAMILY[network]
     return PaymentMethod(id=id, family="bitcoin", asset=asset, decimals=8, confirmations=confirmations,
                          chain_key=chain_key, network_name=name, uri_scheme=scheme,
                          tolerance_percent=tolerance_percent, network=network,
-                         deriver=deriver)
+                         deriver=deriver, counter_key=counter_key or id)
 
 
 def evm_method(*, id: str, chain_id: int, asset: str, decimals: int, confirmations: int, token: str | None = None,
                receive_address: str | None = None, deriver: Deriver | None = None,
-               tolerance_percent: Decimal = Decimal(0)) -> PaymentMethod:
+               tolerance_percent: Decimal = Decimal(0), counter_key: str = "") -> PaymentMethod:
     if (receive_address is None) == (deriver is None):
         raise ValueError("an EVM method needs exactly one of receive_address or an xpub")
     return PaymentMethod(id=id, family="evm", asset=asset, decimals=decimals, confirmations=confirmations,
                          chain_key=f"evm:{chain_id}", network_name=EVM_NETWORKS.get(chain_id, f"chain {chain_id}"),
                          uri_scheme="ethereum", tolerance_percent=tolerance_percent, chain_id=chain_id,
                          token=token.lower() if token else None,
-                         receive_address=receive_address.lower() if receive_address else None, deriver=deriver)
+                         receive_address=receive_address.lower() if receive_address else None, deriver=deriver,
+                         counter_key=counter_key or id)

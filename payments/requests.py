@@ -68,7 +68,7 @@ class PaymentService:
             raise NotFound(entity="payment_method", id=method_id[:32])
         quote = await make_quote(self._rates, order.total, method.asset, method.decimals, self._clock())
         if method.deriver is not None:
-            index = await self._records.next_index(method.id)
+            index = await self._records.next_index(method.counter_key or method.id)
             draft = self._draft(method, order, method.deriver.address(index), quote.units, quote.price, index)
             request = await self._records.open_request(customer_id, order_id, draft)
         else:

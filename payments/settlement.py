@@ -22,6 +22,7 @@ class Decision(StrEnum):
     VANISHED = "vanished"
     INVALID = "invalid"
     LATE = "late"
+    CLOSED_ORDER_PAID = "closed_order_paid"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,4 +59,6 @@ def decide(request: RequestDTO, status: OrderStatus, counted: Tally, now: dateti
             return Decision.VANISHED if now < request.expires_at else Decision.INVALID
     elif status is OrderStatus.EXPIRED and counted.confirmed >= due and now <= request.late_until:
         return Decision.LATE
+    elif status in (OrderStatus.CANCELLED, OrderStatus.INVALID) and counted.confirmed > request.credited_units:
+        return Decision.CLOSED_ORDER_PAID
     return Decision.NOTHING

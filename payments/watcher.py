@@ -23,6 +23,7 @@ from commerce.errors import CommerceError
 from commerce.events import Clock, system_clock
 from commerce.fulfilment import PaymentEvents
 from commerce.payment_records import PaymentRecords, RequestDTO
+from commerce.status import OrderStatus
 from payments.backends.base import BackendError, Block, ChainBackend, Tip, Transfer
 from payments.matching import TargetIndex
 from payments.settlement import Decision, Tally, decide, tally
@@ -30,6 +31,7 @@ from payments.settlement import Decision, Tally, decide, tally
 log = logging.getLogger(__name__)
 
 MIN_LEASE: Final = timedelta(seconds=5)
+ORPHAN_GRACE: Final = 6  # blocks an orphaned payment may take to be mined again where there is no mempool
 MAX_BACKOFF: Final = timedelta(seconds=60)
 MIN_BACKOFF: Final = timedelta(seconds=1)
 
@@ -59,7 +61,7 @@ class ChainWatcher:
         self.index = TargetIndex()
         self._pending: set[int] = set()       # requests whose orders may still move
         self._progress: dict[int, int] = {}   # request → confirmations last announced
-        self._has_mempool = True
+        self._orphaned: dict[int, int] = {}   # payment → tip height when first seen unconfirmed (no mempool)
 
     async def refresh_index(self) -> None:
         """Add requests issued since the last look; forget those past their late window."""
@@ -96,7 +98,7 @@ class ChainWatcher:
             await self._records.advance(self.chain, block.height, block.hash)
             height, known_hash = block.height, block.hash
             report.blocks += 1
-        touched |= await self._scan_mempool(report)
+        touched |= await self._scan_mempool(report, tip.height)
         self._pending |= touched
         await self._settle(tip.height, report)
         return report
@@ -144,15 +146,25 @@ class ChainWatcher:
         log.warning("%s: reorg of %d block(s) above height %d", self.chain, report.reorg_depth, height)
         return set(await self._records.rewind(self.chain, height))
 
-    async def _scan_mempool(self, report: StepReport) -> set[int]:
-        if not self._has_mempool:
-            return set()
-        seen = await self.backend.mempool(self.index.watch())
-        touched = await self._store(seen, None, None, report)
-        # Unconfirmed payments that are neither in the mempool nor mined were replaced or double-spent.
-        in_pool = {(t.txid, t.index) for t in seen}
-        gone = [p for p in await self._records.unconfirmed(self.chain) if (p.txid, p.output_index) not in in_pool]
-        if gone and self._mempool_supported():
+    async def _scan_mempool(self, report: StepReport, tip_height: int) -> set[int]:
+        """Record 0-conf sightings, and find unconfirmed payments that will never be mined.
+
+        With a mempool, an unconfirmed payment that is neither in it nor mined was replaced or double-spent.
+        Without one (EVM), a payment orphaned by a reorg usually comes back in a later block, so it stays
+        counted for ORPHAN_GRACE blocks before it is given up.
+        """
+        touched: set[int] = set()
+        unconfirmed = await self._records.unconfirmed(self.chain)
+        if self._mempool_supported():
+            seen = await self.backend.mempool(self.index.watch())
+            touched |= await self._store(seen, None, None, report)
+            in_pool = {(t.txid, t.index) for t in seen}
+            gone = [p for p in unconfirmed if (p.txid, p.output_index) not in in_pool]
+        else:
+            live = {p.id for p in unconfirmed}
+            self._orphaned = {pid: h for pid, h in self._orphaned.items() if pid in live}
+            gone = [p for p in unconfirmed if tip_height - self._orphaned.setdefault(p.id, tip_height) >= ORPHAN_GRACE]
+        if gone:
             await self._records.mark_gone([p.id for p in gone])
             touched |= {p.request_id for p in gone}
         return touched
@@ -178,7 +190,7 @@ class ChainWatcher:
             if decision is not Decision.NOTHING:
                 report.decisions.append((request.order_id, decision))
             await self._announce_progress(request, counted, decision)
-            if status.is_settled or status.value in ("cancelled", "refunded", "invalid", "paid_late"):
+            if status.is_settled or status in (OrderStatus.REFUNDED, OrderStatus.PAID_LATE):
                 self._pending.discard(request_id)
 
     async def _apply(self, decision: Decision, order_id: int, request_id: int, counted: Tally,
@@ -200,6 +212,12 @@ class ChainWatcher:
             await self._events.payment_invalid(order_id)
         elif decision is Decision.LATE:
             await self._events.late_payment(order_id)
+        elif decision is Decision.CLOSED_ORDER_PAID:
+            # Money for a cancelled or voided order: the shop's staff refund it or revive the order.
+            await self._events.payment_for_closed_order(order_id, received_units=confirmed)
+            await self._records.set_credited(request_id, confirmed)
+            if request_id in self.index.requests:
+                self.index.requests[request_id] = replace(self.index.requests[request_id], credited_units=confirmed)
 
     async def _announce_progress(self, request: RequestDTO, counted: Tally, decision: Decision) -> None:
         """"Seen, 1/2 confirmations": once per change, while the order is confirming."""

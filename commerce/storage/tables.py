@@ -273,7 +273,7 @@ class AmountSlot(SQLModel, table=True):
 
 
 class DerivationCounter(SQLModel, table=True):
-    """The next unused address index per payment method: addresses are never reused."""
+    """The next unused address index per wallet account (`method_id` holds its counter key): never reused."""
 
     __tablename__ = "derivation_counter"
     method_id: str = Field(primary_key=True, max_length=32)

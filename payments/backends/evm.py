@@ -28,6 +28,8 @@ _ADDRESS: Final = re.compile(r"0x[0-9a-f]{40}")
 
 
 class EvmBackend:
+    has_mempool = False  # transactions waiting to be mined are not looked at (no 0-conf on EVM)
+
     def __init__(self, rpc_url: str, *, key: str, client: httpx.AsyncClient | None = None,
                  timeout: timedelta = DEFAULT_TIMEOUT) -> None:
         self.key = key
@@ -61,15 +63,33 @@ class EvmBackend:
             return _hash(header["hash"])
 
     async def block(self, height: int, watch: Watch) -> Block:
+        """The block's native transfers to watched addresses that SUCCEEDED, plus watched token transfers.
+
+        A mined transaction can revert (a contract wallet that runs out of gas) and move nothing, so
+        native candidates are checked against their receipts; the receipts and the token logs travel in
+        one JSON-RPC batch: tip + block + batch stays at three calls a block.
+        """
         raw = await self._get_block(height, with_transactions=True)
         with malformed("eth_getBlockByNumber answer"):
             number, block_hash, parent = hex_quantity(raw["number"]), _hash(raw["hash"]), _hash(raw["parentHash"])
-            transfers = [Transfer(_hash(tx["hash"]), 0, to, value, None)
-                         for tx in raw["transactions"]
-                         if (to := (tx.get("to") or "").lower()) in watch.addresses
-                         and (value := hex_quantity(tx["value"])) > 0]
-        if watch.tokens and watch.addresses:
-            transfers += await self._token_transfers(block_hash, watch)
+            candidates = [Transfer(_hash(tx["hash"]), 0, to, value, None)
+                          for tx in raw["transactions"]
+                          if (to := (tx.get("to") or "").lower()) in watch.addresses
+                          and (value := hex_quantity(tx["value"])) > 0]
+        recipients = sorted(_topic(a) for a in watch.addresses if _ADDRESS.fullmatch(a)) if watch.tokens else []
+        calls: list[tuple[str, list[Any]]] = [("eth_getTransactionReceipt", [t.txid]) for t in candidates]
+        if recipients:
+            calls.append(("eth_getLogs", [{"blockHash": block_hash, "address": sorted(watch.tokens),
+                                           "topics": [TRANSFER_TOPIC, None, recipients]}]))
+        if not calls:
+            return Block(number, block_hash, parent, ())
+        answers = await self._rpc.batch(calls)
+        for answer in answers:
+            if isinstance(answer, RpcError):
+                raise BackendError(f"evm {self._rpc.endpoint.label}: {answer}")
+        transfers = [t for t, receipt in zip(candidates, answers, strict=False) if _succeeded(receipt, t.txid)]
+        if recipients:
+            transfers += self._token_transfers(answers[-1], watch)
         return Block(number, block_hash, parent, tuple(transfers))
 
     async def mempool(self, watch: Watch) -> list[Transfer]:
@@ -84,15 +104,8 @@ class EvmBackend:
             raise BackendError(f"evm {self._rpc.endpoint.label}: no block at height {height} yet")
         return raw
 
-    async def _token_transfers(self, block_hash: str, watch: Watch) -> list[Transfer]:
-        recipients = sorted(_topic(address) for address in watch.addresses if _ADDRESS.fullmatch(address))
-        if not recipients:
-            return []
-        logs = await self._rpc.call("eth_getLogs", {
-            "blockHash": block_hash,
-            "address": sorted(watch.tokens),
-            "topics": [TRANSFER_TOPIC, None, recipients],
-        })
+    @staticmethod
+    def _token_transfers(logs: Any, watch: Watch) -> list[Transfer]:
         transfers = []
         with malformed("eth_getLogs answer"):
             for log in logs:
@@ -109,6 +122,14 @@ class EvmBackend:
                 transfers.append(Transfer(_hash(log["transactionHash"].lower()), hex_quantity(log["logIndex"]),
                                           recipient, hex_quantity(data), token))
         return transfers
+
+
+def _succeeded(receipt: Any, txid: str) -> bool:
+    """True for a receipt with status 1; a missing receipt for a mined transaction is a node problem."""
+    with malformed("eth_getTransactionReceipt answer"):
+        if receipt is None:
+            raise ValueError(f"no receipt for mined transaction {txid}")
+        return hex_quantity(receipt["status"]) == 1
 
 
 def _hash(value: Any) -> str:

@@ -105,11 +105,16 @@ def _log_index(anvil: Anvil, txid: str) -> int:
     return int(log["logIndex"], 16)
 
 
-async def test_evm_block_without_watched_tokens_is_one_call(evm: EvmBackend, anvil: Anvil) -> None:
+async def test_evm_block_costs_one_call_and_a_native_payment_one_more_for_its_receipt(
+        evm: EvmBackend, anvil: Anvil) -> None:
     shop = fresh_evm_address(3)
-    send_eth(anvil, anvil.accounts[0], shop, 1)
-    block = await evm.block(block_number(anvil), Watch(frozenset({shop})))
+    send_eth(anvil, anvil.accounts[0], anvil.accounts[1], 1)       # nothing for us in this block
+    assert (await evm.block(block_number(anvil), Watch(frozenset({shop})))).transfers == ()
     assert evm.calls == 1
+    send_eth(anvil, anvil.accounts[0], shop, 1)
+    evm.calls = 0
+    block = await evm.block(block_number(anvil), Watch(frozenset({shop})))
+    assert evm.calls == 2   # the block, then one batch with the receipt (did the transfer succeed?)
     assert [(t.address, t.amount) for t in block.transfers] == [(shop, 1)]
     assert await evm.mempool(Watch(frozenset({shop}))) == []
 
@@ -133,7 +138,9 @@ async def test_evm_token_log_marked_removed_is_not_reported(
     shop = fresh_evm_address(5)
     erc20_transfer(anvil, erc20, anvil.accounts[0], shop, 1_000)
 
-    def mark_logs_removed(answer: dict[str, Any]) -> dict[str, Any]:
+    def mark_logs_removed(answer: Any) -> Any:
+        if isinstance(answer, list):   # a JSON-RPC batch: rewrite each answer in it
+            return [mark_logs_removed(item) for item in answer]
         result = answer.get("result")
         if isinstance(result, list) and result and "logIndex" in result[0]:
             answer["result"] = [{**log, "removed": True} for log in result]

@@ -128,10 +128,18 @@ def erc20_transfer(node: Anvil, token: str, sender: str, to: str, units: int) ->
 def deploy_erc20(node: Anvil, owner: str | None = None) -> str:
     """Deploy the test token (the owner gets 1,000,000.000000 units); needs automine on. Returns its address."""
     tx = node.rpc("eth_sendTransaction", {"from": owner or node.accounts[0], "data": erc20_artifact()["bytecode"]})
-    receipt = node.rpc("eth_getTransactionReceipt", tx)
+    receipt = wait_for_receipt(node, tx)
     if receipt is None or receipt["status"] != "0x1":
         raise RuntimeError(f"ERC-20 deployment not mined or failed: {receipt}")
     return str(receipt["contractAddress"]).lower()
+
+
+def wait_for_receipt(node: Anvil, tx: str, *, timeout: float = 10.0) -> Any:
+    """anvil may answer eth_sendTransaction a moment before the block with it is mined."""
+    deadline = time.monotonic() + timeout
+    while (receipt := node.rpc("eth_getTransactionReceipt", tx)) is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return receipt
 
 
 def mine(node: Anvil, blocks: int = 1) -> None:
