@@ -244,9 +244,12 @@ class ChainWatcher:
                     log.info("%s: backend answering again", self.chain)
                 failing, backoff = False, timedelta(0)
                 await _sleep(stop, self._poll)
-            except BackendError as exc:
+            except Exception as exc:  # noqa: BLE001 — a watcher must outlive any one bad moment
                 if not failing:
-                    log.warning("%s: chain backend trouble, retrying with backoff: %s", self.chain, exc)
+                    if isinstance(exc, BackendError):
+                        log.warning("%s: chain backend trouble, retrying with backoff: %s", self.chain, exc)
+                    else:
+                        log.exception("%s: unexpected error in the watcher, retrying with backoff", self.chain)
                 failing = True
                 backoff = min(MAX_BACKOFF, max(MIN_BACKOFF, backoff * 2))
                 await _sleep(stop, backoff)

@@ -229,3 +229,36 @@ async def test_backend_failure_marks_nothing_paid(shop: Shop, chain: FakeChain, 
     chain.failing = None
     await watcher.step()
     assert await status(shop, request) is OrderStatus.FULFILLED
+
+
+async def test_the_running_watcher_outlives_failures_and_logs_each_incident_once(
+        shop: Shop, chain: FakeChain, records: PaymentRecords, clock: FakeClock,
+        caplog: pytest.LogCaptureFixture) -> None:
+    import asyncio
+
+    from payments import watcher as watcher_module
+
+    request = await new_request(shop, records, clock, confirmations=1)
+    watcher = ChainWatcher(chain, records, shop.payments, clock=clock, start_behind=0, poll=timedelta(milliseconds=10))
+    chain.pay(request.address, DUE)
+    chain.mine()
+    chain.failing = "HTTP 503"
+    stop = asyncio.Event()
+    original = watcher_module.MIN_BACKOFF
+    watcher_module.MIN_BACKOFF = timedelta(milliseconds=10)
+    try:
+        task = asyncio.create_task(watcher.run(stop))
+        await asyncio.sleep(0.3)
+        assert await status(shop, request) is OrderStatus.AWAITING_PAYMENT   # failing: nothing marked paid
+        chain.failing = None
+        for _ in range(100):
+            if await status(shop, request) is OrderStatus.FULFILLED:
+                break
+            await asyncio.sleep(0.02)
+        stop.set()
+        await asyncio.wait_for(task, 5)
+    finally:
+        watcher_module.MIN_BACKOFF = original
+    assert await status(shop, request) is OrderStatus.FULFILLED
+    trouble = [r for r in caplog.records if "chain backend trouble" in r.getMessage()]
+    assert len(trouble) == 1                                               # once per incident, not per retry
