@@ -159,8 +159,8 @@ class CustomerService:
             reviews = (await session.execute(select(Review).where(Review.customer_id == customer_id)))
             tickets = list((await session.execute(
                 select(SupportTicket).where(SupportTicket.customer_id == customer_id))).scalars())
-            messages = (await session.execute(select(SupportMessage).where(
-                SupportMessage.ticket_id.in_([t.id for t in tickets])))).scalars() if tickets else []
+            messages = list((await session.execute(select(SupportMessage).where(
+                SupportMessage.ticket_id.in_([t.id for t in tickets])).order_by(SupportMessage.id))).scalars())
             return {
                 "customer": {"id": customer.id, "locale": customer.locale,
                              "marketing_opt_in": customer.marketing_opt_in,

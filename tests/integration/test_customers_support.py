@@ -130,6 +130,7 @@ async def test_export_contains_everything_held_about_the_person(shop: Shop) -> N
     await shop.reviews.add(me.id, order.lines[0].id, 5, "lovely glaze")
     ticket = await shop.support.open(me.id, "Where is my parcel?", order_id=order.id)
     await shop.support.reply(owner, ticket.id, "On its way")
+    second = await shop.support.open(me.id, "Can I change the colour?")
 
     data = await shop.customers.export(me.id)
     assert data["customer"]["id"] == me.id
@@ -140,7 +141,9 @@ async def test_export_contains_everything_held_about_the_person(shop: Shop) -> N
     assert exported_order["shipping"]["name"] == "Hanako Yamada"
     assert data["reviews"] == [{"product_id": order.lines[0].product_id, "stars": 5, "text": "lovely glaze"}]
     assert data["support"] == [{"ticket": ticket.id, "subject": "Where is my parcel?",
-                                "messages": ["Where is my parcel?", "On its way"]}]
+                                "messages": ["Where is my parcel?", "On its way"]},
+                               {"ticket": second.id, "subject": "Can I change the colour?",
+                                "messages": ["Can I change the colour?"]}]
 
 
 async def test_erase_forgets_the_person_but_keeps_the_accounts(shop: Shop) -> None:
