@@ -1,0 +1,152 @@
+"""Core DTOs → platform-neutral views, in the reader's language. Pure functions: no I/O, no chat framework."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+from bots.common.views import (
+    LANGUAGE_NAMES,
+    Action,
+    ActionKind,
+    CartLineView,
+    CartView,
+    ListView,
+    MenuView,
+    OrdersView,
+    ProductCardView,
+    Rows,
+)
+from bots.i18n import Translator
+from commerce.cart import CartDTO, CartLineDTO
+from commerce.catalog import CategoryDTO, Page, ProductDTO, VariantDTO
+from commerce.orders import OrderDTO
+
+DESCRIPTION_PREVIEW: Final = 600  # a card is a glance; it must also fit a photo caption later
+LABEL_MAX: Final = 40  # button labels longer than this get cut off on phones anyway
+
+
+def shorten(text: str, limit: int) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def label(text: str, limit: int = LABEL_MAX) -> str:
+    """Button text: one line, short."""
+    return shorten(" ".join(text.split()), limit)
+
+
+def present_menu(tr: Translator, locale: str, *, shop_name: str) -> MenuView:
+    def button(kind: ActionKind, key: str) -> Action:
+        return Action(kind, tr.text(locale, key))
+
+    return MenuView(tr.text(locale, "start.greeting", shop=shop_name), (
+        (button(ActionKind.BROWSE, "menu.browse"), button(ActionKind.SEARCH, "menu.search")),
+        (button(ActionKind.CART, "menu.cart"), button(ActionKind.ORDERS, "menu.orders")),
+        (button(ActionKind.HELP, "menu.help"), button(ActionKind.LANGUAGE, "menu.language")),
+    ))
+
+
+def present_language_choice(tr: Translator, locale: str) -> MenuView:
+    choices = tuple(Action(ActionKind.SET_LANGUAGE, name, value=code) for code, name in LANGUAGE_NAMES.items())
+    return MenuView(tr.text(locale, "language.choose"), (choices,))
+
+
+def present_categories(tr: Translator, locale: str, categories: Sequence[CategoryDTO]) -> ListView:
+    rows = tuple((Action(ActionKind.PRODUCTS, label(c.name), category_id=c.id),) for c in categories)
+    every = (Action(ActionKind.PRODUCTS, tr.text(locale, "browse.all")),)
+    return ListView(tr.text(locale, "browse.categories"), None, (*rows, every))
+
+
+def present_product_list(tr: Translator, locale: str, page: Page[ProductDTO], *,
+                         category_id: int | None) -> ListView:
+    back = (Action(ActionKind.CATEGORIES, tr.text(locale, "button.back")),)
+    if not page.items:
+        return ListView(tr.text(locale, "browse.empty"), None, (back,))
+    items = tuple((_product_button(tr, locale, p, category_id=category_id, page=page.page),) for p in page.items)
+    nav = []
+    if page.page > 0:
+        nav.append(Action(ActionKind.PRODUCTS, tr.text(locale, "button.prev"), category_id=category_id,
+                          page=page.page - 1))
+    if page.has_next:
+        nav.append(Action(ActionKind.PRODUCTS, tr.text(locale, "button.next"), category_id=category_id,
+                          page=page.page + 1))
+    footer = tr.text(locale, "browse.page", page=page.page + 1, pages=page.pages)
+    return ListView(tr.text(locale, "menu.browse"), footer, (*items, *((tuple(nav),) if nav else ()), back))
+
+
+def present_search_results(tr: Translator, locale: str, page: Page[ProductDTO]) -> ListView:
+    if not page.items:
+        return ListView(tr.text(locale, "browse.empty"), None, ())
+    items = tuple((_product_button(tr, locale, p, category_id=None, page=0),) for p in page.items)
+    return ListView(tr.text(locale, "menu.search"), None, items)
+
+
+def _product_button(tr: Translator, locale: str, product: ProductDTO, *, category_id: int | None,
+                    page: int) -> Action:
+    price = tr.text(locale, "product.sold_out") if product.stock <= 0 else tr.money(locale, product.price_from)
+    return Action(ActionKind.PRODUCT, f"{label(product.title)} · {price}", id=product.id,
+                  category_id=category_id, page=page)
+
+
+def present_product_card(tr: Translator, locale: str, product: ProductDTO, *, category_id: int | None = None,
+                         page: int = 0) -> ProductCardView:
+    """The card; Back returns to the list page it was opened from (every product, for a shared link)."""
+    sold_out = product.stock <= 0
+    buyable = [v for v in product.variants if not v.sold_out]
+    if len(product.variants) == 1:
+        choices = tuple(Action(ActionKind.ADD_TO_CART, tr.text(locale, "button.add_to_cart"), id=v.id)
+                        for v in buyable)
+    else:
+        choices = tuple(Action(ActionKind.ADD_TO_CART, _variant_label(tr, locale, v), id=v.id) for v in buyable)
+    back = Action(ActionKind.PRODUCTS, tr.text(locale, "button.back"), category_id=category_id, page=page)
+    rating = (tr.text(locale, "product.rating", rating=product.rating, count=product.review_count)
+              if product.rating is not None and product.review_count else None)
+    return ProductCardView(
+        product_id=product.id, title=product.title, description=shorten(product.description, DESCRIPTION_PREVIEW),
+        price=tr.text(locale, "product.price", price=tr.money(locale, product.price_from)),
+        availability=tr.text(locale, "product.sold_out") if sold_out
+        else tr.text(locale, "product.stock", stock=product.stock),
+        sold_out=sold_out, rating=rating, photos=product.photos, variant_choices=choices,
+        rows=(*((choice,) for choice in choices), (back,)))
+
+
+def _variant_label(tr: Translator, locale: str, variant: VariantDTO) -> str:
+    name = label(variant.label or variant.sku, LABEL_MAX - 12)
+    return f"{name} · {tr.money(locale, variant.price)}"
+
+
+def present_cart(tr: Translator, locale: str, cart: CartDTO) -> CartView:
+    if cart.is_empty:
+        return CartView(tr.text(locale, "cart.empty"), (), None, ())
+    lines = tuple(_cart_line(tr, locale, number, line) for number, line in enumerate(cart.lines, start=1))
+    remove = tr.text(locale, "button.remove")
+    rows: Rows = tuple((Action(ActionKind.CART_SET_QUANTITY, "−", id=line.variant_id, quantity=line.quantity - 1),
+                        Action(ActionKind.CART_REMOVE, f"{number}. {remove}", id=line.variant_id),
+                        Action(ActionKind.CART_SET_QUANTITY, "+", id=line.variant_id, quantity=line.quantity + 1))
+                       for number, line in enumerate(cart.lines, start=1))
+    total = tr.text(locale, "cart.total", total=tr.money(locale, cart.total))
+    return CartView(tr.text(locale, "cart.title"), lines, total, rows)
+
+
+def _cart_line(tr: Translator, locale: str, number: int, line: CartLineDTO) -> CartLineView:
+    options = " / ".join(value for _, value in line.options)
+    title = f"{line.title} ({options})" if options else line.title
+    text = tr.text(locale, "cart.line", title=title, quantity=line.quantity, total=tr.money(locale, line.line_total))
+    if not line.available:
+        text = f"{text} — {tr.text(locale, 'product.sold_out')}"
+    return CartLineView(number, f"{number}. {text}", line.available)
+
+
+def present_orders(tr: Translator, locale: str, orders: Sequence[OrderDTO]) -> OrdersView:
+    if not orders:
+        return OrdersView(tr.text(locale, "orders.empty"), ())
+    return OrdersView(tr.text(locale, "orders.title"), tuple(
+        tr.text(locale, "order.line", id=order.id, status=tr.status(locale, order.status),
+                total=tr.money(locale, order.total)) for order in orders))
+
+
+def present_added(tr: Translator, locale: str, cart: CartDTO, variant_id: int) -> str:
+    """The short notice after "add to cart" (a toast on Telegram, an ephemeral line on Discord)."""
+    title = next((line.title for line in cart.lines if line.variant_id == variant_id), "")
+    return tr.text(locale, "cart.added", title=label(title))

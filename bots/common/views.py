@@ -1,0 +1,97 @@
+"""Platform-neutral descriptions of what a buyer sees: plain (unescaped) text plus the actions on offer.
+
+Each chat platform renders these once (Telegram: HTML + inline keyboard; Discord: embed + view) and
+escapes every string on the way out, so nothing here is markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Final, TypeAlias
+
+# Language names are shown in their own language whatever the reader's locale, so they are not translated.
+LANGUAGE_NAMES: Final[dict[str, str]] = {"ja": "日本語", "en": "English"}
+
+
+class ActionKind(StrEnum):
+    BROWSE = "browse"
+    SEARCH = "search"
+    CART = "cart"
+    ORDERS = "orders"
+    HELP = "help"
+    LANGUAGE = "language"
+    SET_LANGUAGE = "set_language"  # value: the locale
+    CATEGORIES = "categories"
+    PRODUCTS = "products"  # category_id (None: every product), page
+    PRODUCT = "product"  # id: product; category_id, page: the list to go back to
+    ADD_TO_CART = "add_to_cart"  # id: variant
+    # "−" and "+" carry the quantity the buyer asks for, not a step: a double tap can't count twice
+    CART_SET_QUANTITY = "cart_set_quantity"  # id: variant, quantity (0 removes)
+    CART_REMOVE = "cart_remove"  # id: variant
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A button: what it says and which ids it carries. Never prices or stock — those are re-read on press."""
+
+    kind: ActionKind
+    label: str
+    id: int | None = None
+    category_id: int | None = None
+    page: int = 0
+    quantity: int = 0
+    value: str | None = None
+
+
+Rows: TypeAlias = tuple[tuple[Action, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MenuView:
+    text: str
+    rows: Rows
+
+
+@dataclass(frozen=True, slots=True)
+class ListView:
+    """Categories, a page of products or search results."""
+
+    heading: str
+    footer: str | None
+    rows: Rows
+
+
+@dataclass(frozen=True, slots=True)
+class ProductCardView:
+    product_id: int
+    title: str
+    description: str
+    price: str
+    availability: str  # the stock, or "sold out"
+    sold_out: bool
+    rating: str | None
+    photos: tuple[str, ...]
+    variant_choices: tuple[Action, ...]  # one "add to cart" per buyable variant
+    rows: Rows  # every action, laid out: variant choices, then back
+
+
+@dataclass(frozen=True, slots=True)
+class CartLineView:
+    number: int
+    text: str
+    available: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CartView:
+    heading: str
+    lines: tuple[CartLineView, ...]
+    total: str | None  # None when the cart is empty
+    rows: Rows
+
+
+@dataclass(frozen=True, slots=True)
+class OrdersView:
+    heading: str
+    lines: tuple[str, ...]

@@ -1,0 +1,96 @@
+"""Typed button payloads: ids and an action, nothing else (Telegram allows 64 bytes, and trusts none of it).
+
+Every id is bounded to what the schema can hold, so a forged payload fails to parse instead of reaching
+the database; prices, stock and ownership are re-read from the core on every press.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Final
+
+from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+from bots.common.views import Action, ActionKind
+
+MAX_ID: Final = 2**31 - 1  # ids are INTEGER columns (32-bit on PostgreSQL)
+MAX_PAGE: Final = 9_999
+
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+PageNumber = Annotated[int, Field(ge=0, le=MAX_PAGE)]
+Quantity = Annotated[int, Field(ge=0, le=999)]  # the core enforces the real limit, and says so politely
+
+
+class MenuTarget(StrEnum):
+    BROWSE = "b"
+    SEARCH = "s"
+    CART = "c"
+    ORDERS = "o"
+    HELP = "h"
+    LANGUAGE = "l"
+
+
+class CatalogAction(StrEnum):
+    CATEGORIES = "c"
+    PRODUCTS = "l"
+    PRODUCT = "p"
+
+
+class CartAction(StrEnum):
+    ADD = "a"
+    SET_QUANTITY = "q"
+    REMOVE = "r"
+
+
+class Locale(StrEnum):
+    JA = "ja"
+    EN = "en"
+
+
+class MenuCallback(CallbackData, prefix="m"):
+    target: MenuTarget
+
+
+class CatalogCallback(CallbackData, prefix="c"):
+    action: CatalogAction
+    product_id: RowId | None = None
+    category_id: RowId | None = None
+    page: PageNumber = 0
+
+
+class CartCallback(CallbackData, prefix="k"):
+    action: CartAction
+    variant_id: RowId
+    quantity: Quantity = 0
+
+
+class LanguageCallback(CallbackData, prefix="l"):
+    locale: Locale
+
+
+ALL_CALLBACKS: Final = (MenuCallback, CatalogCallback, CartCallback, LanguageCallback)
+
+_MENU: Final = {ActionKind.BROWSE: MenuTarget.BROWSE, ActionKind.SEARCH: MenuTarget.SEARCH,
+                ActionKind.CART: MenuTarget.CART, ActionKind.ORDERS: MenuTarget.ORDERS,
+                ActionKind.HELP: MenuTarget.HELP, ActionKind.LANGUAGE: MenuTarget.LANGUAGE}
+_CART: Final = {ActionKind.ADD_TO_CART: CartAction.ADD, ActionKind.CART_SET_QUANTITY: CartAction.SET_QUANTITY,
+                ActionKind.CART_REMOVE: CartAction.REMOVE}
+_CATALOG: Final = {ActionKind.CATEGORIES: CatalogAction.CATEGORIES, ActionKind.PRODUCTS: CatalogAction.PRODUCTS,
+                   ActionKind.PRODUCT: CatalogAction.PRODUCT}
+
+
+def callback_for(action: Action) -> CallbackData:
+    """The Telegram payload of a platform-neutral action."""
+    if action.kind in _MENU:
+        return MenuCallback(target=_MENU[action.kind])
+    if action.kind in _CART:
+        assert action.id is not None, action
+        return CartCallback(action=_CART[action.kind], variant_id=action.id, quantity=action.quantity)
+    if action.kind in _CATALOG:
+        return CatalogCallback(action=_CATALOG[action.kind], product_id=action.id, category_id=action.category_id,
+                               page=action.page)
+    if action.kind is ActionKind.SET_LANGUAGE:
+        assert action.value is not None, action
+        return LanguageCallback(locale=Locale(action.value))
+    raise ValueError(f"no Telegram button for {action.kind}")  # pragma: no cover — every kind is mapped above

@@ -1,0 +1,77 @@
+"""Browsing: categories → a page of products → a product card, edited in place; and search."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.types import CallbackQuery, Message
+
+from bots.common.presenters import (
+    present_categories,
+    present_product_card,
+    present_product_list,
+    present_search_results,
+)
+from bots.i18n import Translator
+from bots.telegram.callbacks import CatalogAction, CatalogCallback, MenuCallback, MenuTarget
+from bots.telegram.render import edit, plain, render_card, render_list, send
+from commerce.shop import Shop
+
+PAGE_SIZE: Final = 8  # one button per product; more than this scrolls off a phone screen
+
+
+async def browse(event: Message | CallbackQuery, shop: Shop, translator: Translator, locale: str) -> None:
+    categories = await shop.catalog.categories()
+    await send(event, render_list(present_categories(translator, locale, categories)))
+
+
+async def back_to_categories(callback: CallbackQuery, shop: Shop, translator: Translator, locale: str) -> None:
+    categories = await shop.catalog.categories()
+    await edit(callback, render_list(present_categories(translator, locale, categories)))
+
+
+async def list_products(callback: CallbackQuery, callback_data: CatalogCallback, shop: Shop,
+                        translator: Translator, locale: str) -> None:
+    page = await shop.catalog.list_products(category_id=callback_data.category_id, page=callback_data.page,
+                                            page_size=PAGE_SIZE)
+    view = present_product_list(translator, locale, page, category_id=callback_data.category_id)
+    await edit(callback, render_list(view))
+
+
+async def open_product(callback: CallbackQuery, callback_data: CatalogCallback, shop: Shop,
+                       translator: Translator, locale: str) -> None:
+    assert callback_data.product_id is not None  # the filter requires it
+    product = await shop.catalog.product(callback_data.product_id)
+    view = present_product_card(translator, locale, product, category_id=callback_data.category_id,
+                                page=callback_data.page)
+    await edit(callback, render_card(view))
+
+
+async def search(message: Message, shop: Shop, translator: Translator, locale: str,
+                 command: CommandObject | None = None) -> None:
+    """`/search words`, or plain words typed into the private chat."""
+    query = command.args if command is not None else message.text
+    results = await shop.catalog.search(query or "", page_size=PAGE_SIZE)
+    await send(message, render_list(present_search_results(translator, locale, results)))
+
+
+async def prompt_search(event: Message | CallbackQuery, translator: Translator, locale: str) -> None:
+    await send(event, plain(translator.text(locale, "search.prompt")))
+
+
+def build_catalog_router() -> Router:
+    router = Router(name="catalog")
+    router.message.register(browse, Command("browse"))
+    router.callback_query.register(browse, MenuCallback.filter(F.target == MenuTarget.BROWSE))
+    router.callback_query.register(back_to_categories, CatalogCallback.filter(F.action == CatalogAction.CATEGORIES))
+    router.callback_query.register(list_products, CatalogCallback.filter(F.action == CatalogAction.PRODUCTS))
+    router.callback_query.register(open_product,
+                                   CatalogCallback.filter((F.action == CatalogAction.PRODUCT) & F.product_id))
+    router.message.register(search, Command("search", magic=F.args))
+    router.message.register(prompt_search, Command("search"))
+    router.callback_query.register(prompt_search, MenuCallback.filter(F.target == MenuTarget.SEARCH))
+    # Words typed in a private chat outside any conversation are a search.
+    router.message.register(search, StateFilter(None), F.chat.type == "private", F.text, ~F.text.startswith("/"))
+    return router
