@@ -47,24 +47,35 @@ class _Lenient(dict[str, Any]):
 
 
 @dataclass(frozen=True, slots=True)
+def catalog_files(locale: str, directory: Path = LOCALES_DIR) -> list[Path]:
+    return sorted((directory / locale / "LC_MESSAGES").glob("*.po"))
+
+
 class Translator:
     catalogs: Mapping[str, Mapping[str, str]]
     default: str = "ja"
 
     @classmethod
     def load(cls, default: str = "ja", directory: Path = LOCALES_DIR) -> Translator:
-        """Read every supported catalog once. Fuzzy and empty entries are skipped, as gettext does."""
+        """Read every supported catalog once. Fuzzy and empty entries are skipped, as gettext does.
+
+        A locale's messages may be split over several .po files (one per feature: chatshop.po, checkout.po…);
+        they are merged, and a key defined in two files is an error.
+        """
         if default not in SUPPORTED:
             raise ValueError(f"default locale must be one of {', '.join(SUPPORTED)}, got {default!r}")
         catalogs: dict[str, dict[str, str]] = {}
         for locale in SUPPORTED:
-            with (directory / locale / "LC_MESSAGES" / f"{DOMAIN}.po").open("rb") as po:
-                catalog = read_po(po, locale=locale, domain=DOMAIN)
-            catalogs[locale] = {
-                str(message.id): str(message.string)
-                for message in catalog
-                if message.id and message.string and not message.fuzzy
-            }
+            merged: dict[str, str] = {}
+            for path in catalog_files(locale, directory):
+                with path.open("rb") as po:
+                    catalog = read_po(po, locale=locale, domain=DOMAIN)
+                for message in catalog:
+                    if message.id and message.string and not message.fuzzy:
+                        if str(message.id) in merged:
+                            raise ValueError(f"{path}: {message.id} is already defined in another catalog file")
+                        merged[str(message.id)] = str(message.string)
+            catalogs[locale] = merged
         return cls(catalogs, default)
 
     def text(self, locale: str, key: str, **fields: Any) -> str:

@@ -16,7 +16,7 @@ from babel.messages.pofile import read_po
 
 import commerce
 import payments
-from bots.i18n import LOCALES_DIR, SUPPORTED, Translator
+from bots.i18n import LOCALES_DIR, SUPPORTED, Translator, catalog_files
 from commerce.errors import CommerceError, IllegalTransition, InvalidInput, InvalidQuantity, NotFound, OutOfStock
 from commerce.money import Money
 from commerce.status import OrderStatus
@@ -29,8 +29,19 @@ JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff01-\uff60]")
 
 
 def raw_catalog(locale: str) -> Catalog:
-    with (LOCALES_DIR / locale / "LC_MESSAGES" / "chatshop.po").open("rb") as po:
-        return read_po(po, locale=locale)
+    """Every .po file of the locale merged into one catalog (for checks on the raw entries)."""
+    merged = Catalog(locale=locale)
+    for path in catalog_files(locale):
+        with path.open("rb") as po:
+            for message in read_po(po, locale=locale):
+                if message.id:
+                    merged[message.id] = message
+    return merged
+
+
+def test_every_locale_splits_its_messages_into_the_same_files() -> None:
+    names = {locale: [p.name for p in catalog_files(locale)] for locale in SUPPORTED}
+    assert names["ja"] == names["en"] and "chatshop.po" in names["en"]
 
 
 def placeholders(template: str) -> set[str]:
