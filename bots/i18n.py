@@ -46,11 +46,11 @@ class _Lenient(dict[str, Any]):
         return "…"
 
 
-@dataclass(frozen=True, slots=True)
 def catalog_files(locale: str, directory: Path = LOCALES_DIR) -> list[Path]:
     return sorted((directory / locale / "LC_MESSAGES").glob("*.po"))
 
 
+@dataclass(frozen=True, slots=True)
 class Translator:
     catalogs: Mapping[str, Mapping[str, str]]
     default: str = "ja"
