@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import signal
 from datetime import timedelta
 
@@ -31,45 +32,57 @@ def register(commands: Commands, common: argparse.ArgumentParser) -> None:
 
 
 def _front_ends(settings: Settings, cli: Cli) -> None:
-    platforms = (("telegram", settings.telegram.enabled, settings.telegram.token_env),
-                 ("discord", settings.discord.enabled, settings.discord.token_env))
-    for name, enabled, token_env in platforms:
-        if not enabled:
-            cli.say(f"{name}: disabled in bot.toml")
-            continue
-        token = "set" if settings.secret(token_env) is not None else "NOT set"
-        cli.say(f"{name}: enabled in bot.toml (token variable {token_env} is {token})")
+    cli.say(f"telegram: {'enabled' if settings.telegram.enabled else 'disabled'} in bot.toml")
+    if settings.discord.enabled:
+        cli.warn("discord: enabled in bot.toml, but the Discord front-end is not built into this version yet")
+    else:
+        cli.say("discord: disabled in bot.toml")
 
 
 def run_command(_args: argparse.Namespace, cli: Cli) -> int:
     settings = cli.settings()
+    if settings.telegram.enabled and settings.telegram_token() is None:
+        from bots.telegram.app import NO_TOKEN_HELP
+
+        raise CliError(NO_TOKEN_HELP.format(env=settings.telegram.token_env), exit_code=2)
     _front_ends(settings, cli)
-    cli.say("no chat front-end is built into this version yet: running the payment watcher (Ctrl-C stops)")
-    return asyncio.run(_serve(settings, cli))
+    return asyncio.run(_serve(settings, cli, telegram=settings.telegram.enabled))
 
 
 def watch_command(_args: argparse.Namespace, cli: Cli) -> int:
-    return asyncio.run(_serve(cli.settings(), cli))
+    return asyncio.run(_serve(cli.settings(), cli, telegram=False))
 
 
-async def _serve(settings: Settings, cli: Cli) -> int:
-    """Open the shop, start one watcher per configured chain, stop cleanly on Ctrl-C or SIGTERM."""
-    async with open_shop(settings) as shop:
+async def _serve(settings: Settings, cli: Cli, *, telegram: bool) -> int:
+    """Open the shop; run the Telegram bot (when asked) and one watcher per chain; stop cleanly on Ctrl-C or
+    SIGTERM, letting each part finish what it is doing."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop.set)
+    async with open_shop(settings) as shop, contextlib.AsyncExitStack() as stack:
         cli.say(f"{settings.shop.name}: database ready, {len(settings.sellers.owners)} owner(s) from bot.toml")
-        if not settings.payments.methods:
+        payments = None
+        if settings.payments.methods:
+            try:
+                payments = await stack.enter_async_context(open_payments(settings, shop))
+            except (PaymentSetupError, ExtendedKeyError) as error:
+                raise CliError(str(error)) from None
+            chains = ", ".join(sorted(payments.backends))
+            cli.say(f"watching {chains} for {len(payments.methods)} payment method(s)")
+        else:
             cli.say("no [[payments.methods]] in bot.toml: nothing to watch")
+        if not telegram and payments is None:
             return 0
-        try:
-            async with open_payments(settings, shop) as payments:
-                chains = ", ".join(sorted(payments.backends))
-                cli.say(f"watching {chains} for {len(payments.methods)} payment method(s)")
-                stop = asyncio.Event()
-                loop = asyncio.get_running_loop()
-                for signal_number in (signal.SIGINT, signal.SIGTERM):
-                    loop.add_signal_handler(signal_number, stop.set)
-                await run_watchers(payments, shop, stop,
-                                   poll=timedelta(seconds=settings.payments.watch_interval_seconds))
-        except (PaymentSetupError, ExtendedKeyError) as error:
-            raise CliError(str(error)) from None
+        async with asyncio.TaskGroup() as group:
+            if payments is not None:
+                group.create_task(run_watchers(payments, shop, stop,
+                                               poll=timedelta(seconds=settings.payments.watch_interval_seconds)))
+            if telegram:
+                # aiogram costs ~3 s to import here: only the commands that run the bot pay for it.
+                from bots.telegram.app import run_telegram
+
+                group.create_task(run_telegram(settings, shop, stop))
+                cli.say("telegram: answering (Ctrl-C stops)")
     cli.say("stopped")
     return 0

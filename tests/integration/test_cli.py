@@ -139,12 +139,24 @@ def test_run_and_watch_prepare_the_database_and_say_there_is_nothing_to_watch(
     assert chatshop(folder, "run") == 0
     out = capsys.readouterr().out
     assert "telegram: disabled" in out and "discord: disabled" in out
-    assert "no chat front-end is built into this version yet" in out
     assert "nothing to watch" in out
     assert (folder / "data" / "shop.db").exists()
 
     assert chatshop(folder, "watch") == 0
     assert "no [[payments.methods]] in bot.toml: nothing to watch" in capsys.readouterr().out
+
+
+def test_run_with_telegram_enabled_but_no_token_explains_how_to_get_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = shop_dir(tmp_path)
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    config = folder / "bot.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("enabled = false", "enabled = true"),
+                      encoding="utf-8")
+    assert chatshop(folder, "run") == 2
+    err = capsys.readouterr().err
+    assert "@BotFather" in err and "export TELEGRAM_BOT_TOKEN=<token>" in err
+    assert "Traceback" not in err
 
 
 def test_watch_names_the_missing_xpub_variable(tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -201,7 +213,7 @@ def test_unexpected_errors_are_one_line_unless_debug(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     folder = shop_dir(tmp_path)
 
-    async def explode(*_args: object) -> None:
+    async def explode(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom\nsecond line")
 
     monkeypatch.setattr(bots.cli.runtime, "_serve", explode)
