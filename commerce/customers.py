@@ -95,6 +95,11 @@ class CustomerService:
             try:
                 async with self._db.uow() as uow:
                     customer, created = await find_or_create_customer(uow, platform, external, display_name)
+                    if not created:
+                        # They wrote to us, so they can be reached again (e.g. unblocked the bot).
+                        await uow.session.execute(update(Identity).where(
+                            Identity.platform == platform, Identity.external_id == external,
+                            Identity.unreachable_since.is_not(None)).values(unreachable_since=None))
                     if created:
                         customer.locale = locale if locale in LOCALES else None
                         if referral and referral != customer.referral_code:

@@ -11,6 +11,7 @@ from commerce.catalog import CatalogService
 from commerce.customers import CustomerService
 from commerce.events import Clock, system_clock
 from commerce.fulfilment import FulfilmentService, PaymentEvents
+from commerce.message_refs import MessageRefs
 from commerce.orders import OrderService
 from commerce.outbox import OutboxService
 from commerce.privacy import PersonalDataCipher
@@ -44,3 +45,4 @@ class Shop:
         self.support = SupportService(db, clock)
         self.broadcasts = BroadcastService(db, clock)
         self.outbox = OutboxService(db, clock)
+        self.message_refs = MessageRefs(db, clock)

@@ -82,7 +82,8 @@ async def _serve(settings: Settings, cli: Cli, *, telegram: bool) -> int:
                 # aiogram costs ~3 s to import here: only the commands that run the bot pay for it.
                 from bots.telegram.app import run_telegram
 
-                group.create_task(run_telegram(settings, shop, stop))
+                group.create_task(run_telegram(settings, shop, stop,
+                                               payments=payments.service if payments else None))
                 cli.say("telegram: answering (Ctrl-C stops)")
     cli.say("stopped")
     return 0

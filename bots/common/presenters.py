@@ -99,6 +99,8 @@ def present_product_card(tr: Translator, locale: str, product: ProductDTO, *, ca
                         for v in buyable)
     else:
         choices = tuple(Action(ActionKind.ADD_TO_CART, _variant_label(tr, locale, v), id=v.id) for v in buyable)
+    buy_now = tr.text(locale, "button.buy_now")
+    rows = tuple((choice, Action(ActionKind.BUY_NOW, buy_now, id=choice.id)) for choice in choices)
     back = Action(ActionKind.PRODUCTS, tr.text(locale, "button.back"), category_id=category_id, page=page)
     rating = (tr.text(locale, "product.rating", rating=product.rating, count=product.review_count)
               if product.rating is not None and product.review_count else None)
@@ -108,7 +110,7 @@ def present_product_card(tr: Translator, locale: str, product: ProductDTO, *, ca
         availability=tr.text(locale, "product.sold_out") if sold_out
         else tr.text(locale, "product.stock", stock=product.stock),
         sold_out=sold_out, rating=rating, photos=product.photos, variant_choices=choices,
-        rows=(*((choice,) for choice in choices), (back,)))
+        rows=(*rows, (back,)))
 
 
 def _variant_label(tr: Translator, locale: str, variant: VariantDTO) -> str:
@@ -125,6 +127,8 @@ def present_cart(tr: Translator, locale: str, cart: CartDTO) -> CartView:
                         Action(ActionKind.CART_REMOVE, f"{number}. {remove}", id=line.variant_id),
                         Action(ActionKind.CART_SET_QUANTITY, "+", id=line.variant_id, quantity=line.quantity + 1))
                        for number, line in enumerate(cart.lines, start=1))
+    if any(line.available for line in cart.lines):
+        rows = (*rows, (Action(ActionKind.CHECKOUT, tr.text(locale, "button.checkout")),))
     total = tr.text(locale, "cart.total", total=tr.money(locale, cart.total))
     return CartView(tr.text(locale, "cart.title"), lines, total, rows)
 

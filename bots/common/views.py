@@ -29,6 +29,8 @@ class ActionKind(StrEnum):
     # "−" and "+" carry the quantity the buyer asks for, not a step: a double tap can't count twice
     CART_SET_QUANTITY = "cart_set_quantity"  # id: variant, quantity (0 removes)
     CART_REMOVE = "cart_remove"  # id: variant
+    BUY_NOW = "buy_now"  # id: variant — one of it, straight to checkout, the cart left alone
+    CHECKOUT = "checkout"  # the cart's contents
 
 
 @dataclass(frozen=True, slots=True)

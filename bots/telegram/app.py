@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Final
+from typing import Final
 
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
@@ -19,7 +19,12 @@ from aiogram.types import BotCommand
 from bots.config import Settings
 from bots.i18n import SUPPORTED, Translator
 from bots.telegram.dispatcher import build_dispatcher
+from bots.telegram.fsm_storage import DatabaseStorage
+from bots.telegram.media_store import MediaStore
+from bots.telegram.notifier import TelegramNotifier
+from commerce.conversations import ConversationStore
 from commerce.shop import Shop
+from payments.requests import PaymentService
 
 log = logging.getLogger(__name__)
 
@@ -51,22 +56,31 @@ async def set_commands(bot: Bot, translator: Translator, default_locale: str) ->
             await bot.set_my_commands(commands)
 
 
-async def run_telegram(settings: Settings, shop: Shop, stop: asyncio.Event, **services: Any) -> None:
-    """Poll Telegram until `stop` is set, then finish the update in hand and return."""
+def owner_chats(settings: Settings) -> list[int]:
+    return [int(owner.partition(":")[2]) for owner in settings.sellers.owners if owner.startswith("telegram:")]
+
+
+async def run_telegram(settings: Settings, shop: Shop, stop: asyncio.Event, *,
+                       payments: PaymentService | None = None) -> None:
+    """Poll Telegram and send queued notifications until `stop` is set; finish the update in hand and return."""
     token = settings.telegram_token()
     assert token is not None, "checked by the caller"
-    translator = Translator.load(default=settings.shop.default_locale)
+    locale = settings.shop.default_locale
+    translator = Translator.load(default=locale)
     bot = make_bot(token.get_secret_value(), settings.telegram.api_url)
     dispatcher = build_dispatcher(shop, translator, shop_name=settings.shop.name, terms=settings.shop.terms,
-                                  default_locale=settings.shop.default_locale, **services)
+                                  default_locale=locale, payments=payments,
+                                  storage=DatabaseStorage(ConversationStore(shop.db)),
+                                  media_store=MediaStore(settings.media.dir))
+    notifier = TelegramNotifier(bot, shop, translator, default_locale=locale, owners_chat_ids=owner_chats(settings))
     try:
-        await set_commands(bot, translator, settings.shop.default_locale)
-        polling = asyncio.create_task(dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False))
-        stopping = asyncio.create_task(stop.wait())
-        await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        if not polling.done():
-            await dispatcher.stop_polling()
-        await polling
-        stopping.cancel()
+        await set_commands(bot, translator, locale)
+        async with asyncio.TaskGroup() as group:
+            group.create_task(notifier.run(stop), name="telegram notifications")
+            polling = group.create_task(
+                dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False), name="telegram polling")
+            await stop.wait()
+            if not polling.done():
+                await dispatcher.stop_polling()
     finally:
         await bot.session.close()

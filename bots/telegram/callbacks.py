@@ -20,6 +20,7 @@ MAX_PAGE: Final = 9_999
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 PageNumber = Annotated[int, Field(ge=0, le=MAX_PAGE)]
 Quantity = Annotated[int, Field(ge=0, le=999)]  # the core enforces the real limit, and says so politely
+MethodId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]  # a payment method's slug (bot.toml)
 
 
 class MenuTarget(StrEnum):
@@ -48,6 +49,24 @@ class Locale(StrEnum):
     EN = "en"
 
 
+class CheckoutAction(StrEnum):
+    CART = "c"  # check out the whole cart
+    BUY_NOW = "b"  # id: a variant, one of it, without touching the cart
+    SAVED_ADDRESS = "a"  # id: one of the buyer's saved addresses
+    SAVE_ADDRESS = "s"  # the address just typed, kept for next time
+    USE_ADDRESS = "u"  # the address just typed, for this order only
+    METHOD = "m"  # method
+    CONFIRM = "y"
+    ABORT = "x"
+
+
+class PaymentAction(StrEnum):
+    STATUS = "s"
+    CHOOSE_METHOD = "m"  # show the methods again (change, or retry after a failed quote)
+    PAY_WITH = "p"  # method: replace the order's payment request
+    CANCEL = "x"
+
+
 class MenuCallback(CallbackData, prefix="m"):
     target: MenuTarget
 
@@ -69,7 +88,29 @@ class LanguageCallback(CallbackData, prefix="l"):
     locale: Locale
 
 
-ALL_CALLBACKS: Final = (MenuCallback, CatalogCallback, CartCallback, LanguageCallback)
+class CheckoutCallback(CallbackData, prefix="o"):
+    """A step of the checkout conversation; what was chosen so far lives in the FSM state, not here."""
+
+    action: CheckoutAction
+    id: RowId | None = None
+    method: MethodId | None = None
+
+
+class PaymentCallback(CallbackData, prefix="y"):
+    """A button on a payment message: the order is re-read, and its ownership checked, by the core."""
+
+    action: PaymentAction
+    order_id: RowId
+    method: MethodId | None = None
+
+
+ALL_CALLBACKS: Final = (MenuCallback, CatalogCallback, CartCallback, LanguageCallback, CheckoutCallback,
+                        PaymentCallback)
+
+# Kinds the shared presenters may offer (compared by value, so this module works before and after
+# bots.common.views declares them).
+_BUY_NOW: Final = "buy_now"  # id: variant
+_CHECKOUT: Final = "checkout"
 
 _MENU: Final = {ActionKind.BROWSE: MenuTarget.BROWSE, ActionKind.SEARCH: MenuTarget.SEARCH,
                 ActionKind.CART: MenuTarget.CART, ActionKind.ORDERS: MenuTarget.ORDERS,
@@ -93,4 +134,9 @@ def callback_for(action: Action) -> CallbackData:
     if action.kind is ActionKind.SET_LANGUAGE:
         assert action.value is not None, action
         return LanguageCallback(locale=Locale(action.value))
+    if action.kind == _BUY_NOW:
+        assert action.id is not None, action
+        return CheckoutCallback(action=CheckoutAction.BUY_NOW, id=action.id)
+    if action.kind == _CHECKOUT:
+        return CheckoutCallback(action=CheckoutAction.CART)
     raise ValueError(f"no Telegram button for {action.kind}")  # pragma: no cover — every kind is mapped above

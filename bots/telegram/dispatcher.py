@@ -6,16 +6,22 @@ from typing import TypedDict
 
 from aiogram import Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 
 from bots.i18n import Translator
 from bots.telegram.errors import build_errors_router, build_stale_button_router
 from bots.telegram.handlers.cart import build_cart_router
 from bots.telegram.handlers.catalog import build_catalog_router
+from bots.telegram.handlers.checkout import build_checkout_router
 from bots.telegram.handlers.orders import build_orders_router
+from bots.telegram.handlers.payment import build_payment_router
+from bots.telegram.handlers.sell import build_sell_router
 from bots.telegram.handlers.shop_info import build_shop_info_router
 from bots.telegram.handlers.start import build_start_router
+from bots.telegram.media_store import MediaStore
 from bots.telegram.middleware import IdentifyCustomer
 from commerce.shop import Shop
+from payments.requests import PaymentService
 
 
 class ShopData(TypedDict):
@@ -26,21 +32,28 @@ class ShopData(TypedDict):
     shop_name: str
     terms: str
     default_locale: str
+    payments: PaymentService | None  # None: no payment method configured, checkout says so politely
+    media_store: MediaStore | None    # None: sellers can't upload photos (no media dir)
 
 
 def build_dispatcher(shop: Shop, translator: Translator, *, shop_name: str, terms: str, default_locale: str,
-                     storage: BaseStorage | None = None) -> Dispatcher:
+                     storage: BaseStorage | None = None, payments: PaymentService | None = None,
+                     media_store: MediaStore | None = None) -> Dispatcher:
     """`storage` keeps conversations across restarts in production; the default is in memory."""
     data = ShopData(shop=shop, translator=translator, shop_name=shop_name, terms=terms,
-                    default_locale=default_locale)
-    dispatcher = Dispatcher(storage=storage, **data)  # no storage: in memory
+                    default_locale=default_locale, payments=payments, media_store=media_store)
+    # One update at a time per chat: an album of photos, or a double tap on Confirm, can't race itself.
+    dispatcher = Dispatcher(storage=storage, events_isolation=SimpleEventIsolation(), **data)
     dispatcher.update.outer_middleware(IdentifyCustomer())
     dispatcher.include_routers(
         build_start_router(),
         build_shop_info_router(),
         build_catalog_router(),
         build_cart_router(),
+        build_checkout_router(),
+        build_payment_router(),
         build_orders_router(),
+        build_sell_router(),
         build_errors_router(),
         build_stale_button_router(),  # last: it answers every button nothing else understood
     )

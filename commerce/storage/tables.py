@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from commerce.storage.types import Units, UTCDateTime
@@ -312,3 +312,27 @@ class WatcherLease(SQLModel, table=True):
     chain: str = Field(primary_key=True, max_length=48)
     holder: str = Field(max_length=64)
     expires_at: datetime = _when()
+
+
+class MessageRef(SQLModel, table=True):
+    """A chat message the shop may edit later (the payment card): one per order, platform and kind."""
+
+    __tablename__ = "message_ref"
+    __table_args__ = (UniqueConstraint("order_id", "platform", "kind"),)
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id")
+    platform: str = Field(max_length=16)
+    kind: str = Field(max_length=16)
+    chat_id: int = Field(sa_type=BigInteger)      # Telegram chat ids and Discord snowflakes both fit in 64 bits
+    message_id: int = Field(sa_type=BigInteger)
+    updated_at: datetime = _when(default_factory=utcnow)
+
+
+class ConversationState(SQLModel, table=True):
+    """A chat conversation's step and answers so far, for every bot process and across restarts."""
+
+    __tablename__ = "conversation_state"
+    key: str = Field(primary_key=True, max_length=200)
+    state: str | None = Field(default=None, max_length=120)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    updated_at: datetime = _when(default_factory=utcnow)

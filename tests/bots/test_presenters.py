@@ -35,7 +35,8 @@ def test_a_card_is_plain_text_with_a_rating_and_a_short_description(translator: 
     assert card.photos == ("photo-1",)
     [add] = card.variant_choices
     assert (add.kind, add.id) == (ActionKind.ADD_TO_CART, 11)
-    assert [row[0].kind for row in card.rows] == [ActionKind.ADD_TO_CART, ActionKind.PRODUCTS]
+    assert [[a.kind for a in row] for row in card.rows] == [[ActionKind.ADD_TO_CART, ActionKind.BUY_NOW],
+                                                            [ActionKind.PRODUCTS]]
 
 
 def test_a_card_without_reviews_shows_no_rating(translator: Translator) -> None:
@@ -47,8 +48,9 @@ def test_a_card_without_reviews_shows_no_rating(translator: Translator) -> None:
 def test_cart_buttons_ask_for_a_quantity_not_a_step(translator: Translator) -> None:
     line = CartLineDTO(11, 7, "Tea", (("size", "L"),), ProductKind.PHYSICAL, yen(500), 3, 10, True)
     view = present_cart(translator, "en", CartDTO(1, (line,), "JPY"))
-    [(minus, remove, plus)] = view.rows
+    [(minus, remove, plus), (checkout,)] = view.rows
     assert (minus.quantity, plus.quantity, remove.kind) == (2, 4, ActionKind.CART_REMOVE)
+    assert checkout.kind is ActionKind.CHECKOUT
     assert view.lines[0].text == "1. " + translator.text("en", "cart.line", title="Tea (L)", quantity=3,
                                                          total="¥1,500")
 

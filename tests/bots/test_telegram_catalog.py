@@ -79,7 +79,8 @@ async def test_a_card_with_several_variants_offers_each_buyable_one(buyer: Teleg
         NewVariant(price="2200", stock=0, options={"size": "M"}),
         NewVariant(price="2400", stock=1, options={"size": "L"})])
     await buyer.send(f"/start p_{product.id}")
-    assert buyer.labels() == ["S · ¥2,000", "L · ¥2,400", translator.text("en", "button.back")]
+    buy_now = translator.text("en", "button.buy_now")
+    assert buyer.labels() == ["S · ¥2,000", buy_now, "L · ¥2,400", buy_now, translator.text("en", "button.back")]
 
     result = await buyer.press("L · ¥2,400")
     assert alert(result).text == translator.text("en", "cart.added", title="T-shirt")

@@ -18,8 +18,12 @@ from bots.telegram.callbacks import (
     CartCallback,
     CatalogAction,
     CatalogCallback,
+    CheckoutAction,
+    CheckoutCallback,
     MenuCallback,
     MenuTarget,
+    PaymentAction,
+    PaymentCallback,
     callback_for,
 )
 from bots.telegram.render import keyboard, quote
@@ -110,6 +114,8 @@ def test_every_callback_fits_64_bytes_with_the_largest_ids() -> None:
         MenuCallback(target=MenuTarget.LANGUAGE),
         CatalogCallback(action=CatalogAction.PRODUCT, product_id=MAX_ID, category_id=MAX_ID, page=MAX_PAGE),
         CartCallback(action=CartAction.SET_QUANTITY, variant_id=MAX_ID, quantity=999),
+        CheckoutCallback(action=CheckoutAction.SAVED_ADDRESS, id=MAX_ID, method="m" * 32),
+        PaymentCallback(action=PaymentAction.PAY_WITH, order_id=MAX_ID, method="m" * 32),
     ]
     assert {type(c) for c in largest} | {ALL_CALLBACKS[3]} == set(ALL_CALLBACKS)
     for callback in largest:

@@ -1,0 +1,131 @@
+"""Checkout and payment, described for any chat platform: plain (unescaped) text in the reader's language.
+
+Pure functions: typed addresses are parsed here, core DTOs become previews, summaries, the payment card
+and the fields of the payment caption. Nothing here is markup; each platform escapes on the way out.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Final
+
+from bots.common.presenters import label
+from bots.i18n import Translator
+from commerce.cart import CartDTO
+from commerce.catalog import ProductDTO, ProductKind, VariantDTO
+from commerce.errors import InvalidInput
+from commerce.money import Money, format_units
+from commerce.privacy import ShippingAddress
+from media.payment_card import PaymentCard
+from payments.methods import PaymentMethod
+from payments.requests import PaymentRequestView
+
+# "東京都渋谷区…": the prefecture ends in 都, 道, 府 or 県 after two or three characters.
+_PREFECTURE: Final = re.compile(r"^(.{2,3}?[都道府県])(.+)$")
+_PHONE: Final = re.compile(r"^\+?[0-9()\- ]{7,20}$")
+_POSTAL_CODE: Final = re.compile(r"^[0-9A-Z][0-9A-Z -]{1,14}$")
+
+
+def parse_address(text: str) -> ShippingAddress:
+    """One message, one item per line: name / postal code / prefecture and city / street [/ more] [/ phone].
+
+    Raises InvalidInput naming the first field that is missing or malformed.
+    """
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    name, postal_code, place, street, *extra = [*lines, "", "", "", ""][: max(4, len(lines))]
+    postal_code = unicodedata.normalize("NFKC", postal_code).removeprefix("〒").strip().upper()
+    if postal_code and not _POSTAL_CODE.fullmatch(postal_code):
+        raise InvalidInput(field="postal_code", reason="format")
+    phone = ""
+    if extra and _PHONE.fullmatch(unicodedata.normalize("NFKC", extra[-1])):
+        phone = unicodedata.normalize("NFKC", extra.pop())
+    region, city = _region_and_city(unicodedata.normalize("NFKC", place))
+    return ShippingAddress(name=name, postal_code=postal_code, region=region, city=city, line1=street,
+                           line2=" ".join(extra), phone=phone)
+
+
+def _region_and_city(place: str) -> tuple[str, str]:
+    if match := _PREFECTURE.match(place.replace(" ", "")):
+        return match.group(1), match.group(2)
+    region, _, city = place.replace(",", " ").partition(" ")
+    return (region, city.strip()) if city.strip() else ("", region)
+
+
+def address_summary(address: ShippingAddress) -> str:
+    """One line for a button: who, and where."""
+    return label(", ".join(address.lines()[:3]))
+
+
+def method_label(method: PaymentMethod) -> str:
+    return f"{method.asset} ({method.network_name})"
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewLine:
+    title: str
+    quantity: int
+    total: Money
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPreview:
+    """What the buyer is about to order, before the order exists (the core re-checks it all at checkout)."""
+
+    lines: tuple[PreviewLine, ...]
+    total: Money
+    needs_shipping: bool
+
+
+def preview_cart(cart: CartDTO) -> OrderPreview:
+    lines = tuple(PreviewLine(_titled(line.title, (v for _, v in line.options)), line.quantity, line.line_total)
+                  for line in cart.lines)
+    return OrderPreview(lines, cart.total, any(line.kind == ProductKind.PHYSICAL for line in cart.lines))
+
+
+def preview_variant(product: ProductDTO, variant: VariantDTO) -> OrderPreview:
+    line = PreviewLine(_titled(product.title, (v for _, v in variant.options)), 1, variant.price)
+    return OrderPreview((line,), variant.price, product.kind == ProductKind.PHYSICAL)
+
+
+def _titled(title: str, options: Iterable[str]) -> str:
+    joined = " / ".join(options)
+    return f"{title} ({joined})" if joined else title
+
+
+def present_summary(tr: Translator, locale: str, preview: OrderPreview, address: ShippingAddress | None,
+                    method: PaymentMethod) -> str:
+    lines = [tr.text(locale, "checkout.summary"), ""]
+    lines += [tr.text(locale, "cart.line", title=line.title, quantity=line.quantity,
+                      total=tr.money(locale, line.total)) for line in preview.lines]
+    lines += ["", tr.text(locale, "cart.total", total=tr.money(locale, preview.total))]
+    if address is not None:
+        lines += ["", tr.text(locale, "checkout.ship_to"), *address.lines()]
+    lines += ["", tr.text(locale, "checkout.pay_with", method=method_label(method))]
+    return "\n".join(lines)
+
+
+def present_address(tr: Translator, locale: str, address: ShippingAddress) -> str:
+    return "\n".join([tr.text(locale, "checkout.ship_to"), *address.lines(), "", tr.text(locale, "checkout.save_ask")])
+
+
+def payment_card(tr: Translator, locale: str, view: PaymentRequestView, *, shop_name: str) -> PaymentCard:
+    """The QR card, labelled in the buyer's language."""
+    request = view.request
+    return PaymentCard(
+        uri=request.uri, amount=view.amount_text,
+        network=tr.text(locale, "payment.network", asset=request.asset, network=view.method.network_name),
+        address=request.address, expires=tr.datetime(locale, request.expires_at), shop_name=shop_name,
+        title=tr.text(locale, "payment.title", order=view.order.id),
+        labels={"amount": tr.text(locale, "payment.amount"), "network": tr.text(locale, "payment.network_label"),
+                "address": tr.text(locale, "payment.address"), "expires": tr.text(locale, "payment.expires_label")})
+
+
+def caption_fields(tr: Translator, locale: str, view: PaymentRequestView) -> dict[str, str]:
+    """The values of the `payment.caption` template, unescaped: the exact amount, address, network, expiry."""
+    request = view.request
+    return {"order": str(view.order.id), "amount": format_units(request.amount_units, request.decimals),
+            "asset": request.asset, "total": tr.money(locale, view.order.total), "address": request.address,
+            "network": view.method.network_name, "time": tr.datetime(locale, request.expires_at)}

@@ -1,0 +1,50 @@
+"""Where a person is in a multi-step conversation (checkout, adding a product), kept in the database so a
+restart or a second bot process picks it up. Opaque to the core: a key, a state name and JSON data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Text, cast, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from commerce.events import Clock, system_clock
+from commerce.storage.db import Database
+from commerce.storage.tables import ConversationState
+
+KEY_MAX = 200
+
+
+class ConversationStore:
+    def __init__(self, db: Database, clock: Clock = system_clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def get(self, key: str) -> tuple[str | None, dict[str, Any]]:
+        async with self._db.uow(write=False) as uow:
+            row = (await uow.session.execute(select(ConversationState.state, ConversationState.data)
+                                             .where(ConversationState.key == key))).one_or_none()
+            return (row.state, dict(row.data)) if row else (None, {})
+
+    async def set_state(self, key: str, state: str | None) -> None:
+        await self._upsert(key, state=state)
+
+    async def set_data(self, key: str, data: dict[str, Any]) -> None:
+        await self._upsert(key, data=data)
+
+    async def _upsert(self, key: str, **values: Any) -> None:
+        if len(key) > KEY_MAX:
+            raise ValueError("conversation key too long")
+        async with self._db.uow() as uow:
+            connection = await uow.connection()
+            table = ConversationState.__table__  # type: ignore[attr-defined]
+            row = {"key": key, "state": None, "data": {}, "updated_at": self._clock(), **values}
+            dialect_insert = sqlite_insert if self._db.is_sqlite else pg_insert
+            statement = dialect_insert(table).values(**row)
+            await connection.execute(statement.on_conflict_do_update(
+                index_elements=[table.c.key], set_={**values, "updated_at": row["updated_at"]}))
+            # Nothing left to remember (the conversation finished): drop the row.
+            await connection.execute(delete(table).where(table.c.key == key, table.c.state.is_(None),
+                                                         cast(table.c.data, Text) == "{}"))
+            await uow.commit()

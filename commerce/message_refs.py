@@ -1,0 +1,99 @@
+"""Where the shop's messages went, so a later status change can edit them in place, and who can be reached.
+
+A front-end remembers the chat message it sent for an order (the payment card, `kind="payment"`); the
+notification sender finds it again to turn "waiting" into "seen, 1/2" into "paid" (DESIGN.md §3). A buyer
+who blocked the bot is marked unreachable, so the sender stops trying until they write to the shop again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col
+
+from commerce.events import Clock, system_clock
+from commerce.storage.db import Database
+from commerce.storage.tables import Customer, Identity
+from commerce.storage.tables import MessageRef as MessageRefRow
+
+TELEGRAM = "telegram"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    order_id: int
+    platform: str
+    kind: str
+    chat_id: int
+    message_id: int
+
+
+class MessageRefs:
+    def __init__(self, db: Database, clock: Clock = system_clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def remember(self, *, order_id: int, platform: str, chat_id: int, message_id: int,
+                       kind: str = "payment") -> MessageRef:
+        """Store (or replace) the message of `kind` for this order on `platform`; the newest one wins."""
+        values: dict[str, Any] = {"order_id": order_id, "platform": platform, "kind": kind, "chat_id": int(chat_id),
+                                  "message_id": int(message_id), "updated_at": self._clock()}
+        insert = sqlite.insert if self._db.is_sqlite else postgresql.insert
+        statement = insert(MessageRefRow).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["order_id", "platform", "kind"],
+            set_={"chat_id": statement.excluded.chat_id, "message_id": statement.excluded.message_id,
+                  "updated_at": statement.excluded.updated_at})
+        async with self._db.uow() as uow:
+            await uow.session.execute(statement)
+            await uow.commit()
+        return MessageRef(order_id, platform, kind, int(chat_id), int(message_id))
+
+    async def find(self, order_id: int, platform: str, kind: str = "payment") -> MessageRef | None:
+        async with self._db.uow(write=False) as uow:
+            row = (await uow.session.execute(select(MessageRefRow).where(
+                col(MessageRefRow.order_id) == order_id, col(MessageRefRow.platform) == platform,
+                col(MessageRefRow.kind) == kind))).scalar_one_or_none()
+            return MessageRef(row.order_id, row.platform, row.kind, row.chat_id, row.message_id) if row else None
+
+    # ---- reachability ----
+
+    async def mark_unreachable(self, platform: str, external_id: str | int) -> bool:
+        """The person blocked the bot (or deleted their account). True when this changed anything."""
+        return await self._set_unreachable(platform, external_id, self._clock())
+
+    async def mark_reachable(self, platform: str, external_id: str | int) -> bool:
+        """They wrote to the shop again: messages may be sent once more."""
+        return await self._set_unreachable(platform, external_id, None)
+
+    async def telegram_chat(self, customer_id: int) -> tuple[int, str | None] | None:
+        """(private chat id, stored locale or None) of the customer's Telegram identity.
+
+        None when they have none, were erased, or blocked the bot.
+        """
+        async with self._db.uow(write=False) as uow:
+            row = (await uow.session.execute(
+                select(col(Identity.external_id), col(Customer.locale))
+                .join(Customer, col(Customer.id) == col(Identity.customer_id))
+                .where(col(Identity.customer_id) == customer_id, col(Identity.platform) == TELEGRAM,
+                       col(Identity.unreachable_since).is_(None), col(Customer.erased_at).is_(None))
+                .order_by(col(Identity.id)).limit(1))).first()
+        if row is None or not row.external_id.lstrip("-").isdigit():
+            return None
+        return int(row.external_id), row.locale
+
+    async def _set_unreachable(self, platform: str, external_id: str | int, value: Any) -> bool:
+        since = col(Identity.unreachable_since)
+        current = since.is_(None) if value is not None else since.is_not(None)
+        async with self._db.uow() as uow:
+            result = await uow.session.execute(
+                update(Identity).where(col(Identity.platform) == platform,
+                                       col(Identity.external_id) == str(external_id), current)
+                .values(unreachable_since=value)
+                .execution_options(synchronize_session=False))
+            await uow.commit()
+        assert isinstance(result, CursorResult)
+        return result.rowcount > 0

@@ -1,0 +1,34 @@
+"""Conversation state in the database: survives a restart, shared by processes, forgotten when finished."""
+
+from __future__ import annotations
+
+from aiogram.fsm.storage.base import StorageKey
+from sqlalchemy import func, select
+
+from bots.telegram.fsm_storage import DatabaseStorage
+from commerce.conversations import ConversationStore
+from commerce.shop import Shop
+from commerce.storage.tables import ConversationState
+
+KEY = StorageKey(bot_id=42, chat_id=555, user_id=555)
+
+
+async def rows(shop: Shop) -> int:
+    async with shop.db.uow(write=False) as uow:
+        return (await uow.session.execute(select(func.count()).select_from(ConversationState))).scalar_one()
+
+
+async def test_state_and_data_survive_a_restart_and_vanish_when_the_conversation_ends(shop: Shop) -> None:
+    first = DatabaseStorage(ConversationStore(shop.db))
+    await first.set_state(KEY, "Checkout:address")
+    await first.update_data(KEY, {"order": 7, "note": "置き配希望"})
+
+    restarted = DatabaseStorage(ConversationStore(shop.db))       # a new process, same database
+    assert await restarted.get_state(KEY) == "Checkout:address"
+    assert await restarted.get_data(KEY) == {"order": 7, "note": "置き配希望"}
+    assert await restarted.get_state(StorageKey(bot_id=42, chat_id=556, user_id=556)) is None
+
+    await restarted.set_state(KEY, None)
+    await restarted.set_data(KEY, {})
+    assert (await restarted.get_state(KEY), await restarted.get_data(KEY)) == (None, {})
+    assert await rows(shop) == 0
