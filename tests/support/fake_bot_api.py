@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,13 @@ class Call:
     fields: dict[str, Any]
     files: dict[str, bytes]
     at: float
+    result: Any = None
+
+    def buttons(self) -> dict[str, str]:
+        """Inline button text → callback data of the message this call sent."""
+        markup = json.loads(self.fields.get("reply_markup") or "{}")
+        return {b["text"]: b["callback_data"] for row in markup.get("inline_keyboard", []) for b in row
+                if "callback_data" in b}
 
 
 @dataclass
@@ -61,6 +69,17 @@ class FakeBotApi:
                if text.startswith("/") else {})}})
         self._new_update.set()
 
+    def press(self, user_id: int, call: Call, text: str, *, language: str = "en") -> None:
+        """The user taps the button labelled `text` on the message `call` sent."""
+        user = {"id": user_id, "is_bot": False, "first_name": "Buyer", "language_code": language}
+        self.updates.append({"update_id": next(self._update_ids), "callback_query": {
+            "id": str(next(self._message_ids)), "from": user, "chat_instance": "ci", "message": call.result,
+            "data": call.buttons()[text]}})
+        self._new_update.set()
+
+    def last_with_buttons(self) -> Call | None:
+        return next((c for c in reversed(self.calls) if c.buttons() and isinstance(c.result, dict)), None)
+
     def sent(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
 
@@ -76,8 +95,9 @@ class FakeBotApi:
                 fields[key] = value
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._poll(fields)})
-        self.calls.append(Call(method, fields, files, time.monotonic()))
-        return web.json_response({"ok": True, "result": self._result(method, fields)})
+        result = self._result(method, fields)
+        self.calls.append(Call(method, fields, files, time.monotonic(), result))
+        return web.json_response({"ok": True, "result": result})
 
     async def _poll(self, fields: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(fields.get("offset") or 0)
@@ -95,7 +115,8 @@ class FakeBotApi:
             return BOT_USER
         if method.startswith(("send", "edit")) and "chat_id" in fields:
             chat = {"id": int(fields["chat_id"]), "type": "private", "first_name": "Buyer"}
-            message: dict[str, Any] = {"message_id": next(self._message_ids), "date": int(time.time()),
+            message_id = int(fields["message_id"]) if "message_id" in fields else next(self._message_ids)
+            message: dict[str, Any] = {"message_id": message_id, "date": int(time.time()),
                                        "chat": chat, "from": BOT_USER}
             if "text" in fields:
                 message["text"] = fields["text"]
