@@ -19,6 +19,7 @@ from commerce.reviews import ReviewService
 from commerce.sellers import SellerService
 from commerce.storage.db import Database
 from commerce.support import SupportService
+from commerce.two_factor import TwoFactorService
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,3 +47,4 @@ class Shop:
         self.broadcasts = BroadcastService(db, clock)
         self.outbox = OutboxService(db, clock)
         self.message_refs = MessageRefs(db, clock)
+        self.two_factor = TwoFactorService(db, cipher, clock)

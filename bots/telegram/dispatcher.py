@@ -15,9 +15,14 @@ from bots.telegram.handlers.catalog import build_catalog_router
 from bots.telegram.handlers.checkout import build_checkout_router
 from bots.telegram.handlers.orders import build_orders_router
 from bots.telegram.handlers.payment import build_payment_router
+from bots.telegram.handlers.privacy import build_privacy_router
+from bots.telegram.handlers.reviews import build_reviews_router
 from bots.telegram.handlers.sell import build_sell_router
+from bots.telegram.handlers.seller_orders import build_seller_orders_router
 from bots.telegram.handlers.shop_info import build_shop_info_router
+from bots.telegram.handlers.staff import build_staff_router
 from bots.telegram.handlers.start import build_start_router
+from bots.telegram.handlers.support import build_support_router
 from bots.telegram.media_store import MediaStore
 from bots.telegram.middleware import IdentifyCustomer
 from commerce.shop import Shop
@@ -48,12 +53,17 @@ def build_dispatcher(shop: Shop, translator: Translator, *, shop_name: str, term
     dispatcher.include_routers(
         build_start_router(),
         build_shop_info_router(),
+        build_support_router(),  # before catalog: a reply to a ticket message is not a search
         build_catalog_router(),
         build_cart_router(),
         build_checkout_router(),
         build_payment_router(),
         build_orders_router(),
         build_sell_router(),
+        build_seller_orders_router(),
+        build_staff_router(),
+        build_reviews_router(),
+        build_privacy_router(),
         build_errors_router(),
         build_stale_button_router(),  # last: it answers every button nothing else understood
     )

@@ -336,3 +336,17 @@ class ConversationState(SQLModel, table=True):
     state: str | None = Field(default=None, max_length=120)
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     updated_at: datetime = _when(default_factory=utcnow)
+
+
+class TwoFactorSecret(SQLModel, table=True):
+    """A seller's TOTP enrolment: the secret encrypted with the data key, the replay guard and the lockout."""
+
+    __tablename__ = "two_factor_secret"
+    customer_id: int = Field(foreign_key="customer.id", primary_key=True)
+    secret_ciphertext: bytes = Field(sa_type=LargeBinary)
+    created_at: datetime = _when(default_factory=utcnow)
+    confirmed_at: datetime | None = _when(default=None)   # None until a first code proves the app has it
+    last_step: int | None = Field(default=None, sa_type=BigInteger)  # the newest accepted 30 s time-step
+    verified_at: datetime | None = _when(default=None)    # when a code was last accepted (step-up freshness)
+    failures: int = 0                                     # wrong codes since the last success or lockout
+    locked_until: datetime | None = _when(default=None)

@@ -1,0 +1,191 @@
+"""Broadcasts: `/broadcast` asks a seller for the text, and `BroadcastSender` delivers it within Telegram's limits.
+
+Creating one needs the BROADCAST permission (checked in the core) and a two-factor code from the last ten
+minutes. The sender works from the recipients stored in the core, marking each one as it goes, so after a
+restart it carries on with the ones still pending and nobody gets the message twice from a finished send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from datetime import timedelta
+from typing import Final
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ParseMode
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+)
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import Message
+
+from bots.i18n import Translator
+from bots.telegram.render import plain, quote, send
+from commerce.broadcasts import TEXT_MAX, BroadcastDTO
+from commerce.customers import CustomerDTO
+from commerce.message_refs import TELEGRAM
+from commerce.roles import Permission, require
+from commerce.shop import Shop
+
+logger = logging.getLogger(__name__)
+
+PER_CHAT_INTERVAL: Final = 1.0   # seconds between two messages to one chat (Telegram's per-chat limit)
+BATCH: Final = 100
+
+
+class BroadcastForm(StatesGroup):
+    text = State()
+
+
+# ---- the seller's side ----
+
+
+async def start_broadcast(message: Message, state: FSMContext, shop: Shop, customer: CustomerDTO,
+                          translator: Translator, locale: str) -> None:
+    require(await shop.sellers.role_of(customer.id), Permission.BROADCAST)
+    await shop.two_factor.require_recent(customer.id)
+    await state.set_state(BroadcastForm.text)
+    await send(message, plain(translator.text(locale, "broadcast.ask_text", limit=TEXT_MAX)))
+
+
+async def create_broadcast(message: Message, state: FSMContext, shop: Shop, customer: CustomerDTO,
+                           translator: Translator, locale: str) -> None:
+    await shop.two_factor.require_recent(customer.id)  # the step-up may have gone stale while typing
+    broadcast = await shop.broadcasts.create(customer.id, message.text or "")
+    await state.clear()
+    await send(message, plain(translator.text(locale, "broadcast.queued", id=broadcast.id,
+                                              recipients=broadcast.pending)))
+
+
+async def cancel_broadcast(message: Message, state: FSMContext, translator: Translator, locale: str) -> None:
+    await state.clear()
+    await send(message, plain(translator.text(locale, "broadcast.cancelled")))
+
+
+async def remind_text(message: Message, translator: Translator, locale: str) -> None:
+    await send(message, plain(translator.text(locale, "broadcast.text_expected")))
+
+
+def build_broadcast_router() -> Router:
+    router = Router(name="broadcast")
+    router.message.register(start_broadcast, Command("broadcast"))
+    router.message.register(cancel_broadcast, Command("cancel"), StateFilter(BroadcastForm))
+    router.message.register(create_broadcast, BroadcastForm.text, F.text, ~F.text.startswith("/"))
+    router.message.register(remind_text, BroadcastForm.text)
+    return router
+
+
+# ---- the sender ----
+
+
+class _Pacer:
+    """At most `per_second` sends overall, and one per chat per PER_CHAT_INTERVAL."""
+
+    def __init__(self, per_second: float) -> None:
+        self._gap = 1.0 / per_second
+        self._next_slot = 0.0
+        self._chat_ready: dict[int, float] = {}
+
+    async def wait(self, chat_id: int) -> None:
+        now = time.monotonic()
+        self._chat_ready = {chat: at for chat, at in self._chat_ready.items() if at > now}
+        start = max(now, self._next_slot, self._chat_ready.get(chat_id, 0.0))
+        self._next_slot = start + self._gap
+        self._chat_ready[chat_id] = start + PER_CHAT_INTERVAL
+        if start > now:
+            await asyncio.sleep(start - now)
+
+
+class _Interrupted(Exception):
+    """Telegram or the network is away: leave the rest pending and try again on the next pass."""
+
+
+class BroadcastSender:
+    def __init__(self, bot: Bot, shop: Shop, translator: Translator, *, per_second: float = 25) -> None:
+        if not 0 < per_second <= 30:
+            raise ValueError("per_second must be within Telegram's 30 messages per second")
+        self._bot = bot
+        self._shop = shop
+        self._tr = translator
+        self._pacer = _Pacer(per_second)
+
+    async def run(self, stop: asyncio.Event, interval: timedelta = timedelta(seconds=2)) -> None:
+        """Send every unfinished broadcast (the ones a restart interrupted first), until `stop` is set."""
+        while not stop.is_set():
+            try:
+                for broadcast_id in await self._shop.broadcasts.unfinished():
+                    if stop.is_set():
+                        break
+                    await self.send_broadcast(broadcast_id, stop)
+            except _Interrupted:
+                pass
+            except Exception:  # the database may be briefly away: log and keep going
+                logger.exception("broadcast pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval.total_seconds())
+
+    async def send_broadcast(self, broadcast_id: int, stop: asyncio.Event) -> BroadcastDTO | None:
+        """Deliver to every pending recipient; the final report once none is left, None when stopped early."""
+        text = quote((await self._shop.broadcasts.status(broadcast_id)).text)
+        while not stop.is_set():
+            pending = await self._shop.broadcasts.pending_recipients(broadcast_id, limit=BATCH)
+            if not pending:
+                return await self._finish(broadcast_id)
+            for customer_id in pending:
+                if stop.is_set():
+                    return None
+                await self._deliver(broadcast_id, customer_id, text, stop)
+        return None
+
+    async def _deliver(self, broadcast_id: int, customer_id: int, text: str, stop: asyncio.Event) -> None:
+        chat = await self._shop.message_refs.telegram_chat(customer_id)
+        if chat is None:
+            await self._shop.broadcasts.mark(broadcast_id, customer_id, delivered=False, error="unreachable")
+            return
+        chat_id = chat[0]
+        while True:
+            await self._pacer.wait(chat_id)
+            try:
+                await self._bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+            except TelegramRetryAfter as exc:  # flood control: wait as told, then the same recipient again
+                logger.info("broadcast %s paused %ss by flood control", broadcast_id, exc.retry_after)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), exc.retry_after)
+                if stop.is_set():
+                    return
+                continue
+            except TelegramForbiddenError:
+                await self._shop.message_refs.mark_unreachable(TELEGRAM, chat_id)
+                await self._shop.broadcasts.mark(broadcast_id, customer_id, delivered=False, error="blocked")
+            except (TelegramBadRequest, TelegramNotFound) as exc:
+                await self._shop.broadcasts.mark(broadcast_id, customer_id, delivered=False, error=exc.message)
+            except TelegramAPIError as exc:
+                logger.warning("broadcast %s interrupted: %s", broadcast_id, exc.message)
+                raise _Interrupted from exc
+            else:
+                await self._shop.broadcasts.mark(broadcast_id, customer_id, delivered=True)
+            return
+
+    async def _finish(self, broadcast_id: int) -> BroadcastDTO:
+        done = await self._shop.broadcasts.finish(broadcast_id)
+        author_id: int | None = getattr(done, "author_id", None)  # see the report: BroadcastDTO.author_id
+        author = await self._shop.message_refs.telegram_chat(author_id) if author_id is not None else None
+        if author is None:
+            logger.info("broadcast %s done (%s delivered, %s failed); author not on telegram",
+                        broadcast_id, done.delivered, done.failed)
+            return done
+        chat_id, stored_locale = author
+        locale = self._tr.locale_for(stored_locale, None, self._tr.default)
+        report = self._tr.text(locale, "broadcast.report", id=done.id, delivered=done.delivered, failed=done.failed)
+        with contextlib.suppress(TelegramAPIError):  # the counts stay in the core; the report is a courtesy
+            await self._bot.send_message(chat_id, quote(report), parse_mode=ParseMode.HTML)
+        return done

@@ -1,0 +1,260 @@
+"""The shop's orders for its staff: `/orders_admin` lists them by status, an order's detail offers the moves its
+status allows (ship with tracking, deliver, cancel, refund with a note, accept a late payment).
+
+Buttons carry ids only; every press re-reads the order and every move re-checks the role in the core, so a
+forged payload from a buyer ends in the permission-denied text and changes nothing.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Final
+
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bots.i18n import Translator
+from bots.telegram.callbacks import PageNumber, RowId
+from bots.telegram.render import Reply, bold, edit, plain, quote, send
+from commerce.customers import CustomerDTO
+from commerce.errors import NotFound
+from commerce.orders import OrderDTO
+from commerce.roles import Permission, Role, can, require
+from commerce.shop import Shop
+from commerce.status import TRANSITIONS, OrderAction, OrderStatus
+
+PAGE_SIZE: Final = 8
+FILTERS: Final = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.PAID_LATE,
+                  OrderStatus.DELIVERED, OrderStatus.REFUNDED)
+
+
+class SellerOrdersAction(StrEnum):
+    LIST = "l"
+    DETAIL = "d"
+    SHIP = "s"
+    DELIVER = "v"
+    CANCEL = "c"
+    REFUND = "r"
+    ACCEPT_LATE = "a"
+    SKIP_NOTE = "n"
+    ABORT = "x"
+
+
+class SellerOrdersCallback(CallbackData, prefix="so"):
+    """`status` and `page` remember the list the order was opened from (for "back", and to find it again)."""
+
+    action: SellerOrdersAction
+    order_id: RowId | None = None
+    status: OrderStatus | None = None
+    page: PageNumber = 0
+
+
+class FulfilmentForm(StatesGroup):
+    tracking = State()
+    refund_note = State()
+
+
+# The buttons an order's detail may offer, in order, with the move each one asks the core for.
+_MOVES: Final = ((SellerOrdersAction.SHIP, OrderAction.SHIP, "so.button.ship"),
+                 (SellerOrdersAction.DELIVER, OrderAction.DELIVER, "so.button.deliver"),
+                 (SellerOrdersAction.ACCEPT_LATE, OrderAction.ACCEPT_LATE, "so.button.accept_late"),
+                 (SellerOrdersAction.REFUND, OrderAction.REFUND, "so.button.refund"),
+                 (SellerOrdersAction.CANCEL, OrderAction.CANCEL, "so.button.cancel"))
+
+
+def _button(text: str, **payload: Any) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=SellerOrdersCallback(**payload).pack())
+
+
+# ---- presenting ----
+
+
+def _list_reply(orders: list[OrderDTO], status: OrderStatus | None, page: int, translator: Translator,
+                locale: str) -> Reply:
+    shown, more = orders[:PAGE_SIZE], len(orders) > PAGE_SIZE
+    label = translator.status(locale, status) if status else translator.text(locale, "so.filter.all")
+    heading = translator.text(locale, "so.list.heading", status=label)
+    body = [bold(heading), quote(translator.text(locale, "so.list.empty" if not shown else "so.list.hint"))]
+    L = SellerOrdersAction
+    rows = [[_button(translator.text(locale, "so.list.line", id=o.id, status=translator.status(locale, o.status),
+                                     total=translator.money(locale, o.total)),
+                     action=L.DETAIL, order_id=o.id, status=status, page=page)] for o in shown]
+    paging = ([_button(translator.text(locale, "so.button.previous"), action=L.LIST, status=status, page=page - 1)]
+              if page else [])
+    if more:
+        paging.append(_button(translator.text(locale, "so.button.next"), action=L.LIST, status=status, page=page + 1))
+    filters = [_button(("• " if s is status else "") + translator.status(locale, s), action=L.LIST, status=s)
+               for s in FILTERS]
+    filters.append(_button(("• " if status is None else "") + translator.text(locale, "so.filter.all"),
+                           action=L.LIST))
+    rows += [paging, filters[:4], filters[4:]]
+    return Reply("\n".join(body), InlineKeyboardMarkup(inline_keyboard=[row for row in rows if row]))
+
+
+async def _detail_reply(shop: Shop, customer: CustomerDTO, order: OrderDTO, origin: SellerOrdersCallback,
+                        translator: Translator, locale: str) -> Reply:
+    role = await shop.sellers.role_of(customer.id)
+    t = translator.text
+    parts = [bold(t(locale, "so.detail.heading", id=order.id, status=translator.status(locale, order.status))),
+             quote(t(locale, "so.detail.created", when=translator.datetime(locale, order.created_at))),
+             "\n".join(quote(t(locale, "so.detail.line", title=line.title, quantity=line.quantity,
+                                total=translator.money(locale, line.line_total))) for line in order.lines),
+             bold(t(locale, "so.detail.total", total=translator.money(locale, order.total)))]
+    if order.tracking:
+        parts.append(quote(t(locale, "so.detail.tracking", tracking=order.tracking)))
+    if order.needs_shipping and can(role, Permission.MANAGE_ORDERS):
+        address = await shop.orders.shipping_address(customer.id, order.id)  # decrypted; the core checks again
+        if address is not None:
+            parts.append("\n".join([bold(t(locale, "so.detail.address")), *map(quote, address.lines())]))
+    return Reply("\n\n".join(parts), _detail_keyboard(order, role, origin, translator, locale))
+
+
+def _detail_keyboard(order: OrderDTO, role: Role | None, origin: SellerOrdersCallback, translator: Translator,
+                     locale: str) -> InlineKeyboardMarkup:
+    """Only the moves the order's status allows; the core still decides when one is pressed."""
+    rows = []
+    for action, move, key in _MOVES:
+        if (order.status, move) not in TRANSITIONS or (move is OrderAction.SHIP and not order.needs_shipping):
+            continue
+        if not can(role, Permission.REFUND if move is OrderAction.REFUND else Permission.MANAGE_ORDERS):
+            continue
+        if move is OrderAction.REFUND and order.status is OrderStatus.PAID_LATE:
+            key = "so.button.refund_late"
+        rows.append([_button(translator.text(locale, key), action=action, order_id=order.id,
+                             status=origin.status, page=origin.page)])
+    rows.append([_button(translator.text(locale, "so.button.back"), action=SellerOrdersAction.LIST,
+                         status=origin.status, page=origin.page)])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+# ---- reading ----
+
+
+async def _page(shop: Shop, customer: CustomerDTO, status: OrderStatus | None, page: int) -> list[OrderDTO]:
+    """One page and one order more (to know whether "next" leads anywhere). The core checks the role."""
+    return await shop.orders.orders_by_status(customer.id, status, limit=PAGE_SIZE + 1, offset=page * PAGE_SIZE)
+
+
+async def _find(shop: Shop, customer: CustomerDTO, origin: SellerOrdersCallback) -> OrderDTO:
+    # The core has no "one order for staff" read yet: look in the page the button was on (role-checked there).
+    assert origin.order_id is not None
+    for order in await _page(shop, customer, origin.status, origin.page):
+        if order.id == origin.order_id:
+            return order
+    raise NotFound(entity="order", id=origin.order_id)
+
+
+# ---- handlers ----
+
+
+async def list_orders(message: Message, shop: Shop, customer: CustomerDTO, translator: Translator,
+                      locale: str) -> None:
+    orders = await _page(shop, customer, None, 0)
+    await send(message, _list_reply(orders, None, 0, translator, locale))
+
+
+async def turn_page(callback: CallbackQuery, callback_data: SellerOrdersCallback, state: FSMContext, shop: Shop,
+                    customer: CustomerDTO, translator: Translator, locale: str) -> None:
+    await state.clear()  # "back" also leaves a tracking or refund question unanswered
+    orders = await _page(shop, customer, callback_data.status, callback_data.page)
+    await edit(callback, _list_reply(orders, callback_data.status, callback_data.page, translator, locale))
+
+
+async def show_order(callback: CallbackQuery, callback_data: SellerOrdersCallback, shop: Shop,
+                     customer: CustomerDTO, translator: Translator, locale: str) -> None:
+    order = await _find(shop, customer, callback_data)
+    await edit(callback, await _detail_reply(shop, customer, order, callback_data, translator, locale))
+
+
+async def move_order(callback: CallbackQuery, callback_data: SellerOrdersCallback, shop: Shop,
+                     customer: CustomerDTO, translator: Translator, locale: str) -> None:
+    """Deliver, cancel or accept a late payment: one press, one core call, the detail redrawn in place."""
+    order_id, action = callback_data.order_id, callback_data.action
+    assert order_id is not None
+    if action is SellerOrdersAction.DELIVER:
+        order = await shop.fulfilment.deliver(customer.id, order_id)
+    elif action is SellerOrdersAction.CANCEL:
+        order = await shop.fulfilment.cancel(customer.id, order_id)
+    else:
+        order = await shop.fulfilment.accept_late(customer.id, order_id)
+    await edit(callback, await _detail_reply(shop, customer, order, callback_data, translator, locale),
+               notice=translator.text(locale, "so.done", status=translator.status(locale, order.status)))
+
+
+async def ask_tracking(callback: CallbackQuery, callback_data: SellerOrdersCallback, state: FSMContext, shop: Shop,
+                       customer: CustomerDTO, translator: Translator, locale: str) -> None:
+    require(await shop.sellers.role_of(customer.id), Permission.MANAGE_ORDERS)  # before asking anything
+    await _ask(callback, callback_data, state, FulfilmentForm.tracking, "so.ask_tracking", translator, locale)
+
+
+async def ask_refund_note(callback: CallbackQuery, callback_data: SellerOrdersCallback, state: FSMContext,
+                          shop: Shop, customer: CustomerDTO, translator: Translator, locale: str) -> None:
+    require(await shop.sellers.role_of(customer.id), Permission.REFUND)
+    await _ask(callback, callback_data, state, FulfilmentForm.refund_note, "so.ask_refund_note", translator, locale,
+               skip=True)
+
+
+async def _ask(callback: CallbackQuery, origin: SellerOrdersCallback, state: FSMContext, step: State, key: str,
+               translator: Translator, locale: str, *, skip: bool = False) -> None:
+    await state.clear()
+    await state.set_state(step)
+    await state.update_data(order_id=origin.order_id, status=origin.status, page=origin.page)
+    rows = [[_button(translator.text(locale, "so.button.skip_note"), action=SellerOrdersAction.SKIP_NOTE)]
+            ] if skip else []
+    rows.append([_button(translator.text(locale, "so.button.abort"), action=SellerOrdersAction.ABORT)])
+    await send(callback, Reply(quote(translator.text(locale, key, id=origin.order_id)),
+                               InlineKeyboardMarkup(inline_keyboard=rows)))
+
+
+async def take_tracking(message: Message, state: FSMContext, shop: Shop, customer: CustomerDTO,
+                        translator: Translator, locale: str) -> None:
+    origin = SellerOrdersCallback(action=SellerOrdersAction.DETAIL, **await state.get_data())
+    assert origin.order_id is not None
+    order = await shop.fulfilment.ship(customer.id, origin.order_id, message.text or "")  # refused: asked again
+    await state.clear()
+    await send(message, await _detail_reply(shop, customer, order, origin, translator, locale))
+
+
+async def take_refund_note(event: Message | CallbackQuery, state: FSMContext, shop: Shop, customer: CustomerDTO,
+                           translator: Translator, locale: str) -> None:
+    origin = SellerOrdersCallback(action=SellerOrdersAction.DETAIL, **await state.get_data())
+    assert origin.order_id is not None
+    note = (event.text or "") if isinstance(event, Message) else ""
+    order = await shop.fulfilment.refund(customer.id, origin.order_id, note)
+    await state.clear()
+    await send(event, await _detail_reply(shop, customer, order, origin, translator, locale))
+
+
+async def abort_question(event: Message | CallbackQuery, state: FSMContext, translator: Translator,
+                         locale: str) -> None:
+    await state.clear()
+    await send(event, plain(translator.text(locale, "so.aborted")))
+
+
+async def remind_text(message: Message, translator: Translator, locale: str) -> None:
+    await send(message, plain(translator.text(locale, "so.text_expected")))
+
+
+def build_seller_orders_router() -> Router:
+    router = Router(name="seller_orders")
+    A = SellerOrdersAction
+    asking = StateFilter(FulfilmentForm)
+    router.message.register(list_orders, Command("orders_admin"))
+    router.message.register(abort_question, Command("cancel"), asking)
+    router.callback_query.register(abort_question, SellerOrdersCallback.filter(F.action == A.ABORT), asking)
+    router.callback_query.register(turn_page, SellerOrdersCallback.filter(F.action == A.LIST))
+    router.callback_query.register(show_order, SellerOrdersCallback.filter((F.action == A.DETAIL) & F.order_id))
+    router.callback_query.register(move_order, SellerOrdersCallback.filter(
+        F.action.in_({A.DELIVER, A.CANCEL, A.ACCEPT_LATE}) & F.order_id))
+    router.callback_query.register(ask_tracking, SellerOrdersCallback.filter((F.action == A.SHIP) & F.order_id))
+    router.callback_query.register(ask_refund_note, SellerOrdersCallback.filter((F.action == A.REFUND) & F.order_id))
+    router.callback_query.register(take_refund_note, FulfilmentForm.refund_note,
+                                   SellerOrdersCallback.filter(F.action == A.SKIP_NOTE))
+    router.message.register(take_tracking, FulfilmentForm.tracking, F.text, ~F.text.startswith("/"))
+    router.message.register(take_refund_note, FulfilmentForm.refund_note, F.text, ~F.text.startswith("/"))
+    router.message.register(remind_text, asking)
+    return router

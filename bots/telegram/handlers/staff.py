@@ -1,0 +1,99 @@
+"""Staff roles, changed by an owner in the chat: `/staff` lists them (with a Revoke button each),
+`/grant <telegram user id> <staff|seller>` and `/revoke <telegram user id>`. The core checks the role on every
+change; the handler checks it first only so that a refused `/grant` creates no customer for the target.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Final
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bots.i18n import Translator
+from bots.telegram.callbacks import RowId
+from bots.telegram.render import Reply, bold, edit, plain, quote, send
+from commerce.customers import CustomerDTO
+from commerce.roles import Permission, require
+from commerce.shop import Shop
+
+_GRANT_ARGS: Final = re.compile(r"\s*([1-9][0-9]{0,15})\s+(staff|seller)\s*", re.IGNORECASE)
+_REVOKE_ARGS: Final = re.compile(r"\s*([1-9][0-9]{0,15})\s*")
+
+
+class StaffAction(StrEnum):
+    REVOKE = "r"
+
+
+class StaffCallback(CallbackData, prefix="st"):
+    action: StaffAction
+    customer_id: RowId
+
+
+async def _require_owner(shop: Shop, customer: CustomerDTO) -> None:
+    require(await shop.sellers.role_of(customer.id), Permission.MANAGE_ROLES)
+
+
+async def _staff_reply(shop: Shop, customer: CustomerDTO, translator: Translator, locale: str) -> Reply:
+    lines, rows = [bold(translator.text(locale, "st.list.heading"))], []
+    for member in await shop.sellers.staff():
+        who = ", ".join((await shop.customers.get(member.customer_id)).identities) or f"#{member.customer_id}"
+        role = translator.text(locale, f"st.role.{member.role.value}")
+        lines.append(quote(translator.text(locale, "st.list.line", who=who, role=role)))
+        if member.customer_id != customer.id:
+            rows.append([InlineKeyboardButton(
+                text=translator.text(locale, "st.button.revoke", who=who),
+                callback_data=StaffCallback(action=StaffAction.REVOKE, customer_id=member.customer_id).pack())])
+    lines.append(quote(translator.text(locale, "st.list.usage")))
+    return Reply("\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows) if rows else None)
+
+
+async def list_staff(message: Message, shop: Shop, customer: CustomerDTO, translator: Translator,
+                     locale: str) -> None:
+    await _require_owner(shop, customer)  # SellerService.staff() itself takes no actor yet
+    await send(message, await _staff_reply(shop, customer, translator, locale))
+
+
+async def grant_role(message: Message, command: CommandObject, shop: Shop, customer: CustomerDTO,
+                     translator: Translator, locale: str) -> None:
+    await _require_owner(shop, customer)
+    match = _GRANT_ARGS.fullmatch(command.args or "")
+    if match is None:
+        await send(message, plain(translator.text(locale, "st.grant_usage")))
+        return
+    target = await shop.customers.identify("telegram", match.group(1))
+    granted = await shop.sellers.grant(customer.id, target.id, match.group(2).lower())
+    await send(message, plain(translator.text(locale, "st.granted", who=f"telegram:{match.group(1)}",
+                                              role=translator.text(locale, f"st.role.{granted.role.value}"))))
+
+
+async def revoke_role(message: Message, command: CommandObject, shop: Shop, customer: CustomerDTO,
+                      translator: Translator, locale: str) -> None:
+    await _require_owner(shop, customer)
+    match = _REVOKE_ARGS.fullmatch(command.args or "")
+    if match is None:
+        await send(message, plain(translator.text(locale, "st.revoke_usage")))
+        return
+    target = await shop.customers.identify("telegram", match.group(1))
+    await shop.sellers.revoke(customer.id, target.id)
+    await send(message, plain(translator.text(locale, "st.revoked", who=f"telegram:{match.group(1)}")))
+
+
+async def revoke_pressed(callback: CallbackQuery, callback_data: StaffCallback, shop: Shop, customer: CustomerDTO,
+                         translator: Translator, locale: str) -> None:
+    await shop.sellers.revoke(customer.id, callback_data.customer_id)
+    await edit(callback, await _staff_reply(shop, customer, translator, locale),
+               notice=translator.text(locale, "st.revoked_notice"))
+
+
+def build_staff_router() -> Router:
+    router = Router(name="staff")
+    router.message.register(list_staff, Command("staff"))
+    router.message.register(grant_role, Command("grant"))
+    router.message.register(revoke_role, Command("revoke"))
+    router.callback_query.register(revoke_pressed, StaffCallback.filter(F.action == StaffAction.REVOKE))
+    return router
