@@ -20,6 +20,7 @@ TEXT_MAX: Final = 3000
 @dataclass(frozen=True, slots=True)
 class BroadcastDTO:
     id: int
+    author_id: int
     text: str
     status: str
     pending: int
@@ -87,5 +88,5 @@ class BroadcastService:
             counts = dict((await uow.session.execute(
                 select(BroadcastRecipient.status, func.count()).where(BroadcastRecipient.broadcast_id == broadcast_id)
                 .group_by(BroadcastRecipient.status))).all())
-            return BroadcastDTO(broadcast_id, row.text, row.status, counts.get("pending", 0),
+            return BroadcastDTO(broadcast_id, row.author_id, row.text, row.status, counts.get("pending", 0),
                                 counts.get("delivered", 0), counts.get("failed", 0))

@@ -76,6 +76,16 @@ class PersonalDataCipher:
             raise PersonalDataLocked(reason="wrong_key") from None
         return ShippingAddress(**data)
 
+    def encrypt_secret(self, secret: str) -> bytes:
+        """Any short secret (a TOTP seed) sealed like addresses are; refused without a key."""
+        return self._require().encrypt(secret.encode())
+
+    def decrypt_secret(self, token: bytes) -> str:
+        try:
+            return self._require().decrypt(token).decode()
+        except InvalidToken:
+            raise PersonalDataLocked(reason="wrong_key") from None
+
     def _require(self) -> Fernet:
         if self._fernet is None:
             raise PersonalDataLocked(reason="no_key")

@@ -14,9 +14,8 @@ from datetime import datetime, timedelta
 from typing import Final
 
 import pyotp
-from cryptography.fernet import InvalidToken
 
-from commerce.errors import CommerceError, PermissionDenied, PersonalDataLocked
+from commerce.errors import CommerceError, PermissionDenied
 from commerce.events import Clock, actor_of, notify, record, system_clock
 from commerce.privacy import PersonalDataCipher
 from commerce.sellers import role_in
@@ -59,15 +58,11 @@ class TwoFactorStatus:
 
 
 def _seal(cipher: PersonalDataCipher, secret: str) -> bytes:
-    # PersonalDataCipher only exposes address helpers; the raw Fernet refuses without a key, as they do.
-    return cipher._require().encrypt(secret.encode())
+    return cipher.encrypt_secret(secret)
 
 
 def _open(cipher: PersonalDataCipher, token: bytes) -> str:
-    try:
-        return cipher._require().decrypt(token).decode()
-    except InvalidToken:
-        raise PersonalDataLocked(reason="wrong_key") from None
+    return cipher.decrypt_secret(token)
 
 
 def _minutes_left(until: datetime, now: datetime) -> int:

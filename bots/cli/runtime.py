@@ -45,6 +45,10 @@ def run_command(_args: argparse.Namespace, cli: Cli) -> int:
         from bots.telegram.app import NO_TOKEN_HELP
 
         raise CliError(NO_TOKEN_HELP.format(env=settings.telegram.token_env), exit_code=2)
+    if settings.telegram.enabled and settings.telegram.mode == "webhook" \
+            and settings.secret(settings.telegram.webhook_secret_env) is None:
+        raise CliError(f"telegram.mode is \"webhook\": set a secret token (letters, digits, _ and -) in "
+                       f"{settings.telegram.webhook_secret_env}; Telegram sends it with every update", exit_code=2)
     _front_ends(settings, cli)
     return asyncio.run(_serve(settings, cli, telegram=settings.telegram.enabled))
 

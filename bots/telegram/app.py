@@ -20,8 +20,10 @@ from bots.config import Settings
 from bots.i18n import SUPPORTED, Translator
 from bots.telegram.dispatcher import build_dispatcher
 from bots.telegram.fsm_storage import DatabaseStorage
+from bots.telegram.handlers.broadcast import BroadcastSender
 from bots.telegram.media_store import MediaStore
 from bots.telegram.notifier import TelegramNotifier
+from bots.telegram.webhook import run_webhook, webhook_path
 from commerce.conversations import ConversationStore
 from commerce.shop import Shop
 from payments.requests import PaymentService
@@ -73,10 +75,21 @@ async def run_telegram(settings: Settings, shop: Shop, stop: asyncio.Event, *,
                                   storage=DatabaseStorage(ConversationStore(shop.db)),
                                   media_store=MediaStore(settings.media.dir))
     notifier = TelegramNotifier(bot, shop, translator, default_locale=locale, owners_chat_ids=owner_chats(settings))
+    broadcasts = BroadcastSender(bot, shop, translator)
     try:
         await set_commands(bot, translator, locale)
         async with asyncio.TaskGroup() as group:
             group.create_task(notifier.run(stop), name="telegram notifications")
+            group.create_task(broadcasts.run(stop), name="telegram broadcasts")
+            if settings.telegram.mode == "webhook":
+                secret = settings.secret(settings.telegram.webhook_secret_env)
+                if secret is None:
+                    raise RuntimeError(f"webhook mode needs a secret token in {settings.telegram.webhook_secret_env}")
+                group.create_task(run_webhook(
+                    bot, dispatcher, host=settings.telegram.webhook_host, port=settings.telegram.webhook_port,
+                    path=webhook_path(settings.telegram.webhook_url), secret_token=secret.get_secret_value(),
+                    stop=stop, webhook_url=settings.telegram.webhook_url), name="telegram webhook")
+                return
             polling = group.create_task(
                 dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False), name="telegram polling")
             await stop.wait()

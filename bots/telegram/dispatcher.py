@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TypedDict
 
 from aiogram import Dispatcher
@@ -10,13 +11,17 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 
 from bots.i18n import Translator
 from bots.telegram.errors import build_errors_router, build_stale_button_router
+from bots.telegram.flood import FloodLimit
+from bots.telegram.handlers.broadcast import build_broadcast_router
 from bots.telegram.handlers.cart import build_cart_router
 from bots.telegram.handlers.catalog import build_catalog_router
 from bots.telegram.handlers.checkout import build_checkout_router
+from bots.telegram.handlers.inline import build_inline_router
 from bots.telegram.handlers.orders import build_orders_router
 from bots.telegram.handlers.payment import build_payment_router
 from bots.telegram.handlers.privacy import build_privacy_router
 from bots.telegram.handlers.reviews import build_reviews_router
+from bots.telegram.handlers.security import build_security_router
 from bots.telegram.handlers.sell import build_sell_router
 from bots.telegram.handlers.seller_orders import build_seller_orders_router
 from bots.telegram.handlers.shop_info import build_shop_info_router
@@ -50,13 +55,19 @@ def build_dispatcher(shop: Shop, translator: Translator, *, shop_name: str, term
     # One update at a time per chat: an album of photos, or a double tap on Confirm, can't race itself.
     dispatcher = Dispatcher(storage=storage, events_isolation=SimpleEventIsolation(), **data)
     dispatcher.update.outer_middleware(IdentifyCustomer())
+    # Searching, inline queries and checkout steps cost the most: one shared per-user budget for them.
+    expensive = FloodLimit(max_per_window=20, window=timedelta(seconds=10))
+    catalog, inline, checkout = build_catalog_router(), build_inline_router(), build_checkout_router()
+    catalog.message.middleware(expensive)
+    inline.inline_query.middleware(expensive)
+    checkout.callback_query.middleware(expensive)
     dispatcher.include_routers(
         build_start_router(),
         build_shop_info_router(),
         build_support_router(),  # before catalog: a reply to a ticket message is not a search
-        build_catalog_router(),
+        catalog,
         build_cart_router(),
-        build_checkout_router(),
+        checkout,
         build_payment_router(),
         build_orders_router(),
         build_sell_router(),
@@ -64,6 +75,9 @@ def build_dispatcher(shop: Shop, translator: Translator, *, shop_name: str, term
         build_staff_router(),
         build_reviews_router(),
         build_privacy_router(),
+        build_security_router(),
+        build_broadcast_router(),
+        inline,
         build_errors_router(),
         build_stale_button_router(),  # last: it answers every button nothing else understood
     )

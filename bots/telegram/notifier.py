@@ -63,6 +63,7 @@ _SELLER_TEMPLATES: Final = {
     "payment.unmatched": "notify.staff.payment_unmatched",
     "payment.closed_order": "notify.staff.payment_closed_order",
     "support.message": "notify.staff.support_message",
+    "security.lockout": "notify.staff.security_lockout",
 }
 
 

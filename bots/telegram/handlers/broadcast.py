@@ -177,7 +177,7 @@ class BroadcastSender:
 
     async def _finish(self, broadcast_id: int) -> BroadcastDTO:
         done = await self._shop.broadcasts.finish(broadcast_id)
-        author_id: int | None = getattr(done, "author_id", None)  # see the report: BroadcastDTO.author_id
+        author_id: int | None = done.author_id
         author = await self._shop.message_refs.telegram_chat(author_id) if author_id is not None else None
         if author is None:
             logger.info("broadcast %s done (%s delivered, %s failed); author not on telegram",
