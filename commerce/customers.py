@@ -91,6 +91,9 @@ class CustomerService:
         """The customer behind a chat user; created on first contact. Safe under concurrent calls."""
         external = str(external_id)
         parse_identity(f"{platform}:{external}")
+        known = await self._known(platform, external)
+        if known is not None:
+            return known
         for _ in range(3):
             try:
                 async with self._db.uow() as uow:
@@ -110,6 +113,20 @@ class CustomerService:
             except IntegrityError:
                 continue  # a concurrent first contact created it: read it again
         raise RuntimeError("could not identify customer")  # pragma: no cover
+
+    async def _known(self, platform: str, external: str) -> CustomerDTO | None:
+        """The common case, read-only: every update from a chat user lands here, so it takes no write lock.
+
+        None when the person is new or was marked unreachable (the write path creates or clears that).
+        """
+        async with self._db.uow(write=False) as uow:
+            row = (await uow.session.execute(
+                select(Customer, Identity.unreachable_since).join(Identity, Identity.customer_id == Customer.id)
+                .where(Identity.platform == platform, Identity.external_id == external))).one_or_none()
+            if row is None or row.unreachable_since is not None:
+                return None
+            customer = row[0]
+            return _to_dto(customer, await self._identities(uow, customer.id))
 
     async def get(self, customer_id: int) -> CustomerDTO:
         async with self._db.uow(write=False) as uow:
