@@ -37,10 +37,15 @@ async def upgrade(db: Database, revision: str = "head") -> tuple[str | None, str
     if db.is_sqlite:
         await _ensure_sqlite_dir(db)
     before = await current_revision(db)
-    async with db.engine.begin() as conn:
-        await conn.run_sync(lambda c: command.upgrade(alembic_config(c), revision))
+    async with db.engine.connect() as conn:
         if db.is_sqlite:
-            await conn.exec_driver_sql(f"PRAGMA application_id = {SQLITE_APPLICATION_ID}")
+            # Take the write lock up front: two processes starting together would otherwise both read the
+            # revision, and the second one's read-to-write upgrade fails at once with "database is locked".
+            conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
+        async with conn.begin():
+            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), revision))
+            if db.is_sqlite:
+                await conn.exec_driver_sql(f"PRAGMA application_id = {SQLITE_APPLICATION_ID}")
     return before, await current_revision(db)
 
 

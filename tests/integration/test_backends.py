@@ -26,6 +26,7 @@ from tests.support.anvil import (
     revert,
     send_eth,
     snapshot,
+    wait_for_receipt,
 )
 from tests.support.esplora_server import EsploraServer, Fault, JsonRpcProxy
 from tests.support.litecoind import LitecoinNode
@@ -108,10 +109,10 @@ def _log_index(anvil: Anvil, txid: str) -> int:
 async def test_evm_block_costs_one_call_and_a_native_payment_one_more_for_its_receipt(
         evm: EvmBackend, anvil: Anvil) -> None:
     shop = fresh_evm_address(3)
-    send_eth(anvil, anvil.accounts[0], anvil.accounts[1], 1)       # nothing for us in this block
+    wait_for_receipt(anvil, send_eth(anvil, anvil.accounts[0], anvil.accounts[1], 1))   # nothing for us here
     assert (await evm.block(block_number(anvil), Watch(frozenset({shop})))).transfers == ()
     assert evm.calls == 1
-    send_eth(anvil, anvil.accounts[0], shop, 1)
+    wait_for_receipt(anvil, send_eth(anvil, anvil.accounts[0], shop, 1))   # anvil may answer before mining
     evm.calls = 0
     block = await evm.block(block_number(anvil), Watch(frozenset({shop})))
     assert evm.calls == 2   # the block, then one batch with the receipt (did the transfer succeed?)
