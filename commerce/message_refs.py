@@ -20,6 +20,16 @@ from commerce.storage.tables import Customer, Identity
 from commerce.storage.tables import MessageRef as MessageRefRow
 
 TELEGRAM = "telegram"
+DISCORD = "discord"
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """One way to reach a customer: a platform identity that has not blocked the shop."""
+
+    platform: str
+    external_id: str
+    locale: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,21 +79,35 @@ class MessageRefs:
         """They wrote to the shop again: messages may be sent once more."""
         return await self._set_unreachable(platform, external_id, None)
 
+    async def contacts(self, customer_id: int) -> list[Contact]:
+        """Every reachable identity of the customer, oldest first; none when they were erased."""
+        async with self._db.uow(write=False) as uow:
+            rows = (await uow.session.execute(
+                select(col(Identity.platform), col(Identity.external_id), col(Customer.locale))
+                .join(Customer, col(Customer.id) == col(Identity.customer_id))
+                .where(col(Identity.customer_id) == customer_id, col(Identity.unreachable_since).is_(None),
+                       col(Customer.erased_at).is_(None))
+                .order_by(col(Identity.id)))).all()
+        return [Contact(row.platform, row.external_id, row.locale) for row in rows]
+
     async def telegram_chat(self, customer_id: int) -> tuple[int, str | None] | None:
         """(private chat id, stored locale or None) of the customer's Telegram identity.
 
         None when they have none, were erased, or blocked the bot.
         """
+        for contact in await self.contacts(customer_id):
+            if contact.platform == TELEGRAM and contact.external_id.lstrip("-").isdigit():
+                return int(contact.external_id), contact.locale
+        return None
+
+    async def platforms_with(self, order_id: int, kind: str = "payment") -> list[str]:
+        """The platforms on which a message of `kind` was sent for this order, newest first."""
         async with self._db.uow(write=False) as uow:
-            row = (await uow.session.execute(
-                select(col(Identity.external_id), col(Customer.locale))
-                .join(Customer, col(Customer.id) == col(Identity.customer_id))
-                .where(col(Identity.customer_id) == customer_id, col(Identity.platform) == TELEGRAM,
-                       col(Identity.unreachable_since).is_(None), col(Customer.erased_at).is_(None))
-                .order_by(col(Identity.id)).limit(1))).first()
-        if row is None or not row.external_id.lstrip("-").isdigit():
-            return None
-        return int(row.external_id), row.locale
+            rows = (await uow.session.execute(
+                select(col(MessageRefRow.platform)).where(col(MessageRefRow.order_id) == order_id,
+                                                          col(MessageRefRow.kind) == kind)
+                .order_by(col(MessageRefRow.updated_at).desc()))).scalars()
+            return list(rows)
 
     async def _set_unreachable(self, platform: str, external_id: str | int, value: Any) -> bool:
         since = col(Identity.unreachable_since)

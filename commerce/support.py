@@ -64,10 +64,13 @@ class SupportService:
                                    updated_at=now)
             uow.session.add(ticket)
             await uow.flush()
-            uow.session.add(SupportMessage(ticket_id=ticket.id, author_id=customer_id, text=text, created_at=now))
+            first = SupportMessage(ticket_id=ticket.id, author_id=customer_id, text=text, created_at=now)
+            uow.session.add(first)
+            await uow.flush()
             record(uow.session, actor=actor_of(customer_id), action="support.open", entity="ticket",
                    entity_id=ticket.id, at=now)
-            notify(uow.session, topic="support.message", at=now, audience="sellers", ticket_id=ticket.id)
+            notify(uow.session, topic="support.message", at=now, audience="sellers", ticket_id=ticket.id,
+                   message_id=first.id)
             await uow.flush()
             dto = await self._dto(uow, ticket)
             await uow.commit()
@@ -84,15 +87,19 @@ class SupportService:
                 await require_permission(uow, author_id, Permission.ANSWER_SUPPORT)
             if ticket.status != "open":
                 raise TicketClosed(ticket_id=ticket_id)
-            uow.session.add(SupportMessage(ticket_id=ticket_id, author_id=author_id, from_shop=from_shop, text=text,
-                                           created_at=now))
+            message = SupportMessage(ticket_id=ticket_id, author_id=author_id, from_shop=from_shop, text=text,
+                                     created_at=now)
+            uow.session.add(message)
             ticket.updated_at = now
+            await uow.flush()
             if from_shop:
                 record(uow.session, actor=actor_of(author_id), action="support.reply", entity="ticket",
                        entity_id=ticket_id, at=now)
-                notify(uow.session, topic="support.reply", at=now, customer_id=ticket.customer_id, ticket_id=ticket_id)
+                notify(uow.session, topic="support.reply", at=now, customer_id=ticket.customer_id, ticket_id=ticket_id,
+                       message_id=message.id)
             else:
-                notify(uow.session, topic="support.message", at=now, audience="sellers", ticket_id=ticket_id)
+                notify(uow.session, topic="support.message", at=now, audience="sellers", ticket_id=ticket_id,
+                       message_id=message.id)
             await uow.flush()
             dto = await self._dto(uow, ticket)
             await uow.commit()
@@ -124,6 +131,12 @@ class SupportService:
             rows = (await uow.session.execute(select(SupportTicket).where(SupportTicket.status == "open")
                                               .order_by(SupportTicket.updated_at.desc()).limit(50))).scalars()
             return [await self._dto(uow, row) for row in rows]
+
+    async def message_text(self, message_id: int) -> str | None:
+        """For the notification sender (the system, not a person): the text it relays to the other side."""
+        async with self._db.uow(write=False) as uow:
+            message = await uow.session.get(SupportMessage, message_id)
+            return None if message is None else message.text
 
     @staticmethod
     async def _ticket(uow: UnitOfWork, ticket_id: int) -> SupportTicket:

@@ -237,9 +237,12 @@ async def test_support_messages_reach_the_other_side(shop: Shop) -> None:
 
     ticket = await shop.support.open(buyer, "The lid is cracked\nphoto attached")
     assert ticket.subject == "The lid is cracked"
-    assert await outbox(shop, "support.message") == [("sellers", None, {"ticket_id": ticket.id})]
+    first = ticket.messages[0].id
+    assert await outbox(shop, "support.message") == [("sellers", None, {"ticket_id": ticket.id, "message_id": first})]
     ticket = await shop.support.reply(staff, ticket.id, "Sorry! We will send a new one")
-    assert await outbox(shop, "support.reply") == [("customer", buyer, {"ticket_id": ticket.id})]
+    answer = ticket.messages[-1].id
+    assert await outbox(shop, "support.reply") == [("customer", buyer, {"ticket_id": ticket.id, "message_id": answer})]
+    assert await shop.support.message_text(answer) == "Sorry! We will send a new one"
     ticket = await shop.support.reply(buyer, ticket.id, "Thank you")
     assert [m.from_shop for m in ticket.messages] == [False, True, False]
     assert len(await outbox(shop, "support.message")) == 2
