@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from rich.console import Console
 from sqlalchemy.exc import DBAPIError
 
-from bots.cli import backup, catalog, init, runtime
+from bots.cli import backup, catalog, doctor, init, runtime
 from bots.cli.common import CONFIG_ENV, Cli, CliError, Handler, config_path, describe_commerce_error
 from bots.config import ConfigError
 from commerce.errors import CommerceError
@@ -30,6 +30,7 @@ examples:
   chatshop run --config myshop/bot.toml     start the shop
   chatshop catalog import products.csv      add products from a CSV file
   chatshop backup shop-backup.db            copy the database while the shop runs
+  chatshop doctor                           check config, database, tokens, chains and rates
 
 The config file is --config PATH, else ${CONFIG_ENV}, else ./bot.toml.
 Run `chatshop COMMAND --help` for the details of a command."""
@@ -46,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chatshop", description=DESCRIPTION, epilog=EPILOG,
                                      parents=[common], formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (init, runtime, catalog, backup):
+    for module in (init, runtime, doctor, catalog, backup):
         module.register(commands, common)
     return parser
 

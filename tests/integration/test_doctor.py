@@ -1,0 +1,108 @@
+"""`chatshop doctor` against real things: a SQLite file, the fake Bot API server, anvil, a closed port."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from tests.integration.test_cli import chatshop, shop_dir
+from tests.support.anvil import Anvil
+from tests.support.fake_bot_api import FakeBotApi
+
+TOKEN = "123456789:AAE-test-token-for-the-fake-bot-api-server"
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def add(folder: Path, text: str) -> None:
+    config = folder / "bot.toml"
+    config.write_text(config.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def evm_method(rpc_url: str) -> str:
+    return f"""
+[rates.fixed]
+ETH = "450000"
+[[payments.methods]]
+id = "eth"
+chain = "evm"
+chain_id = 31337
+rpc_url = "{rpc_url}"
+asset = "ETH"
+decimals = 18
+receive_address = "0x00000000000000000000000000000000c0ffee01"
+confirmations = 1
+"""
+
+
+def test_a_fresh_folder_is_reported_without_creating_anything(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = shop_dir(tmp_path)
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("CHATSHOP_DATA_KEY", raising=False)
+
+    assert chatshop(folder, "doctor") == 0
+    out = capsys.readouterr().out
+    assert "does not exist yet" in out and "chatshop init" in out
+    assert "CHATSHOP_DATA_KEY is not set" in out
+    assert "no [[payments.methods]]" in out
+    assert not (folder / "data" / "shop.db").exists()  # doctor looks, never changes
+
+
+async def test_a_migrated_shop_with_telegram_and_a_chain_is_all_green(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, anvil: Anvil) -> None:
+    folder = shop_dir(tmp_path)
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("CHATSHOP_DATA_KEY", Fernet.generate_key().decode())
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    api = FakeBotApi(TOKEN)
+    url = await api.start()
+    try:
+        add(folder, evm_method(anvil.url))
+        text = (folder / "bot.toml").read_text(encoding="utf-8")
+        (folder / "bot.toml").write_text(text.replace("[telegram]\nenabled = false",
+                                                      f'[telegram]\nenabled = true\napi_url = "{url}"'),
+                                         encoding="utf-8")
+        # Each command runs its own event loop, as from a shell; the fake Bot API keeps serving on this one.
+        assert await asyncio.to_thread(chatshop, folder, "migrate") == 0
+        capsys.readouterr()
+        code = await asyncio.to_thread(chatshop, folder, "doctor")
+        out = capsys.readouterr().out
+    finally:
+        await api.stop()
+    assert code == 0, out
+    assert "schema up to date" in out
+    assert "CHATSHOP_DATA_KEY is set and valid" in out
+    assert "token accepted: @sakura_goods_bot (polling)" in out
+    assert "chain evm:31337: reachable, tip at height" in out
+    assert "1 ETH = 450000 JPY" in out
+
+
+def test_every_problem_is_named_with_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = shop_dir(tmp_path)
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("CHATSHOP_DATA_KEY", "not-a-fernet-key")
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    add(folder, evm_method(f"http://127.0.0.1:{closed_port()}"))
+    text = (folder / "bot.toml").read_text(encoding="utf-8")
+    (folder / "bot.toml").write_text(text.replace("[telegram]\nenabled = false", "[telegram]\nenabled = true"),
+                                     encoding="utf-8")
+
+    assert chatshop(folder, "doctor") == 1
+    captured = capsys.readouterr()
+    out = captured.out
+    assert "CHATSHOP_DATA_KEY is not a valid key" in out
+    assert "TELEGRAM_BOT_TOKEN is not set" in out and "@BotFather" in out
+    assert "chain evm:31337" in out and "cannot connect" in out
+    assert "1 ETH = 450000 JPY" in out  # the fixed rate needs no network
+    assert "problem(s) to fix" in captured.err
+    assert "not-a-fernet-key" not in out + captured.err  # secrets are never echoed
