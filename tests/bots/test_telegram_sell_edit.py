@@ -13,6 +13,7 @@ from teremok import DispatchResult, MockBot, MockMessageDocument
 
 from bots.i18n import Translator
 from bots.telegram.callbacks import MAX_ID, MAX_PAGE
+from bots.telegram.handlers.sell import SellCategoryCallback
 from bots.telegram.handlers.sell_callbacks import ManageAction, ManageCallback
 from bots.telegram.handlers.sell_digital import DigitalForm
 from bots.telegram.handlers.sell_edit import EditForm
@@ -74,6 +75,15 @@ def refused(tr: Translator, locale: str = "en") -> str:
 async def open_card(chat: TelegramChat, product: ProductDTO) -> None:
     await chat.send("/products")
     await chat.press(f"#{product.id} {product.title}")
+
+
+async def test_sell_offers_the_sellers_products(seller: TelegramChat, shop: Shop, translator: Translator) -> None:
+    product = await make_product(shop, await customer_id(shop, seller), title="Teapot")
+    await seller.send("/sell")
+    await seller.press(translator.text("en", "sell.edit.button.list"))
+    assert await seller.bot.get_state(seller.user.id) is None  # the new product was left behind
+    await seller.press(f"#{product.id} Teapot")
+    assert "<b>#" in last_text(seller) and "Teapot" in last_text(seller)
 
 
 # ---- every edit shows on the buyer's card ----
@@ -192,6 +202,8 @@ async def test_a_new_product_gets_a_picked_category_and_several_variants(telegra
     assert last_text(seller) == quote(tr.error("en", PermissionDenied(permission="manage_categories", role="seller")))
     await seller.send("x" * 65)
     assert last_text(seller) == quote(tr.error("en", InvalidInput(field="category", reason="too_long", limit=64)))
+    result = await seller.press_data(SellCategoryCallback(category_id=MAX_ID).pack(), on=question)  # forged
+    assert alert(result).text == tr.error("en", NotFound(entity="category", id=MAX_ID))
     await seller.press("Shirts", on=question)
     await seller.press(tr.text("en", "sell.kind.physical"))
     await seller.send("3000")

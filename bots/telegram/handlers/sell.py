@@ -24,7 +24,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from bots.i18n import Translator
 from bots.telegram.callbacks import RowId
 from bots.telegram.deep_links import product_link
-from bots.telegram.handlers.sell_callbacks import manage_payload
+from bots.telegram.handlers.sell_callbacks import ManageAction, ManageCallback, manage_payload
 from bots.telegram.media_store import MediaStore
 from bots.telegram.render import Reply, bold, plain, quote, send
 from commerce.catalog import (
@@ -41,7 +41,7 @@ from commerce.catalog import (
     search_key,
 )
 from commerce.customers import CustomerDTO
-from commerce.errors import InvalidInput
+from commerce.errors import InvalidInput, NotFound
 from commerce.money import Money
 from commerce.roles import Permission, require
 from commerce.shop import Shop
@@ -106,8 +106,11 @@ async def start_selling(message: Message, state: FSMContext, shop: Shop, custome
     await _require_seller(shop, customer)
     await state.clear()
     await state.set_state(NewProductForm.title)
+    mine = InlineKeyboardButton(text=translator.text(locale, "sell.edit.button.list"),
+                                callback_data=ManageCallback(action=ManageAction.LIST).pack())
+    buttons = _buttons(translator, locale, _cancel_row()).inline_keyboard
     await send(message, Reply(quote(translator.text(locale, "sell.ask_title", limit=TITLE_MAX)),
-                              _buttons(translator, locale, _cancel_row())))
+                              InlineKeyboardMarkup(inline_keyboard=[[mine], *buttons])))
 
 
 async def take_title(message: Message, state: FSMContext, translator: Translator, locale: str) -> None:
@@ -193,6 +196,8 @@ async def take_category(event: Message | CallbackQuery, state: FSMContext, shop:
                         callback_data: SellCategoryCallback | SellCallback | None = None) -> None:
     """A picked category, a typed name (existing or new), or Skip."""
     if isinstance(callback_data, SellCategoryCallback):
+        if all(c.id != callback_data.category_id for c in await shop.catalog.categories()):
+            raise NotFound(entity="category", id=callback_data.category_id)  # forged, or deleted meanwhile
         await state.update_data(category_id=callback_data.category_id, category_name=None)
     elif isinstance(event, Message):
         name = parse_category_name(event.text)
