@@ -33,7 +33,7 @@ from bots.telegram.handlers.sell import (
 )
 from bots.telegram.handlers.sell_callbacks import ManageAction, ManageCallback
 from bots.telegram.media_store import MediaStore
-from bots.telegram.render import edit, plain, send
+from bots.telegram.render import Reply, edit, plain, quote, send
 from commerce.catalog import (
     CATEGORY_NAME_MAX,
     DESCRIPTION_MAX,
@@ -72,7 +72,7 @@ class EditForm(StatesGroup):
 
 
 async def _card(shop: Shop, product: ProductDTO, translator: Translator, locale: str,
-                notice: str | None = None) -> views.Reply:
+                notice: str | None = None) -> Reply:
     return views.manage_card(translator, locale, product, await shop.catalog.categories(), notice)
 
 
@@ -131,10 +131,9 @@ async def delete_product(callback: CallbackQuery, callback_data: ManageCallback,
                          translator: Translator, locale: str) -> None:
     assert callback_data.product_id is not None
     await shop.catalog.delete_product(customer.id, callback_data.product_id)
-    await edit(callback, views.Reply(views.quote(translator.text(locale, "sell.edit.deleted",
-                                                                 id=callback_data.product_id)),
-                                     views.markup([views.button(translator.text(locale, "sell.edit.button.list"),
-                                                                A.LIST)])))
+    to_list = views.button(translator.text(locale, "sell.edit.button.list"), A.LIST)
+    text = translator.text(locale, "sell.edit.deleted", id=callback_data.product_id)
+    await edit(callback, Reply(quote(text), views.markup([to_list])))
 
 
 # ---- one-field steps ----
