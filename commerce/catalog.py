@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Final, Generic, TypeVar
@@ -28,8 +28,11 @@ DESCRIPTION_MAX: Final = 4000
 SKU_MAX: Final = 64
 OPTION_MAX: Final = 40
 PHOTOS_MAX: Final = 10
+VARIANTS_MAX: Final = 20
 STOCK_MAX: Final = 1_000_000
 DIGITAL_ITEM_MAX: Final = 2000
+DIGITAL_IMPORT_MAX: Final = 5000  # items in one uploaded file
+DIGITAL_ITEM_LENGTH_MAX: Final = 2000
 PAGE_MAX: Final = 50
 TRIGRAM: Final = 3  # the search index finds substrings of at least this many characters
 
@@ -105,6 +108,17 @@ class Page(Generic[T]):
 
 
 @dataclass(frozen=True, slots=True)
+class DigitalImport:
+    """What an upload of digital items did: `added` new ones; blank lines and repeats were skipped."""
+
+    added: int
+    blank: int
+    duplicates: int  # repeated inside the upload
+    already_stored: int  # already waiting on this variant (a key must never be sold twice)
+    stock: int
+
+
+@dataclass(frozen=True, slots=True)
 class NewVariant:
     price: Decimal | int | str
     stock: int = 0
@@ -123,6 +137,7 @@ class NewProduct:
     photos: Sequence[str] = ()
     visible: bool = True
     variants: Sequence[NewVariant] = ()
+    category_name: str | None = None  # an existing category by name, or a new one (needs manage_categories)
 
 
 def search_key(text: str) -> str:
@@ -265,6 +280,8 @@ class CatalogService:
     async def create_product(self, actor_id: int, new: NewProduct) -> ProductDTO:
         async with self._db.uow() as uow:
             await require_permission(uow, actor_id, Permission.MANAGE_OWN_PRODUCTS)
+            if new.category_name is not None and new.category_id is None:
+                new = replace(new, category_id=await self._category_named(uow, actor_id, new.category_name))
             product_id = await self.add_product(uow, actor_id, new)
             await uow.commit()
         return await self.product(product_id, include_hidden=True)
@@ -280,6 +297,8 @@ class CatalogService:
         if len(new.photos) > PHOTOS_MAX:
             raise InvalidInput(field="photos", reason="too_many", limit=PHOTOS_MAX)
         variants = list(new.variants) or [NewVariant(price=new.price if new.price is not None else "", stock=new.stock)]
+        if len(variants) > VARIANTS_MAX:
+            raise InvalidInput(field="variants", reason="too_many", limit=VARIANTS_MAX)
         if new.category_id is not None and await uow.session.get(Category, new.category_id) is None:
             raise NotFound(entity="category", id=new.category_id)
         now = self._clock()
@@ -313,10 +332,13 @@ class CatalogService:
 
     async def update_product(self, actor_id: int, product_id: int, *, title: str | None = None,
                              description: str | None = None, category_id: int | None = None,
-                             photos: Sequence[str] | None = None, visible: bool | None = None) -> ProductDTO:
+                             photos: Sequence[str] | None = None, visible: bool | None = None,
+                             category_name: str | None = None) -> ProductDTO:
         async with self._db.uow() as uow:
             row = await self._editable(uow, actor_id, product_id)
             changed: dict[str, object] = {}
+            if category_name is not None and category_id is None:
+                category_id = await self._category_named(uow, actor_id, category_name)
             if title is not None:
                 row.title = changed["title"] = _bounded(title, "title", TITLE_MAX, required=True)
             if description is not None:
@@ -353,6 +375,8 @@ class CatalogService:
             product = await self._editable(uow, actor_id, product_id)
             count = (await uow.session.execute(
                 select(func.count()).select_from(Variant).where(Variant.product_id == product_id))).scalar_one()
+            if count >= VARIANTS_MAX:
+                raise InvalidInput(field="variants", reason="too_many", limit=VARIANTS_MAX)
             row = await self._insert_variant(uow, product_id, ProductKind(product.kind), new, count)
             record(uow.session, actor=actor_of(actor_id), action="variant.create", entity="variant",
                    entity_id=row.id, at=self._clock(), sku=row.sku)
@@ -405,6 +429,96 @@ class CatalogService:
                    entity_id=variant_id, at=now, count=len(items))
             await uow.commit()
             return int(stock)
+
+    async def import_digital_items(self, actor_id: int, variant_id: int, lines: Sequence[str]) -> DigitalImport:
+        """Add the lines of an uploaded list as items of a digital variant: blank lines, repeats inside the
+        list and items already stored on the variant are skipped and counted, so a key is never sold twice."""
+        if len(lines) > DIGITAL_IMPORT_MAX:
+            raise InvalidInput(field="items", reason="too_many", limit=DIGITAL_IMPORT_MAX)
+        items: dict[str, None] = {}
+        blank = duplicates = 0
+        for line in lines:
+            item = line.strip()
+            if not item:
+                blank += 1
+            elif item in items:
+                duplicates += 1
+            elif len(item) > DIGITAL_ITEM_LENGTH_MAX:
+                raise InvalidInput(field="items", reason="too_long", limit=DIGITAL_ITEM_LENGTH_MAX)
+            else:
+                items[item] = None
+        if not items:
+            raise InvalidInput(field="items", reason="required")
+        async with self._db.uow() as uow:
+            variant = await uow.session.get(Variant, variant_id)
+            if variant is None:
+                raise NotFound(entity="variant", id=variant_id)
+            product = await self._editable(uow, actor_id, variant.product_id)
+            if product.kind != ProductKind.DIGITAL:
+                raise InvalidInput(field="items", reason="not_digital")
+            wanted = list(items)
+            stored: set[str] = set()
+            for start in range(0, len(wanted), 500):  # bounded IN lists (SQLite's parameter limit)
+                stored.update((await uow.session.execute(select(DigitalItem.content).where(
+                    DigitalItem.variant_id == variant_id, DigitalItem.content.in_(wanted[start:start + 500])))
+                ).scalars())
+            new = [item for item in wanted if item not in stored]
+            now = self._clock()
+            stock = variant.stock
+            if new:
+                uow.session.add_all([DigitalItem(variant_id=variant_id, content=c, created_at=now) for c in new])
+                stock = (await uow.session.execute(
+                    update(Variant).where(Variant.id == variant_id).values(stock=Variant.stock + len(new))
+                    .returning(Variant.stock).execution_options(synchronize_session=False))).scalar_one()
+                record(uow.session, actor=actor_of(actor_id), action="digital.add", entity="variant",
+                       entity_id=variant_id, at=now, count=len(new))
+                await uow.commit()
+        return DigitalImport(added=len(new), blank=blank, duplicates=duplicates, already_stored=len(stored),
+                             stock=int(stock))
+
+    async def add_photos(self, actor_id: int, product_id: int, references: Sequence[str]) -> ProductDTO:
+        """Append stored photos to a product (a photo it already has is not added twice)."""
+        async with self._db.uow() as uow:
+            row = await self._editable(uow, actor_id, product_id)
+            photos = list(dict.fromkeys([*row.photos, *references]))
+            if len(photos) > PHOTOS_MAX:
+                raise InvalidInput(field="photos", reason="too_many", limit=PHOTOS_MAX)
+            row.photos = photos
+            row.updated_at = self._clock()
+            record(uow.session, actor=actor_of(actor_id), action="product.update", entity="product",
+                   entity_id=product_id, at=row.updated_at, photos=len(photos))
+            await uow.commit()
+        return await self.product(product_id, include_hidden=True)
+
+    # ---- reading (sellers) ----
+
+    async def managed_product(self, actor_id: int, product_id: int) -> ProductDTO:
+        """A product as its seller (or staff) sees it: hidden ones too, someone else's refused."""
+        async with self._db.uow(write=False) as uow:
+            await self._editable(uow, actor_id, product_id)
+        return await self.product(product_id, include_hidden=True)
+
+    async def managed_products(self, actor_id: int, *, page: int = 0, page_size: int = 10) -> Page[ProductDTO]:
+        """The products a person manages, hidden ones included: a seller's own; every product for staff."""
+        page_size = max(1, min(page_size, PAGE_MAX))
+        page = max(0, page)
+        async with self._db.uow(write=False) as uow:
+            role = await require_permission(uow, actor_id, Permission.MANAGE_OWN_PRODUCTS)
+            conditions: list[Any] = [Product.deleted == False]  # noqa: E712
+            if role is Role.SELLER:
+                conditions.append(Product.seller_id == actor_id)
+            found, total = await product_page(await uow.connection(), conditions, offset=page * page_size,
+                                              limit=page_size)
+        return Page(tuple(self._dto(rows) for rows in found), page, page_size, total)
+
+    async def _category_named(self, uow: UnitOfWork, actor_id: int, name: str) -> int:
+        """An existing category's id by its name (ignoring case and width), else a new one (a permission)."""
+        name = _bounded(name, "category", CATEGORY_NAME_MAX, required=True)
+        for row in (await uow.session.execute(select(Category.id, Category.name))).all():
+            if search_key(row.name) == search_key(name):
+                return int(row.id)
+        await require_permission(uow, actor_id, Permission.MANAGE_CATEGORIES)
+        return (await self.ensure_categories(uow, actor_id, [name]))[name]
 
     async def _editable(self, uow: UnitOfWork, actor_id: int, product_id: int) -> Product:
         role = await require_permission(uow, actor_id, Permission.MANAGE_OWN_PRODUCTS)

@@ -23,6 +23,8 @@ from bots.telegram.handlers.privacy import build_privacy_router
 from bots.telegram.handlers.reviews import build_reviews_router
 from bots.telegram.handlers.security import build_security_router
 from bots.telegram.handlers.sell import build_sell_router
+from bots.telegram.handlers.sell_digital import build_sell_digital_router
+from bots.telegram.handlers.sell_edit import build_sell_edit_router
 from bots.telegram.handlers.seller_orders import build_seller_orders_router
 from bots.telegram.handlers.shop_info import build_shop_info_router
 from bots.telegram.handlers.staff import build_staff_router
@@ -71,6 +73,8 @@ def build_dispatcher(shop: Shop, translator: Translator, *, shop_name: str, term
         build_payment_router(),
         build_orders_router(),
         build_sell_router(),
+        build_sell_edit_router(),
+        build_sell_digital_router(),
         build_seller_orders_router(),
         build_staff_router(),
         build_reviews_router(),

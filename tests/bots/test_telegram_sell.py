@@ -100,6 +100,8 @@ async def test_a_seller_creates_a_product_with_clean_photos(seller: TelegramChat
     await upload(seller, phone_photo((300, 300)))
     assert last_text(seller) == said(tr, "en", "sell.photo_saved", count=2, limit=10)
     await seller.press(tr.text("en", "sell.button.done"))
+    assert last_text(seller) == said(tr, "en", "sell.ask_category", limit=64)
+    await seller.send("Tableware")  # a new category, typed by its name
     await seller.press(tr.text("en", "sell.kind.physical"))
     assert last_text(seller) == said(tr, "en", "sell.ask_price", currency="JPY", example="¥1,200")
     await seller.send("1,200")
@@ -110,6 +112,7 @@ async def test_a_seller_creates_a_product_with_clean_photos(seller: TelegramChat
     assert "<b>Hand-made &lt;Tea&gt; cup</b>" in summary and "Mashiko &amp; fired" in summary
     assert quote(tr.text("en", "sell.summary.price", price="¥1,200")) in summary
     assert tr.text("en", "sell.summary.photos", count=2) in summary
+    assert tr.text("en", "sell.summary.category", category="Tableware") in summary
     await seller.press(tr.text("en", "sell.button.create"))
 
     [product] = (await shop.catalog.list_products(include_hidden=True)).items
@@ -117,6 +120,7 @@ async def test_a_seller_creates_a_product_with_clean_photos(seller: TelegramChat
                                      link=f"https://t.me/test_bot?start=p_{product.id}")
     assert (product.title, product.kind, product.stock, str(product.price_from)) == \
         ("Hand-made <Tea> cup", ProductKind.PHYSICAL, 5, "1200 JPY")
+    assert [(c.id, c.name) for c in await shop.catalog.categories()] == [(product.category_id, "Tableware")]
     assert len(product.photos) == 2 and all(re.fullmatch(r"m/[0-9a-f]{64}\.jpg", ref) for ref in product.photos)
     for reference in product.photos:
         stored = Image.open(io.BytesIO(media_store.path_for(reference).read_bytes()))
@@ -153,6 +157,8 @@ async def test_a_broken_upload_is_refused_and_the_conversation_goes_on(seller: T
     await upload(seller, phone_photo())
     assert last_text(seller) == said(tr, "en", "sell.photo_saved", count=1, limit=10)
     await seller.press(tr.text("en", "sell.button.done"))
+    assert last_text(seller) == said(tr, "en", "sell.ask_category", limit=64)
+    await seller.press(tr.text("en", "sell.button.skip"))
     assert last_text(seller) == said(tr, "en", "sell.ask_kind")
 
 
@@ -188,6 +194,7 @@ async def test_a_price_with_too_many_decimals_is_asked_again(seller: TelegramCha
     await seller.press(tr.text("en", "sell.button.skip"))
     await upload(seller, phone_photo())
     await seller.press(tr.text("en", "sell.button.done"))
+    await seller.press(tr.text("en", "sell.button.skip"))
     await seller.press(tr.text("en", "sell.kind.physical"))
 
     await seller.send("12.5")
@@ -242,6 +249,7 @@ async def test_a_japanese_seller_adds_a_digital_product_in_japanese(telegram: Mo
     assert last_text(seller) == said(tr, "ja", "sell.photo_rejected.not_an_image")
     await upload(seller, phone_photo())
     await seller.press(tr.text("ja", "sell.button.done"))
+    await seller.press(tr.text("ja", "sell.button.skip"))
     await seller.press(tr.text("ja", "sell.kind.digital"))
     await seller.send("12.5")
     assert last_text(seller) == quote(tr.error("ja", InvalidAmount(value="12.5", currency="JPY", places=0)))

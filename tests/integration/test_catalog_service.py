@@ -339,3 +339,108 @@ async def test_every_seller_action_is_audited(shop: Shop) -> None:
     assert events[4].detail == {"price_minor": 1600}
     assert events[5].detail == {"stock": 4}
     assert events[7].detail == {"count": 2}
+
+
+# ---- managing from a chat: categories by name, a seller's list, photos, uploaded item lists ----
+
+async def test_a_category_is_chosen_by_name_and_only_managers_create_new_ones(shop: Shop) -> None:
+    owner = await make_owner(shop)
+    seller = await make_role(shop, owner, "seller")
+    cup = await shop.catalog.create_product(owner, NewProduct(title="Cup", price="900", category_name="Tea ware"))
+    [tea] = await shop.catalog.categories()
+    assert (tea.name, cup.category_id) == ("Tea ware", tea.id)
+
+    # An existing name, typed loosely by a seller, is the same category; a new one needs manage_categories.
+    pot = await shop.catalog.create_product(seller, NewProduct(title="Pot", price="900", category_name="ＴＥＡ  ware"))
+    assert pot.category_id == tea.id
+    with pytest.raises(PermissionDenied):
+        await shop.catalog.create_product(seller, NewProduct(title="Bowl", price="900", category_name="Bowls"))
+    with pytest.raises(PermissionDenied):
+        await shop.catalog.update_product(seller, pot.id, category_name="Bowls")
+    with pytest.raises(InvalidInput) as caught:
+        await shop.catalog.update_product(owner, pot.id, category_name="x" * 65)
+    assert (caught.value.field, caught.value.reason) == ("category", "too_long")
+    assert [c.name for c in await shop.catalog.categories()] == ["Tea ware"]
+    assert await product_count(shop) == 2
+
+    moved = await shop.catalog.update_product(owner, pot.id, category_name="Pots")
+    assert moved.category_id == next(c.id for c in await shop.catalog.categories() if c.name == "Pots")
+
+
+async def test_managed_products_are_a_sellers_own_and_every_product_for_staff(shop: Shop) -> None:
+    owner = await make_owner(shop)
+    alice = await make_role(shop, owner, "seller")
+    bob = await make_role(shop, owner, "seller")
+    staff = await make_role(shop, owner, "staff")
+    hidden = await make_product(shop, alice, title="Alice hidden")
+    await shop.catalog.update_product(alice, hidden.id, visible=False)
+    await make_product(shop, alice, title="Alice shown")
+    bobs = await make_product(shop, bob, title="Bob's")
+    gone = await make_product(shop, bob, title="Bob's deleted")
+    await shop.catalog.delete_product(bob, gone.id)
+
+    assert titles(await shop.catalog.managed_products(alice)) == ["Alice shown", "Alice hidden"]
+    assert titles(await shop.catalog.managed_products(bob)) == ["Bob's"]
+    assert titles(await shop.catalog.managed_products(staff)) == ["Bob's", "Alice shown", "Alice hidden"]
+    second = await shop.catalog.managed_products(staff, page=1, page_size=2)
+    assert (titles(second), second.total, second.has_next) == (["Alice hidden"], 3, False)
+
+    assert (await shop.catalog.managed_product(alice, hidden.id)).title == "Alice hidden"
+    with pytest.raises(PermissionDenied):
+        await shop.catalog.managed_product(alice, bobs.id)
+    with pytest.raises(NotFound):
+        await shop.catalog.managed_product(bob, gone.id)
+    with pytest.raises(PermissionDenied):
+        await shop.catalog.managed_products(await make_buyer(shop))
+
+
+async def test_photos_are_appended_once_each_up_to_the_limit(shop: Shop) -> None:
+    owner = await make_owner(shop)
+    product = await make_product(shop, owner)
+    refs = [f"m/{i:064x}.jpg" for i in range(11)]
+    seen = await shop.catalog.add_photos(owner, product.id, refs[:2])
+    seen = await shop.catalog.add_photos(owner, product.id, [refs[1], refs[2]])
+    assert seen.photos == tuple(refs[:3])
+    with pytest.raises(InvalidInput) as caught:
+        await shop.catalog.add_photos(owner, product.id, refs[3:])
+    assert caught.value.reason == "too_many"
+    assert (await shop.catalog.product(product.id)).photos == tuple(refs[:3])
+
+
+async def test_an_uploaded_item_list_skips_blanks_repeats_and_stored_items(shop: Shop) -> None:
+    owner = await make_owner(shop)
+    seller = await make_role(shop, owner, "seller")
+    ebook = await make_product(shop, seller, title="E-book", kind="digital")
+    variant_id = ebook.variants[0].id
+
+    first = await shop.catalog.import_digital_items(seller, variant_id, ["K1", "", " K2 ", "K1", "  ", "K3"])
+    assert (first.added, first.blank, first.duplicates, first.already_stored, first.stock) == (3, 2, 1, 0, 3)
+    again = await shop.catalog.import_digital_items(seller, variant_id, ["K3", "K4"])
+    assert (again.added, again.already_stored, again.stock) == (1, 1, 4)
+    nothing_new = await shop.catalog.import_digital_items(seller, variant_id, ["K1", "K2"])
+    assert (nothing_new.added, nothing_new.already_stored, nothing_new.stock) == (0, 2, 4)
+    many = await shop.catalog.import_digital_items(seller, variant_id, [f"CODE-{i}" for i in range(5000)])
+    assert (many.added, many.stock) == (5000, 5004)
+
+    for lines, error in (([""], InvalidInput), (["x"] * 5001, InvalidInput), (["x" * 2001], InvalidInput)):
+        with pytest.raises(error):
+            await shop.catalog.import_digital_items(seller, variant_id, lines)
+    other = await make_role(shop, owner, "seller")
+    with pytest.raises(PermissionDenied):
+        await shop.catalog.import_digital_items(other, variant_id, ["K9"])
+    physical = await make_product(shop, seller, stock=2)
+    with pytest.raises(InvalidInput):
+        await shop.catalog.import_digital_items(seller, physical.variants[0].id, ["K9"])
+    assert (await shop.catalog.product(ebook.id)).stock == 5004
+
+
+async def test_a_product_has_at_most_twenty_variants(shop: Shop) -> None:
+    owner = await make_owner(shop)
+    with pytest.raises(InvalidInput):
+        await make_product(shop, owner, variants=[NewVariant(price="100", options={"n": str(i)}) for i in range(21)])
+    product = await make_product(shop, owner, variants=[NewVariant(price="100", options={"n": str(i)})
+                                                        for i in range(20)])
+    with pytest.raises(InvalidInput) as caught:
+        await shop.catalog.add_variant(owner, product.id, NewVariant(price="100", options={"n": "21"}))
+    assert (caught.value.field, caught.value.limit) == ("variants", 20)
+    assert len((await shop.catalog.product(product.id)).variants) == 20

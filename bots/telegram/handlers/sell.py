@@ -1,8 +1,10 @@
-"""Sellers add a product by chatting: `/sell` → title → description → photos → kind → price → stock → create.
+"""Sellers add a product by chatting: `/sell` → title → description → photos → category → kind → price → stock
+→ summary, where "Add a variant" asks a label (size, colour…), a price and a stock for each further variant → create.
 
-Also `/stock <variant id> <n>`, `/hide <product id>` and `/show <product id>`. Every rule (role, bounds, price
-digits, ownership) is the core's: a refusal raised here reaches the errors router, which explains it in the
-seller's language while the conversation stays on the same step, so the seller simply answers again.
+Editing a product afterwards lives in handlers/sell_edit.py, digital items in handlers/sell_digital.py.
+Every rule (role, bounds, price digits, ownership) is the core's: a refusal raised here reaches the errors
+router, which explains it in the seller's language while the conversation stays on the same step, so the
+seller simply answers again.
 """
 
 from __future__ import annotations
@@ -13,27 +15,40 @@ from enum import StrEnum
 from typing import Final
 
 from aiogram import Bot, F, Router
-from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bots.i18n import Translator
-from bots.telegram.callbacks import MAX_ID
+from bots.telegram.callbacks import RowId
 from bots.telegram.deep_links import product_link
+from bots.telegram.handlers.sell_callbacks import ManageAction, ManageCallback, manage_payload
 from bots.telegram.media_store import MediaStore
 from bots.telegram.render import Reply, bold, plain, quote, send
-from commerce.catalog import PHOTOS_MAX, STOCK_MAX, TITLE_MAX, NewProduct, ProductKind
+from commerce.catalog import (
+    CATEGORY_NAME_MAX,
+    OPTION_MAX,
+    OPTIONS_MAX,
+    PHOTOS_MAX,
+    STOCK_MAX,
+    TITLE_MAX,
+    VARIANTS_MAX,
+    NewProduct,
+    NewVariant,
+    ProductKind,
+    search_key,
+)
 from commerce.customers import CustomerDTO
-from commerce.errors import InvalidInput
+from commerce.errors import InvalidInput, NotFound
 from commerce.money import Money
 from commerce.roles import Permission, require
 from commerce.shop import Shop
 from media.photos import MAX_BYTES, PhotoRejected, RejectReason, process_photo
 
-_STOCK_ARGS: Final = re.compile(r"\s*([1-9][0-9]{0,9})\s+([0-9]{1,9})\s*")
-_ID_ARG: Final = re.compile(r"\s*([1-9][0-9]{0,9})\s*")
+_OPTION_SPLIT: Final = re.compile(r"\s*[/／]\s*")
+CATEGORY_BUTTONS_MAX: Final = 12  # more than this is easier to type than to find on a phone
 
 
 class SellAction(StrEnum):
@@ -43,17 +58,27 @@ class SellAction(StrEnum):
     DIGITAL = "g"
     CREATE = "c"
     CANCEL = "x"
+    VARIANT = "v"  # add another variant (summary)
 
 
 class SellCallback(CallbackData, prefix="sell"):
     action: SellAction
 
 
+class SellCategoryCallback(CallbackData, prefix="sellcat"):
+    """An existing category picked for the new product (re-checked by the core when the product is created)."""
+
+    category_id: RowId
+
+
 class NewProductForm(StatesGroup):
     title = State()
     description = State()
     photos = State()
+    category = State()
     kind = State()
+    first_label = State()  # the label of the variant entered first, once a second one is added
+    variant_label = State()
     price = State()
     stock = State()
     confirm = State()
@@ -81,8 +106,11 @@ async def start_selling(message: Message, state: FSMContext, shop: Shop, custome
     await _require_seller(shop, customer)
     await state.clear()
     await state.set_state(NewProductForm.title)
+    mine = InlineKeyboardButton(text=translator.text(locale, "sell.edit.button.list"),
+                                callback_data=ManageCallback(action=ManageAction.LIST).pack())
+    buttons = _buttons(translator, locale, _cancel_row()).inline_keyboard
     await send(message, Reply(quote(translator.text(locale, "sell.ask_title", limit=TITLE_MAX)),
-                              _buttons(translator, locale, _cancel_row())))
+                              InlineKeyboardMarkup(inline_keyboard=[[mine], *buttons])))
 
 
 async def take_title(message: Message, state: FSMContext, translator: Translator, locale: str) -> None:
@@ -104,7 +132,7 @@ async def take_description(event: Message | CallbackQuery, state: FSMContext, tr
                             _buttons(translator, locale, _cancel_row())))
 
 
-async def _store_upload(bot: Bot, file_id: str, media_store: MediaStore) -> str:
+async def store_upload(bot: Bot, file_id: str, media_store: MediaStore) -> str:
     """Download, clean (in a worker thread: decoding is CPU-bound) and store one upload; its media reference."""
     downloaded = await bot.download(file_id)
     assert downloaded is not None  # without a destination, aiogram returns the bytes in memory
@@ -124,7 +152,7 @@ async def take_photo(message: Message, bot: Bot, state: FSMContext, shop: Shop, 
         text = translator.text(locale, "sell.photo_rejected.too_large_bytes")
     else:
         try:
-            reference = await _store_upload(bot, upload.file_id, media_store)
+            reference = await store_upload(bot, upload.file_id, media_store)
         except PhotoRejected as rejected:
             text = translator.text(locale, f"sell.photo_rejected.{RejectReason(rejected.reason).value}")
         else:
@@ -135,12 +163,50 @@ async def take_photo(message: Message, bot: Bot, state: FSMContext, shop: Shop, 
     await send(message, Reply(quote(text), _buttons(translator, locale, done, _cancel_row())))
 
 
-async def finish_photos(callback: CallbackQuery, state: FSMContext, translator: Translator, locale: str) -> None:
+async def finish_photos(callback: CallbackQuery, state: FSMContext, shop: Shop, translator: Translator,
+                        locale: str) -> None:
     if not (await state.get_data()).get("photos"):
         await callback.answer(translator.text(locale, "sell.photo_needed"), show_alert=True)
         return
+    await state.set_state(NewProductForm.category)
+    categories = (await shop.catalog.categories())[:CATEGORY_BUTTONS_MAX]
+    picks = [[InlineKeyboardButton(text=c.name, callback_data=SellCategoryCallback(category_id=c.id).pack())
+              for c in categories[i:i + 2]] for i in range(0, len(categories), 2)]
+    rest = _buttons(translator, locale, (("sell.button.skip", SellAction.SKIP),), _cancel_row()).inline_keyboard
+    await send(callback, Reply(quote(translator.text(locale, "sell.ask_category", limit=CATEGORY_NAME_MAX)),
+                               InlineKeyboardMarkup(inline_keyboard=[*picks, *rest])))
+
+
+def parse_category_name(text: str | None) -> str:
+    name = " ".join((text or "").split())
+    if len(name) > CATEGORY_NAME_MAX:
+        raise InvalidInput(field="category", reason="too_long", limit=CATEGORY_NAME_MAX)
+    return name
+
+
+async def check_category_name(shop: Shop, customer: CustomerDTO, name: str) -> None:
+    """Refuse a new category at once to someone who may not create one (the core refuses it again later)."""
+    if any(search_key(c.name) == search_key(name) for c in await shop.catalog.categories()):
+        return
+    require(await shop.sellers.role_of(customer.id), Permission.MANAGE_CATEGORIES)
+
+
+async def take_category(event: Message | CallbackQuery, state: FSMContext, shop: Shop, customer: CustomerDTO,
+                        translator: Translator, locale: str,
+                        callback_data: SellCategoryCallback | SellCallback | None = None) -> None:
+    """A picked category, a typed name (existing or new), or Skip."""
+    if isinstance(callback_data, SellCategoryCallback):
+        if all(c.id != callback_data.category_id for c in await shop.catalog.categories()):
+            raise NotFound(entity="category", id=callback_data.category_id)  # forged, or deleted meanwhile
+        await state.update_data(category_id=callback_data.category_id, category_name=None)
+    elif isinstance(event, Message):
+        name = parse_category_name(event.text)
+        await check_category_name(shop, customer, name)
+        await state.update_data(category_id=None, category_name=name)
+    else:
+        await state.update_data(category_id=None, category_name=None)
     await state.set_state(NewProductForm.kind)
-    await send(callback, Reply(quote(translator.text(locale, "sell.ask_kind")), _buttons(
+    await send(event, Reply(quote(translator.text(locale, "sell.ask_kind")), _buttons(
         translator, locale, (("sell.kind.physical", SellAction.PHYSICAL), ("sell.kind.digital", SellAction.DIGITAL)),
         _cancel_row())))
 
@@ -148,17 +214,47 @@ async def finish_photos(callback: CallbackQuery, state: FSMContext, translator: 
 async def take_kind(callback: CallbackQuery, callback_data: SellCallback, state: FSMContext, shop: Shop,
                     translator: Translator, locale: str) -> None:
     kind = ProductKind.DIGITAL if callback_data.action is SellAction.DIGITAL else ProductKind.PHYSICAL
-    await state.update_data(kind=kind.value)
+    await state.update_data(kind=kind.value, variants=[], options={})
+    await ask_price(callback, state, shop, translator, locale)
+
+
+async def ask_price(event: Message | CallbackQuery, state: FSMContext, shop: Shop, translator: Translator,
+                    locale: str) -> None:
     await state.set_state(NewProductForm.price)
     example = translator.money(locale, Money.parse("1200", shop.catalog.currency))
-    await send(callback, plain(translator.text(locale, "sell.ask_price", currency=shop.catalog.currency,
-                                               example=example)))
+    await send(event, plain(translator.text(locale, "sell.ask_price", currency=shop.catalog.currency,
+                                            example=example)))
+
+
+def parse_stock(text: str | None) -> int:
+    text = (text or "").strip()
+    if not text.isdecimal() or not 0 <= int(text) <= STOCK_MAX:
+        raise InvalidInput(field="stock", reason="range", minimum=0, maximum=STOCK_MAX)
+    return int(text)
+
+
+def parse_options(text: str | None) -> dict[str, str]:
+    """"M", "M / Red" or "Size: M / Colour: Red" → option values (unnamed ones keep their order)."""
+    parts = [part for part in _OPTION_SPLIT.split((text or "").strip()) if part]
+    if not parts:
+        raise InvalidInput(field="options", reason="required")
+    if len(parts) > OPTIONS_MAX:
+        raise InvalidInput(field="options", reason="too_many", limit=OPTIONS_MAX)
+    options: dict[str, str] = {}
+    for number, part in enumerate(parts, start=1):
+        name, colon, value = part.replace("：", ":").partition(":")
+        name, value = (name.strip(), value.strip()) if colon and name.strip() and value.strip() else (str(number), part)
+        if len(name) > OPTION_MAX or len(value) > OPTION_MAX:
+            raise InvalidInput(field="options", reason="too_long", limit=OPTION_MAX)
+        options[name] = value
+    return options
 
 
 async def take_price(message: Message, state: FSMContext, shop: Shop, translator: Translator, locale: str) -> None:
     price = Money.parse(message.text or "", shop.catalog.currency)  # "12.5" in JPY: refused, asked again
     await state.update_data(price=str(price.amount))
     if (await state.get_data())["kind"] == ProductKind.DIGITAL:
+        await _add_variant(state, stock=0)
         await show_summary(message, state, shop, translator, locale)
         return
     await state.set_state(NewProductForm.stock)
@@ -166,11 +262,46 @@ async def take_price(message: Message, state: FSMContext, shop: Shop, translator
 
 
 async def take_stock(message: Message, state: FSMContext, shop: Shop, translator: Translator, locale: str) -> None:
-    text = (message.text or "").strip()
-    if not text.isdecimal() or not 0 <= int(text) <= STOCK_MAX:
-        raise InvalidInput(field="stock", reason="range", minimum=0, maximum=STOCK_MAX)
-    await state.update_data(stock=int(text))
+    await _add_variant(state, stock=parse_stock(message.text))
     await show_summary(message, state, shop, translator, locale)
+
+
+async def _add_variant(state: FSMContext, *, stock: int) -> None:
+    form = await state.get_data()
+    variants = [*form.get("variants", []), {"options": form.get("options", {}), "price": form["price"],
+                                            "stock": stock}]
+    await state.update_data(variants=variants, options={})
+
+
+async def add_another_variant(callback: CallbackQuery, state: FSMContext, translator: Translator,
+                              locale: str) -> None:
+    """A second variant makes the first one need a label too (buyers choose between them by label)."""
+    variants = (await state.get_data()).get("variants", [])
+    if len(variants) >= VARIANTS_MAX:
+        raise InvalidInput(field="variants", reason="too_many", limit=VARIANTS_MAX)
+    if len(variants) == 1 and not variants[0]["options"]:
+        await state.set_state(NewProductForm.first_label)
+        key = "sell.ask_first_label"
+    else:
+        await state.set_state(NewProductForm.variant_label)
+        key = "sell.ask_variant_label"
+    await send(callback, Reply(quote(translator.text(locale, key, limit=OPTION_MAX)),
+                               _buttons(translator, locale, _cancel_row())))
+
+
+async def take_first_label(message: Message, state: FSMContext, translator: Translator, locale: str) -> None:
+    variants = (await state.get_data())["variants"]
+    variants[0]["options"] = parse_options(message.text)
+    await state.update_data(variants=variants)
+    await state.set_state(NewProductForm.variant_label)
+    await send(message, Reply(quote(translator.text(locale, "sell.ask_variant_label", limit=OPTION_MAX)),
+                              _buttons(translator, locale, _cancel_row())))
+
+
+async def take_variant_label(message: Message, state: FSMContext, shop: Shop, translator: Translator,
+                             locale: str) -> None:
+    await state.update_data(options=parse_options(message.text))
+    await ask_price(message, state, shop, translator, locale)
 
 
 async def show_summary(message: Message, state: FSMContext, shop: Shop, translator: Translator,
@@ -178,31 +309,57 @@ async def show_summary(message: Message, state: FSMContext, shop: Shop, translat
     form = await state.get_data()
     await state.set_state(NewProductForm.confirm)
     digital = form["kind"] == ProductKind.DIGITAL
-    facts = [
-        translator.text(locale, "sell.summary.price",
-                        price=translator.money(locale, Money.parse(form["price"], shop.catalog.currency))),
-        translator.text(locale, "sell.kind.digital" if digital else "sell.kind.physical"),
-        translator.text(locale, "sell.summary.digital_stock" if digital else "sell.summary.stock",
-                        stock=form.get("stock", 0)),
-        translator.text(locale, "sell.summary.photos", count=len(form["photos"])),
-    ]
+    variants = form["variants"]
+
+    def money(variant: dict[str, str]) -> str:
+        return translator.money(locale, Money.parse(variant["price"], shop.catalog.currency))
+
+    if len(variants) == 1:
+        [only] = variants
+        facts = [translator.text(locale, "sell.summary.price", price=money(only)),
+                 translator.text(locale, "sell.summary.digital_stock" if digital else "sell.summary.stock",
+                                 stock=only["stock"])]
+    else:
+        facts = [translator.text(locale, "sell.summary.variant_digital" if digital else "sell.summary.variant",
+                                 label=" / ".join(v["options"].values()), price=money(v), stock=v["stock"])
+                 for v in variants]
+        if digital:
+            facts.append(translator.text(locale, "sell.summary.digital_stock"))
+    category = await _category_label(shop, form, translator, locale)
+    facts += [translator.text(locale, "sell.kind.digital" if digital else "sell.kind.physical"),
+              translator.text(locale, "sell.summary.category", category=category),
+              translator.text(locale, "sell.summary.photos", count=len(form["photos"]))]
     parts = [quote(translator.text(locale, "sell.summary.heading")), bold(form["title"]),
              *([quote(form["description"])] if form["description"] else []), "\n".join(map(quote, facts))]
+    more = (("sell.button.add_variant", SellAction.VARIANT),) if len(variants) < VARIANTS_MAX else ()
     await send(message, Reply("\n\n".join(parts), _buttons(
-        translator, locale, (("sell.button.create", SellAction.CREATE), ("sell.button.cancel", SellAction.CANCEL)))))
+        translator, locale, (("sell.button.create", SellAction.CREATE),), more, _cancel_row())))
+
+
+async def _category_label(shop: Shop, form: dict[str, object], translator: Translator, locale: str) -> str:
+    if form.get("category_name"):
+        return str(form["category_name"])
+    if form.get("category_id"):
+        found = [c.name for c in await shop.catalog.categories() if c.id == form["category_id"]]
+        if found:
+            return found[0]
+    return translator.text(locale, "sell.summary.no_category")
 
 
 async def create_product(callback: CallbackQuery, bot: Bot, state: FSMContext, shop: Shop, customer: CustomerDTO,
                          translator: Translator, locale: str) -> None:
     form = await state.get_data()
+    variants = [NewVariant(price=v["price"], stock=v["stock"], options=v["options"]) for v in form["variants"]]
     product = await shop.catalog.create_product(customer.id, NewProduct(
         title=form["title"], description=form["description"], photos=form["photos"], kind=form["kind"],
-        price=form["price"], stock=form.get("stock", 0)))
+        variants=variants, category_id=form.get("category_id"), category_name=form.get("category_name")))
     await state.clear()
     me = await bot.me()
     link = product_link(me.username or "", product.id)
-    await send(callback, plain(translator.text(locale, "sell.created", id=product.id, title=product.title,
-                                               link=link)))
+    manage = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
+        text=translator.text(locale, "sell.button.manage"), callback_data=manage_payload(product.id))]])
+    await send(callback, Reply(quote(translator.text(locale, "sell.created", id=product.id, title=product.title,
+                                                     link=link)), manage))
 
 
 async def cancel_selling(event: Message | CallbackQuery, state: FSMContext, translator: Translator,
@@ -219,36 +376,9 @@ async def remind_photo(message: Message, translator: Translator, locale: str) ->
     await send(message, plain(translator.text(locale, "sell.photo_expected", limit=PHOTOS_MAX)))
 
 
-# ---- quick commands ----
-
-
-async def set_stock(message: Message, command: CommandObject, shop: Shop, customer: CustomerDTO,
-                    translator: Translator, locale: str) -> None:
-    match = _STOCK_ARGS.fullmatch(command.args or "")
-    if match is None or int(match.group(1)) > MAX_ID:
-        await send(message, plain(translator.text(locale, "sell.stock_usage")))
-        return
-    variant = await shop.catalog.set_stock(customer.id, int(match.group(1)), int(match.group(2)))
-    await send(message, plain(translator.text(locale, "sell.stock_set", sku=variant.sku, stock=variant.stock)))
-
-
-async def set_visibility(message: Message, command: CommandObject, shop: Shop, customer: CustomerDTO,
-                         translator: Translator, locale: str) -> None:
-    match = _ID_ARG.fullmatch(command.args or "")
-    if match is None or int(match.group(1)) > MAX_ID:
-        await send(message, plain(translator.text(locale, "sell.visibility_usage", command=command.command)))
-        return
-    visible = command.command == "show"
-    product = await shop.catalog.update_product(customer.id, int(match.group(1)), visible=visible)
-    key = "sell.shown" if visible else "sell.hidden"
-    await send(message, plain(translator.text(locale, key, id=product.id, title=product.title)))
-
-
 def build_sell_router() -> Router:
     router = Router(name="sell")
     router.message.register(start_selling, Command("sell"))
-    router.message.register(set_stock, Command("stock"))
-    router.message.register(set_visibility, Command("hide", "show"))
     selling = StateFilter(NewProductForm)
     router.message.register(cancel_selling, Command("cancel"), selling)
     router.callback_query.register(cancel_selling, SellCallback.filter(F.action == SellAction.CANCEL), selling)
@@ -260,15 +390,25 @@ def build_sell_router() -> Router:
     router.message.register(take_photo, NewProductForm.photos, F.photo | F.document)
     router.callback_query.register(finish_photos, NewProductForm.photos,
                                    SellCallback.filter(F.action == SellAction.DONE))
+    router.callback_query.register(take_category, NewProductForm.category, SellCategoryCallback.filter())
+    router.callback_query.register(take_category, NewProductForm.category,
+                                   SellCallback.filter(F.action == SellAction.SKIP))
+    router.message.register(take_category, NewProductForm.category, F.text, ~F.text.startswith("/"))
     router.callback_query.register(take_kind, NewProductForm.kind,
                                    SellCallback.filter(F.action.in_({SellAction.PHYSICAL, SellAction.DIGITAL})))
     router.message.register(take_price, NewProductForm.price, F.text, ~F.text.startswith("/"))
     router.message.register(take_stock, NewProductForm.stock, F.text, ~F.text.startswith("/"))
+    router.callback_query.register(add_another_variant, NewProductForm.confirm,
+                                   SellCallback.filter(F.action == SellAction.VARIANT))
+    router.message.register(take_first_label, NewProductForm.first_label, F.text, ~F.text.startswith("/"))
+    router.message.register(take_variant_label, NewProductForm.variant_label, F.text, ~F.text.startswith("/"))
     router.callback_query.register(create_product, NewProductForm.confirm,
                                    SellCallback.filter(F.action == SellAction.CREATE))
 
     # Anything else mid-conversation gets a nudge instead of silence.
     router.message.register(remind_photo, NewProductForm.photos)
     router.message.register(remind_text, StateFilter(NewProductForm.title, NewProductForm.description,
-                                                     NewProductForm.price, NewProductForm.stock))
+                                                     NewProductForm.category, NewProductForm.first_label,
+                                                     NewProductForm.variant_label, NewProductForm.price,
+                                                     NewProductForm.stock))
     return router
