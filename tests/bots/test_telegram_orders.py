@@ -13,8 +13,9 @@ from teremok import MockBot
 from bots.i18n import Translator
 from bots.telegram import build_dispatcher
 from bots.telegram.handlers.orders import OrdersAction, OrdersCallback
+from bots.telegram.handlers.reviews import ReviewAction, ReviewCallback
 from bots.telegram.render import quote
-from commerce.errors import IllegalTransition, NotFound
+from commerce.errors import IllegalTransition, NotFound, ReviewNotAllowed
 from commerce.money import format_units
 from commerce.orders import OrderDTO
 from commerce.shop import Shop
@@ -326,3 +327,21 @@ async def test_a_japanese_buyer_sees_the_list_and_detail_in_japanese(
     assert f"ご注文 #{order.id}" in text and "状況：発送済み" in text and "追跡番号：JP&lt;123&gt;&amp;456" in text
     assert "合計" in text or translator.text("ja", "cart.total", total="￥3,000") in text
     assert chat.labels() == ["💬 このご注文について問い合わせる", translator.text("ja", "button.back")]
+
+
+@pytest.mark.parametrize(("locale", "when", "status"), [("en", "once the order has been delivered", "Shipped"),
+                                                        ("ja", "お届け完了後", "発送済み")])
+async def test_reviewing_too_early_says_when_the_buyer_can(
+        open_chat: Callable[..., ShopChat], shop: Shop, payments: PaymentService, translator: Translator,
+        locale: str, when: str, status: str) -> None:
+    chat = open_chat(locale)
+    await chat.send("/start")
+    order = await Orders(shop, payments, await customer_of(shop, chat)).shipped()
+    await open_detail(chat, translator, order, locale=locale)
+    assert translator.text(locale, "review.button") not in chat.labels()
+    # The stars of a shipped (not yet delivered) order, from an old or forged button:
+    forged = ReviewCallback(action=ReviewAction.STARS, order_id=order.id, line_id=order.lines[0].id, stars=5)
+    result = await chat.press_data(forged.pack())
+    assert alert(result).text == translator.error(locale, ReviewNotAllowed(status="shipped"))
+    assert when in (alert(result).text or "") and status in (alert(result).text or "")
+    assert await shop.reviews.for_product(order.lines[0].product_id) == []
