@@ -345,3 +345,14 @@ async def test_reviewing_too_early_says_when_the_buyer_can(
     assert alert(result).text == translator.error(locale, ReviewNotAllowed(status="shipped"))
     assert when in (alert(result).text or "") and status in (alert(result).text or "")
     assert await shop.reviews.for_product(order.lines[0].product_id) == []
+
+
+async def test_keys_of_a_refunded_order_are_not_shown_again(
+        chat: ShopChat, shop: Shop, payments: PaymentService, translator: Translator) -> None:
+    await chat.send("/start")
+    orders = Orders(shop, payments, await customer_of(shop, chat))
+    order = await orders.fulfilled()
+    refunded = await shop.fulfilment.refund(orders.owner, order.id, "refund tx 0xabc")
+    await open_detail(chat, translator, refunded)
+    assert "KEY" not in text_of(chat) and "<code>" not in text_of(chat)
+    assert "Refunded" in text_of(chat)
