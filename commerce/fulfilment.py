@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import select
@@ -10,23 +9,19 @@ from sqlalchemy import select
 from commerce.errors import IllegalTransition, InvalidInput, NotFound
 from commerce.events import SYSTEM, Clock, actor_of, notify, record, system_clock
 from commerce.order_flow import apply_transition, load_order
-from commerce.orders import OrderDTO, order_dto
+from commerce.orders import DeliveredItem, OrderDTO, delivered_items_of, order_dto
 from commerce.roles import Permission
 from commerce.sellers import require_permission
 from commerce.status import TRANSITIONS, OrderAction, OrderStatus
 from commerce.storage.db import Database
-from commerce.storage.tables import DigitalItem, Order, OrderLine
+from commerce.storage.tables import Order
+
+# DeliveredItem is re-exported: it belonged here before order details needed it too.
+__all__ = ["DeliveredItem", "FulfilmentService", "PaymentEvents"]
 
 WATCHER: Final = "watcher"
 TRACKING_MAX: Final = 128
 NOTE_MAX: Final = 500
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveredItem:
-    order_line_id: int
-    title: str
-    content: str
 
 
 class PaymentEvents:
@@ -170,11 +165,7 @@ class FulfilmentService:
             order = await load_order(uow, order_id)
             if order.customer_id != customer_id:
                 raise NotFound(entity="order", id=order_id)
-            rows = await uow.session.execute(
-                select(OrderLine.id, OrderLine.title, DigitalItem.content)
-                .join(DigitalItem, DigitalItem.order_line_id == OrderLine.id)
-                .where(OrderLine.order_id == order_id).order_by(DigitalItem.id))
-            return [DeliveredItem(line_id, title, content) for line_id, title, content in rows]
+            return await delivered_items_of(uow, order_id)
 
     async def _act(self, actor_id: int, order_id: int, action: OrderAction, permission: Permission,
                    **detail: Any) -> OrderDTO:

@@ -11,7 +11,7 @@ from sqlalchemy import delete, exists, func, insert, select
 
 from commerce.cart import check_quantity
 from commerce.catalog import ProductKind
-from commerce.errors import AddressRequired, CartEmpty, NotFound, OutOfStock, ProductUnavailable
+from commerce.errors import AddressRequired, CartEmpty, NotFound, OutOfStock, PersonalDataLocked, ProductUnavailable
 from commerce.events import Clock, actor_of, notify, record, system_clock
 from commerce.money import Money
 from commerce.order_flow import apply_transition, load_order
@@ -21,7 +21,17 @@ from commerce.sellers import require_permission
 from commerce.status import OrderAction, OrderStatus
 from commerce.storage import stock
 from commerce.storage.db import Database, UnitOfWork
-from commerce.storage.tables import Address, CartLine, Customer, Order, OrderLine, Product, Variant
+from commerce.storage.tables import (
+    Address,
+    CartLine,
+    Customer,
+    DigitalItem,
+    Order,
+    OrderLine,
+    PaymentRequest,
+    Product,
+    Variant,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +75,41 @@ async def order_dto(uow: UnitOfWork, order: Order) -> OrderDTO:
                            ProductKind(line.kind), Money.from_minor(line.unit_price_minor, order.currency),
                            line.quantity) for line in lines),
         order.needs_shipping, order.created_at, order.expires_at, order.paid_at, order.tracking, order.overpaid_units)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveredItem:
+    order_line_id: int
+    title: str
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentSummary:
+    """How the order was (or is to be) paid: its latest payment request, in base units of the asset."""
+
+    method_id: str
+    asset: str
+    amount_units: int
+    decimals: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDetailDTO:
+    """Everything the buyer may look up about their own order later."""
+
+    order: OrderDTO
+    address: ShippingAddress | None
+    payment: PaymentSummary | None
+    delivered: tuple[DeliveredItem, ...]  # digital items, once the order is paid for and kept
+
+
+async def delivered_items_of(uow: UnitOfWork, order_id: int) -> list[DeliveredItem]:
+    rows = await uow.session.execute(
+        select(OrderLine.id, OrderLine.title, DigitalItem.content)
+        .join(DigitalItem, DigitalItem.order_line_id == OrderLine.id)
+        .where(OrderLine.order_id == order_id).order_by(DigitalItem.id))
+    return [DeliveredItem(line_id, title, content) for line_id, title, content in rows]
 
 
 # Core tables for checkout: the ORM's DML and entity layers cost more than the statements themselves.
@@ -200,6 +245,30 @@ class OrderService:
             if order is None or order.customer_id != customer_id:
                 raise NotFound(entity="order", id=order_id)
             return await order_dto(uow, order)
+
+    async def detail(self, customer_id: int, order_id: int) -> OrderDetailDTO:
+        """The buyer's own order with its address, payment and digital items (a lost key can be found again
+        here); someone else's order is 'not found'. Items are shown only while the shop keeps the money."""
+        async with self._db.uow(write=False) as uow:
+            order = await uow.session.get(Order, order_id)
+            if order is None or order.customer_id != customer_id:
+                raise NotFound(entity="order", id=order_id)
+            dto = await order_dto(uow, order)
+            request = (await uow.session.execute(select(PaymentRequest).where(PaymentRequest.order_id == order_id)
+                                                 .order_by(PaymentRequest.id.desc()).limit(1))).scalar_one_or_none()
+            payment = (PaymentSummary(request.method_id, request.asset, request.amount_units, request.decimals)
+                       if request else None)
+            delivered = await delivered_items_of(uow, order_id) if dto.status.is_settled else []
+            return OrderDetailDTO(dto, self._address_of(order), payment, tuple(delivered))
+
+    def _address_of(self, order: Order) -> ShippingAddress | None:
+        """The shipping address, or None when there is none or it can't be read (no data key configured)."""
+        if not order.shipping_ciphertext or not self._cipher.enabled:
+            return None
+        try:
+            return self._cipher.decrypt_address(order.shipping_ciphertext)
+        except PersonalDataLocked:
+            return None
 
     async def history(self, customer_id: int, *, limit: int = 20, offset: int = 0) -> list[OrderDTO]:
         async with self._db.uow(write=False) as uow:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 from bots.common.views import (
@@ -13,6 +13,11 @@ from bots.common.views import (
     CartView,
     ListView,
     MenuView,
+    OrderButton,
+    OrderButtonKind,
+    OrderDetailView,
+    OrderListView,
+    OrderRows,
     OrdersView,
     ProductCardView,
     Rows,
@@ -20,7 +25,11 @@ from bots.common.views import (
 from bots.i18n import Translator
 from commerce.cart import CartDTO, CartLineDTO
 from commerce.catalog import CategoryDTO, Page, ProductDTO, VariantDTO
-from commerce.orders import OrderDTO
+from commerce.money import format_units
+from commerce.orders import OrderDetailDTO, OrderDTO
+from commerce.privacy import ShippingAddress
+from commerce.reviews import REVIEWABLE
+from commerce.status import OrderStatus
 
 DESCRIPTION_PREVIEW: Final = 600  # a card is a glance; it must also fit a photo caption later
 LABEL_MAX: Final = 40  # button labels longer than this get cut off on phones anyway
@@ -154,3 +163,89 @@ def present_added(tr: Translator, locale: str, cart: CartDTO, variant_id: int) -
     """The short notice after "add to cart" (a toast on Telegram, an ephemeral line on Discord)."""
     title = next((line.title for line in cart.lines if line.variant_id == variant_id), "")
     return tr.text(locale, "cart.added", title=label(title))
+
+
+ORDERS_PAGE_SIZE: Final = 8
+DETAIL_LINES_SHOWN: Final = 15  # a detail must fit one chat message (Telegram: 4,096 characters)
+DIGITAL_ITEMS_SHOWN: Final = 10
+DIGITAL_ITEM_MAX: Final = 200
+STREET_SHOWN: Final = 4  # characters of the street line: enough to recognise it, not enough to read it out
+
+
+def present_order_list(tr: Translator, locale: str, orders: Sequence[OrderDTO], *, page: int,
+                       has_next: bool) -> OrderListView:
+    """A page of the buyer's orders (newest first), each a button that opens its detail."""
+    if not orders and page == 0:
+        return OrderListView(tr.text(locale, "orders.empty"), None, None, ())
+    rows: list[tuple[OrderButton, ...]] = [(OrderButton(
+        OrderButtonKind.DETAIL, label(tr.text(locale, "orders.button", id=order.id,
+                                              status=tr.status(locale, order.status),
+                                              total=tr.money(locale, order.total)), LABEL_MAX + 20),
+        order_id=order.id, page=page),) for order in orders]
+    nav = []
+    if page > 0:
+        nav.append(OrderButton(OrderButtonKind.LIST, tr.text(locale, "button.prev"), page=page - 1))
+    if has_next:
+        nav.append(OrderButton(OrderButtonKind.LIST, tr.text(locale, "button.next"), page=page + 1))
+    if nav:
+        rows.append(tuple(nav))
+    footer = tr.text(locale, "orders.page", page=page + 1) if page > 0 or has_next else None
+    return OrderListView(tr.text(locale, "orders.title"), tr.text(locale, "orders.hint"), footer, tuple(rows))
+
+
+def present_order_detail(tr: Translator, locale: str, detail: OrderDetailDTO, *, page: int = 0,
+                         method_names: Mapping[str, str] | None = None) -> OrderDetailView:
+    """One order as its buyer sees it, with the buttons its status allows; Back returns to list page `page`.
+
+    `method_names` names payment methods by id ("USDT (Ethereum)"); an unknown one is shown by its asset.
+    """
+    order = detail.order
+    lines = [tr.text(locale, "cart.line", title=line.title, quantity=line.quantity,
+                     total=tr.money(locale, line.line_total)) for line in order.lines[:DETAIL_LINES_SHOWN]]
+    if len(order.lines) > DETAIL_LINES_SHOWN:
+        lines.append(tr.text(locale, "orders.detail.more_lines", count=len(order.lines) - DETAIL_LINES_SHOWN))
+    facts = [tr.text(locale, "orders.detail.status", status=tr.status(locale, order.status)),
+             tr.text(locale, "orders.detail.created", when=tr.datetime(locale, order.created_at))]
+    if order.status is OrderStatus.AWAITING_PAYMENT:
+        facts.append(tr.text(locale, "orders.detail.pay_by", when=tr.datetime(locale, order.expires_at)))
+    if order.paid_at is not None:
+        facts.append(tr.text(locale, "orders.detail.paid", when=tr.datetime(locale, order.paid_at)))
+    if detail.payment is not None:
+        payment = detail.payment
+        facts.append(tr.text(locale, "orders.detail.payment", amount=format_units(payment.amount_units,
+                                                                                   payment.decimals),
+                             asset=payment.asset, method=(method_names or {}).get(payment.method_id, payment.asset)))
+    if order.tracking:
+        facts.append(tr.text(locale, "orders.detail.tracking", tracking=order.tracking))
+    address: tuple[str, ...] = ()
+    if detail.address is not None:
+        address = (tr.text(locale, "checkout.ship_to"), *_partial_address(detail.address))
+    items = tuple((shorten(item.title, LABEL_MAX * 2), shorten(item.content, DIGITAL_ITEM_MAX))
+                  for item in detail.delivered[:DIGITAL_ITEMS_SHOWN])
+    return OrderDetailView(
+        order_id=order.id, heading=tr.text(locale, "orders.detail.heading", id=order.id), lines=tuple(lines),
+        total=tr.text(locale, "cart.total", total=tr.money(locale, order.total)), facts=tuple(facts),
+        address=address, items_heading=tr.text(locale, "orders.detail.items") if items else None,
+        digital_items=items, rows=_order_buttons(tr, locale, order, page))
+
+
+def _partial_address(address: ShippingAddress) -> tuple[str, ...]:
+    """Enough for the buyer to recognise where it goes, without their street and phone on the screen."""
+    place = f"{address.postal_code} {address.region} {address.city}".strip()
+    street = address.line1[:STREET_SHOWN] + "…" if len(address.line1) > STREET_SHOWN else address.line1
+    return tuple(part for part in (address.name, place, street) if part)
+
+
+def _order_buttons(tr: Translator, locale: str, order: OrderDTO, page: int) -> OrderRows:
+    def button(kind: OrderButtonKind, key: str) -> OrderButton:
+        return OrderButton(kind, tr.text(locale, key), order_id=order.id, page=page)
+
+    rows: list[tuple[OrderButton, ...]] = []
+    if order.status is OrderStatus.AWAITING_PAYMENT:
+        rows.append((button(OrderButtonKind.SHOW_PAYMENT, "orders.button.show_payment"),
+                     button(OrderButtonKind.CANCEL, "button.cancel_order")))
+    if order.status in REVIEWABLE:
+        rows.append((button(OrderButtonKind.REVIEW, "review.button"),))
+    rows.append((button(OrderButtonKind.SUPPORT, "orders.button.support"),
+                 OrderButton(OrderButtonKind.LIST, tr.text(locale, "button.back"), page=page)))
+    return tuple(rows)

@@ -97,3 +97,48 @@ class CartView:
 class OrdersView:
     heading: str
     lines: tuple[str, ...]
+
+
+class OrderButtonKind(StrEnum):
+    """The buttons of the buyer's order list and order detail (each platform gives them its own payloads)."""
+
+    LIST = "list"  # page
+    DETAIL = "detail"  # order_id, page: the list page to go back to
+    SHOW_PAYMENT = "show_payment"  # order_id
+    CANCEL = "cancel"  # order_id
+    REVIEW = "review"  # order_id
+    SUPPORT = "support"  # order_id
+
+
+@dataclass(frozen=True, slots=True)
+class OrderButton:
+    kind: OrderButtonKind
+    label: str
+    order_id: int | None = None
+    page: int = 0
+
+
+OrderRows: TypeAlias = tuple[tuple[OrderButton, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderListView:
+    """A page of the buyer's orders, one button each ("#12 · Paid · ¥3,000"); empty rows: no orders at all."""
+
+    heading: str
+    hint: str | None
+    footer: str | None
+    rows: OrderRows
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDetailView:
+    order_id: int
+    heading: str
+    lines: tuple[str, ...]  # one per order line: title (with options), quantity, line total
+    total: str
+    facts: tuple[str, ...]  # status, times, payment, tracking
+    address: tuple[str, ...]  # "Ship to:" and a partial address; empty for digital orders
+    items_heading: str | None
+    digital_items: tuple[tuple[str, str], ...]  # (title, key or code): shown as copyable code
+    rows: OrderRows

@@ -116,5 +116,6 @@ async def test_orders_lists_the_buyers_orders_with_their_status(buyer: TelegramC
 
     [reply] = sent(await buyer.send("/orders"))
     status = translator.status("en", OrderStatus.AWAITING_PAYMENT)
-    line = translator.text("en", "order.line", id=order.id, status=status, total="¥1,000")
-    assert reply.text == f"<b>{quote(translator.text('en', 'orders.title'))}</b>\n{quote(line)}"
+    assert reply.text == (f"<b>{quote(translator.text('en', 'orders.title'))}</b>\n"
+                          f"{quote(translator.text('en', 'orders.hint'))}")
+    assert buyer.labels() == [translator.text("en", "orders.button", id=order.id, status=status, total="¥1,000")]

@@ -290,3 +290,29 @@ async def test_the_loop_survives_a_broken_message_and_stops_when_told(
     broken, delivered = await outbox_rows(shop)
     assert broken.sent_at is None and broken.attempts == 1 and "KeyError" in (broken.last_error or "")
     assert delivered.sent_at is not None
+
+
+async def test_a_blocked_buyers_failed_news_stays_failed_and_they_hear_again_once_they_come_back(
+        shop: Shop, bot: MockBot, notifier: TelegramNotifier, clock: FakeClock) -> None:
+    buyer, chat = await a_buyer(shop, "en")
+    order_id = await an_order(shop, buyer)
+    await notifier.send_due()
+    await shop.payments.payment_seen(order_id)
+    fail_next(bot, SendMessage, 403, "Forbidden: bot was blocked by the user")
+    await notifier.send_due()
+    assert len(to_chat(bot, chat)) == 1  # the refused try
+
+    clock.advance(hours=6)  # long past any retry backoff: a block is not a hiccup, nothing is tried again
+    await notifier.send_due()
+    assert len(to_chat(bot, chat)) == 1
+    [seen] = await outbox_rows(shop, "order.payment_seen")
+    assert seen.failed_at is not None and seen.sent_at is None
+
+    # The buyer unblocks the bot and writes to it (every update identifies them): reachable again.
+    await shop.customers.identify("telegram", chat)
+    await shop.payments.payment_confirmed(order_id)
+    await notifier.send_due()
+    assert len(to_chat(bot, chat)) == 2 and "Payment confirmed" in to_chat(bot, chat)[-1]
+    assert "Payment seen" not in to_chat(bot, chat)[-1]  # the old news is not replayed
+    [seen] = await outbox_rows(shop, "order.payment_seen")
+    assert seen.sent_at is None

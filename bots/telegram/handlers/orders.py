@@ -1,27 +1,147 @@
-"""`/orders`: the buyer's own orders and where each one stands."""
+"""`/orders`: the buyer's own orders, a button each, paged; an order's detail (edited in place) with what its
+status allows — show the payment again, cancel, review, ask the shop about it — and Back to the list.
+
+Buttons carry an order id and a page only; every press re-reads the order as its buyer in the core, so a forged
+or someone else's order id is "not found" and nothing is shown or changed.
+"""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, Message
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bots.common.presenters import present_orders
+from bots.common.payment_view import method_label
+from bots.common.presenters import ORDERS_PAGE_SIZE, present_order_detail, present_order_list
+from bots.common.views import OrderButton, OrderButtonKind, OrderDetailView, OrderListView, OrderRows
 from bots.i18n import Translator
-from bots.telegram.callbacks import MenuCallback, MenuTarget
-from bots.telegram.render import render_orders, send
+from bots.telegram.callbacks import MenuCallback, MenuTarget, PageNumber, RowId
+from bots.telegram.handlers.payment import resend_payment
+from bots.telegram.handlers.reviews import review_order_button
+from bots.telegram.handlers.support import ask_about_order
+from bots.telegram.render import Reply, bold, edit, quote, send
 from commerce.customers import CustomerDTO
 from commerce.shop import Shop
+from payments.requests import PaymentService
+
+
+class OrdersAction(StrEnum):
+    LIST = "l"  # page
+    DETAIL = "d"  # order_id, page: the list page to go back to
+    PAY = "p"
+    CANCEL = "x"
+    SUPPORT = "s"
+
+
+class OrdersCallback(CallbackData, prefix="od"):
+    action: OrdersAction
+    order_id: RowId | None = None
+    page: PageNumber = 0
+
+
+_ACTIONS = {OrderButtonKind.LIST: OrdersAction.LIST, OrderButtonKind.DETAIL: OrdersAction.DETAIL,
+            OrderButtonKind.SHOW_PAYMENT: OrdersAction.PAY, OrderButtonKind.CANCEL: OrdersAction.CANCEL,
+            OrderButtonKind.SUPPORT: OrdersAction.SUPPORT}
+
+
+def _button(button: OrderButton, tr: Translator, locale: str) -> InlineKeyboardButton:
+    if button.kind is OrderButtonKind.REVIEW:
+        assert button.order_id is not None
+        return review_order_button(tr, locale, button.order_id)
+    data = OrdersCallback(action=_ACTIONS[button.kind], order_id=button.order_id, page=button.page)
+    return InlineKeyboardButton(text=button.label, callback_data=data.pack())
+
+
+def _keyboard(rows: OrderRows, tr: Translator, locale: str) -> InlineKeyboardMarkup | None:
+    buttons = [[_button(button, tr, locale) for button in row] for row in rows if row]
+    return InlineKeyboardMarkup(inline_keyboard=buttons) if buttons else None
+
+
+def render_order_list(view: OrderListView, tr: Translator, locale: str) -> Reply:
+    if not view.rows:
+        return Reply(quote(view.heading))
+    parts = [bold(view.heading), *(quote(part) for part in (view.hint, view.footer) if part)]
+    return Reply("\n".join(parts), _keyboard(view.rows, tr, locale))
+
+
+def render_order_detail(view: OrderDetailView, tr: Translator, locale: str) -> Reply:
+    blocks = [bold(view.heading), "\n".join(quote(fact) for fact in view.facts),
+              "\n".join([*(quote(line) for line in view.lines), bold(view.total)])]
+    if view.address:
+        blocks.append("\n".join(quote(line) for line in view.address))
+    if view.items_heading:
+        items = [f"{quote(title)}\n<code>{quote(content)}</code>" for title, content in view.digital_items]
+        blocks.append("\n".join([bold(view.items_heading), *items]))
+    return Reply("\n\n".join(blocks), _keyboard(view.rows, tr, locale))
+
+
+async def _list(shop: Shop, customer: CustomerDTO, tr: Translator, locale: str, page: int) -> Reply:
+    found = await shop.orders.history(customer.id, limit=ORDERS_PAGE_SIZE + 1, offset=page * ORDERS_PAGE_SIZE)
+    view = present_order_list(tr, locale, found[:ORDERS_PAGE_SIZE], page=page,
+                              has_next=len(found) > ORDERS_PAGE_SIZE)
+    return render_order_list(view, tr, locale)
+
+
+async def _detail(shop: Shop, customer: CustomerDTO, payments: PaymentService | None, tr: Translator, locale: str,
+                  order_id: int, page: int) -> Reply:
+    detail = await shop.orders.detail(customer.id, order_id)  # the buyer's own, or "not found"
+    names = {m.id: method_label(m) for m in payments.methods.values()} if payments is not None else {}
+    return render_order_detail(present_order_detail(tr, locale, detail, page=page, method_names=names), tr, locale)
 
 
 async def show_orders(event: Message | CallbackQuery, shop: Shop, customer: CustomerDTO, translator: Translator,
                       locale: str) -> None:
-    orders = await shop.orders.history(customer.id)
-    await send(event, render_orders(present_orders(translator, locale, orders)))
+    await send(event, await _list(shop, customer, translator, locale, 0))
+
+
+async def page_orders(callback: CallbackQuery, callback_data: OrdersCallback, shop: Shop, customer: CustomerDTO,
+                      translator: Translator, locale: str) -> None:
+    await edit(callback, await _list(shop, customer, translator, locale, callback_data.page))
+
+
+async def open_order(callback: CallbackQuery, callback_data: OrdersCallback, shop: Shop, customer: CustomerDTO,
+                     payments: PaymentService | None, translator: Translator, locale: str) -> None:
+    assert callback_data.order_id is not None  # the filter requires it
+    await edit(callback, await _detail(shop, customer, payments, translator, locale, callback_data.order_id,
+                                       callback_data.page))
+
+
+async def show_payment(callback: CallbackQuery, callback_data: OrdersCallback, shop: Shop, customer: CustomerDTO,
+                       payments: PaymentService | None, translator: Translator, locale: str, shop_name: str) -> None:
+    assert callback_data.order_id is not None
+    await resend_payment(callback, shop, payments, customer, callback_data.order_id, translator, locale, shop_name)
+
+
+async def cancel_order(callback: CallbackQuery, callback_data: OrdersCallback, shop: Shop, customer: CustomerDTO,
+                       payments: PaymentService | None, translator: Translator, locale: str) -> None:
+    """Cancel before paying; the detail is redrawn in place with its new status."""
+    assert callback_data.order_id is not None
+    order = await shop.orders.cancel(customer.id, callback_data.order_id)
+    await edit(callback, await _detail(shop, customer, payments, translator, locale, order.id, callback_data.page),
+               notice=translator.text(locale, "payment.cancelled", order=order.id))
+
+
+async def ask_support(callback: CallbackQuery, callback_data: OrdersCallback, shop: Shop, customer: CustomerDTO,
+                      state: FSMContext, translator: Translator, locale: str) -> None:
+    assert callback_data.order_id is not None
+    order = await shop.orders.get(customer.id, callback_data.order_id)  # theirs, before asking them to write
+    await ask_about_order(callback, state, translator, locale, order.id)
 
 
 def build_orders_router() -> Router:
     router = Router(name="orders")
     router.message.register(show_orders, Command("orders"))
     router.callback_query.register(show_orders, MenuCallback.filter(F.target == MenuTarget.ORDERS))
+    router.callback_query.register(page_orders, OrdersCallback.filter(F.action == OrdersAction.LIST))
+    with_order = F.order_id
+    router.callback_query.register(open_order, OrdersCallback.filter((F.action == OrdersAction.DETAIL) & with_order))
+    router.callback_query.register(show_payment, OrdersCallback.filter((F.action == OrdersAction.PAY) & with_order))
+    router.callback_query.register(cancel_order, OrdersCallback.filter(
+        (F.action == OrdersAction.CANCEL) & with_order))
+    router.callback_query.register(ask_support, OrdersCallback.filter(
+        (F.action == OrdersAction.SUPPORT) & with_order))
     return router

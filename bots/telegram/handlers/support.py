@@ -110,14 +110,27 @@ def render_open_tickets(tr: Translator, locale: str, tickets: list[TicketDTO]) -
 
 async def ask_for_message(message: Message, state: FSMContext, translator: Translator, locale: str) -> None:
     await state.set_state(SupportForm.message)
+    await state.set_data({})
     await send(message, Reply(quote(translator.text(locale, "support.prompt")),
                               InlineKeyboardMarkup(inline_keyboard=[_cancel_row(translator, locale)])))
 
 
+async def ask_about_order(event: Message | CallbackQuery, state: FSMContext, translator: Translator, locale: str,
+                          order_id: int) -> None:
+    """From an order's detail: the buyer's next message opens a ticket about that order (the core checks it is
+    theirs when the ticket is opened)."""
+    await state.set_state(SupportForm.message)
+    await state.set_data({"order_id": order_id})
+    await send(event, Reply(quote(translator.text(locale, "support.order_prompt", order=order_id)),
+                            InlineKeyboardMarkup(inline_keyboard=[_cancel_row(translator, locale)])))
+
+
 async def open_ticket(message: Message, shop: Shop, customer: CustomerDTO, state: FSMContext,
                       translator: Translator, locale: str) -> None:
+    order_id = (await state.get_data()).get("order_id")
     await state.clear()
-    ticket = await shop.support.open(customer.id, message.text or "")
+    ticket = await shop.support.open(customer.id, message.text or "",
+                                     order_id=int(order_id) if order_id is not None else None)
     await send(message, plain(translator.text(locale, "support.opened", ticket=ticket.id)))
 
 
