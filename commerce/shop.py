@@ -34,6 +34,7 @@ class Shop:
                  clock: Clock = system_clock) -> None:
         self.db = db
         self.rules = rules
+        self.clock = clock
         self.customers = CustomerService(db, cipher, clock)
         self.sellers = SellerService(db, clock)
         self.catalog = CatalogService(db, rules.currency, clock)
