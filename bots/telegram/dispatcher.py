@@ -21,6 +21,7 @@ from bots.telegram.handlers.orders import build_orders_router
 from bots.telegram.handlers.payment import build_payment_router
 from bots.telegram.handlers.privacy import build_privacy_router
 from bots.telegram.handlers.reviews import build_reviews_router
+from bots.telegram.handlers.sales import build_sales_router
 from bots.telegram.handlers.security import build_security_router
 from bots.telegram.handlers.sell import build_sell_router
 from bots.telegram.handlers.seller_orders import build_seller_orders_router
@@ -76,6 +77,7 @@ def build_dispatcher(shop: Shop, translator: Translator, *, shop_name: str, term
         build_sell_router(),
         build_seller_orders_router(),
         build_staff_router(),
+        build_sales_router(),
         build_reviews_router(),
         build_privacy_router(),
         build_broadcast_router(),
