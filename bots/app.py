@@ -25,6 +25,7 @@ def shop_rules(settings: Settings) -> ShopRules:
         currency=settings.shop.currency,
         payment_window=timedelta(minutes=settings.shop.payment_window_minutes),
         late_payment_window=timedelta(hours=settings.shop.late_payment_window_hours),
+        timezone=settings.shop.timezone,
     )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -86,6 +87,14 @@ Tolerance = Annotated[Decimal, exact_decimal("0.5", Decimal(0), Decimal(10), "a 
 Price = Annotated[Decimal, exact_decimal("15000000", Decimal(0), None, "a price above 0")]
 
 
+def _is_time_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
@@ -103,6 +112,9 @@ class ShopSection(_Section):
     late_payment_window_hours: Annotated[int, integer_between(0, 720)] = 24
     terms: str = ""
     paysupport: str = ""
+    # The shop's calendar: where "today" starts in the sales summary.
+    timezone: Annotated[str, matching(r"[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*",
+                                      'an IANA time zone such as "Asia/Tokyo"', _is_time_zone)] = "Asia/Tokyo"
 
 
 class DatabaseSection(_Section):

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from commerce.errors import InvalidInput, NotFound
 from commerce.events import Clock, actor_of, record, system_clock
 from commerce.roles import Permission
-from commerce.sellers import require_permission
+from commerce.sellers import require_step_up
 from commerce.storage.db import Database
 from commerce.storage.tables import Broadcast, BroadcastRecipient, Customer
 
@@ -34,13 +34,15 @@ class BroadcastService:
         self._clock = clock
 
     async def create(self, actor_id: int, text: str) -> BroadcastDTO:
-        """Snapshot today's opted-in customers as recipients; the sender works through them."""
+        """Snapshot today's opted-in customers as recipients; the sender works through them.
+
+        Owners only, with a fresh two-factor code (checked here, whatever the front-end asked first)."""
         text = text.strip()
         if not text or len(text) > TEXT_MAX:
             raise InvalidInput(field="text", reason="too_long" if text else "required", limit=TEXT_MAX)
         now = self._clock()
         async with self._db.uow() as uow:
-            await require_permission(uow, actor_id, Permission.BROADCAST)
+            await require_step_up(uow, actor_id, Permission.BROADCAST, now)
             row = Broadcast(author_id=actor_id, text=text, created_at=now)
             uow.session.add(row)
             await uow.flush()

@@ -11,7 +11,7 @@ from commerce.events import SYSTEM, Clock, actor_of, notify, record, system_cloc
 from commerce.order_flow import apply_transition, load_order
 from commerce.orders import DeliveredItem, OrderDTO, delivered_items_of, order_dto
 from commerce.roles import Permission
-from commerce.sellers import require_permission
+from commerce.sellers import require_permission, require_step_up
 from commerce.status import TRANSITIONS, OrderAction, OrderStatus
 from commerce.storage.db import Database
 from commerce.storage.tables import Order
@@ -152,8 +152,10 @@ class FulfilmentService:
                                reason=_note(reason))
 
     async def refund(self, actor_id: int, order_id: int, note: str = "") -> OrderDTO:
-        """Record that the money went back (the note carries the refund transaction id)."""
-        return await self._act(actor_id, order_id, OrderAction.REFUND, Permission.REFUND, note=_note(note))
+        """Record that the money went back (the note carries the refund transaction id), for a paid order or a
+        late payment. Needs a fresh two-factor code: a hijacked chat must not be able to mark orders refunded."""
+        return await self._act(actor_id, order_id, OrderAction.REFUND, Permission.REFUND, step_up=True,
+                               note=_note(note))
 
     async def accept_late(self, actor_id: int, order_id: int) -> OrderDTO:
         """Keep a late payment: the goods are taken from stock again (or OutOfStock → refund instead)."""
@@ -167,14 +169,18 @@ class FulfilmentService:
                 raise NotFound(entity="order", id=order_id)
             return await delivered_items_of(uow, order_id)
 
-    async def _act(self, actor_id: int, order_id: int, action: OrderAction, permission: Permission,
-                   **detail: Any) -> OrderDTO:
+    async def _act(self, actor_id: int, order_id: int, action: OrderAction, permission: Permission, *,
+                   step_up: bool = False, **detail: Any) -> OrderDTO:
+        now = self._clock()
         async with self._db.uow() as uow:
-            await require_permission(uow, actor_id, permission)
+            if step_up:
+                await require_step_up(uow, actor_id, permission, now)
+            else:
+                await require_permission(uow, actor_id, permission)
             order = await load_order(uow, order_id)
             if action is OrderAction.SHIP:
                 order.tracking = detail["tracking"]
-            await apply_transition(uow, order, action, actor=actor_of(actor_id), now=self._clock(),
+            await apply_transition(uow, order, action, actor=actor_of(actor_id), now=now,
                                    **{k: v for k, v in detail.items() if v})
             dto = await order_dto(uow, order)
             await uow.commit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -12,6 +13,7 @@ from commerce.events import Clock, actor_of, record, system_clock
 from commerce.roles import Permission, Role, require
 from commerce.storage.db import Database, UnitOfWork
 from commerce.storage.tables import Customer, Seller
+from commerce.two_factor import require_recent_in
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,15 @@ async def require_permission(uow: UnitOfWork, customer_id: int | None, permissio
     role = await role_in(uow, customer_id)
     require(role, permission)
     assert role is not None
+    return role
+
+
+async def require_step_up(uow: UnitOfWork, customer_id: int | None, permission: Permission, now: datetime) -> Role:
+    """`require_permission` plus a two-factor code from the last ten minutes (DESIGN.md §5): for refunds,
+    roles, broadcasts and data export. Raises TwoFactorRequired / TwoFactorLocked after the role check."""
+    role = await require_permission(uow, customer_id, permission)
+    assert customer_id is not None
+    await require_recent_in(uow, customer_id, now)
     return role
 
 
@@ -76,7 +87,7 @@ class SellerService:
             raise InvalidInput(field="role", reason="choice", choices=[r.value for r in Role]) from None
         now = self._clock()
         async with self._db.uow() as uow:
-            await require_permission(uow, actor_id, Permission.MANAGE_ROLES)
+            await require_step_up(uow, actor_id, Permission.MANAGE_ROLES, now)
             if await uow.session.get(Customer, customer_id) is None:
                 raise NotFound(entity="customer", id=customer_id)
             row = await uow.session.get(Seller, customer_id)
@@ -94,7 +105,7 @@ class SellerService:
     async def revoke(self, actor_id: int, customer_id: int) -> None:
         now = self._clock()
         async with self._db.uow() as uow:
-            await require_permission(uow, actor_id, Permission.MANAGE_ROLES)
+            await require_step_up(uow, actor_id, Permission.MANAGE_ROLES, now)
             row = await uow.session.get(Seller, customer_id)
             if row is None:
                 raise NotFound(entity="seller", id=customer_id)

@@ -16,6 +16,7 @@ from commerce.orders import OrderService
 from commerce.outbox import OutboxService
 from commerce.privacy import PersonalDataCipher
 from commerce.reviews import ReviewService
+from commerce.sales import SalesService
 from commerce.sellers import SellerService
 from commerce.storage.db import Database
 from commerce.support import SupportService
@@ -27,6 +28,7 @@ class ShopRules:
     currency: str = "JPY"
     payment_window: timedelta = timedelta(minutes=30)
     late_payment_window: timedelta = timedelta(hours=24)
+    timezone: str = "Asia/Tokyo"  # the shop's calendar day, for sales "today"
 
 
 class Shop:
@@ -34,6 +36,7 @@ class Shop:
                  clock: Clock = system_clock) -> None:
         self.db = db
         self.rules = rules
+        self.clock = clock
         self.customers = CustomerService(db, cipher, clock)
         self.sellers = SellerService(db, clock)
         self.catalog = CatalogService(db, rules.currency, clock)
@@ -45,6 +48,7 @@ class Shop:
         self.reviews = ReviewService(db, clock)
         self.support = SupportService(db, clock)
         self.broadcasts = BroadcastService(db, clock)
+        self.sales = SalesService(db, rules.currency, rules.timezone, clock)
         self.outbox = OutboxService(db, clock)
         self.message_refs = MessageRefs(db, clock)
         self.two_factor = TwoFactorService(db, cipher, clock)

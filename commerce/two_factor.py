@@ -18,9 +18,8 @@ import pyotp
 from commerce.errors import CommerceError, PermissionDenied
 from commerce.events import Clock, actor_of, notify, record, system_clock
 from commerce.privacy import PersonalDataCipher
-from commerce.sellers import role_in
 from commerce.storage.db import Database, UnitOfWork
-from commerce.storage.tables import TwoFactorSecret
+from commerce.storage.tables import Seller, TwoFactorSecret
 
 MAX_FAILURES: Final = 5
 LOCKOUT: Final = timedelta(minutes=15)
@@ -71,7 +70,11 @@ def _minutes_left(until: datetime, now: datetime) -> int:
 
 async def require_recent_in(uow: UnitOfWork, customer_id: int, now: datetime,
                             within: timedelta = STEP_UP_WINDOW) -> None:
-    """Inside another service's unit of work: refuse unless a code was accepted within `within`."""
+    """Inside another service's unit of work: refuse unless a code was accepted within `within`.
+
+    Sensitive actions call it through `sellers.require_step_up`, after the role check (a buyer is told
+    "not allowed", not "set up two-factor"). Owners from bot.toml are no exception.
+    """
     row = await uow.session.get(TwoFactorSecret, customer_id)
     if row is None or row.confirmed_at is None:
         raise TwoFactorRequired(reason="not_enrolled")
@@ -98,7 +101,7 @@ class TwoFactorService:
         secret = pyotp.random_base32()
         ciphertext = _seal(self._cipher, secret)  # no data key → PersonalDataLocked, nothing stored
         async with self._db.uow() as uow:
-            if await role_in(uow, customer_id) is None:
+            if await uow.session.get(Seller, customer_id) is None:  # (not sellers.role_in: it imports us)
                 raise PermissionDenied(permission="two_factor", role=None)
             row = await uow.session.get(TwoFactorSecret, customer_id, with_for_update=True)
             if row is not None and row.confirmed_at is not None:

@@ -1,4 +1,5 @@
-"""Running the Telegram front-end: the bot, its command menus in each language, long polling, clean stop.
+"""Running the Telegram front-end: the bot, its command menus (each language; each seller's chat), long polling,
+clean stop.
 
 `chatshop run` calls `run_telegram` inside its task group, beside the payment watchers.
 """
@@ -14,10 +15,10 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.types import BotCommand
 
 from bots.config import Settings
-from bots.i18n import SUPPORTED, Translator
+from bots.i18n import Translator
+from bots.telegram.command_menu import set_all_seller_menus, set_commands
 from bots.telegram.dispatcher import build_dispatcher
 from bots.telegram.fsm_storage import DatabaseStorage
 from bots.telegram.handlers.broadcast import BroadcastSender
@@ -29,8 +30,6 @@ from commerce.shop import Shop
 from payments.requests import PaymentService
 
 log = logging.getLogger(__name__)
-
-COMMANDS: Final = ("start", "search", "cart", "orders", "language", "help", "terms")
 
 NO_TOKEN_HELP: Final = """\
 Telegram is enabled in bot.toml, but the bot has no token.
@@ -46,16 +45,6 @@ def make_bot(token: str, api_url: str = "") -> Bot:
     """A bot speaking HTML, against Telegram or a self-hosted Bot API server (`telegram.api_url`)."""
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_url.rstrip("/"))) if api_url else None
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
-
-
-async def set_commands(bot: Bot, translator: Translator, default_locale: str) -> None:
-    """The "/" menu in each language, and the default one for everybody else."""
-    for locale in SUPPORTED:
-        commands = [BotCommand(command=name, description=translator.text(locale, f"command.{name}"))
-                    for name in COMMANDS]
-        await bot.set_my_commands(commands, language_code=locale)
-        if locale == default_locale:
-            await bot.set_my_commands(commands)
 
 
 def owner_chats(settings: Settings) -> list[int]:
@@ -78,6 +67,7 @@ async def run_telegram(settings: Settings, shop: Shop, stop: asyncio.Event, *,
     broadcasts = BroadcastSender(bot, shop, translator)
     try:
         await set_commands(bot, translator, locale)
+        await set_all_seller_menus(bot, shop, translator, locale)
         async with asyncio.TaskGroup() as group:
             group.create_task(notifier.run(stop), name="telegram notifications")
             group.create_task(broadcasts.run(stop), name="telegram broadcasts")

@@ -21,6 +21,7 @@ from bots.telegram.handlers.orders import build_orders_router
 from bots.telegram.handlers.payment import build_payment_router
 from bots.telegram.handlers.privacy import build_privacy_router
 from bots.telegram.handlers.reviews import build_reviews_router
+from bots.telegram.handlers.sales import build_sales_router
 from bots.telegram.handlers.security import build_security_router
 from bots.telegram.handlers.sell import build_sell_router
 from bots.telegram.handlers.sell_digital import build_sell_digital_router
@@ -72,14 +73,17 @@ def build_dispatcher(shop: Shop, translator: Translator, *, shop_name: str, term
         checkout,
         build_payment_router(),
         build_orders_router(),
+        # Before the seller conversations: a refund or a broadcast refused for a stale code says "send /verify",
+        # and the conversation waiting for the note must not swallow it.
+        build_security_router(),
         build_sell_router(),
         build_sell_edit_router(),
         build_sell_digital_router(),
         build_seller_orders_router(),
         build_staff_router(),
+        build_sales_router(),
         build_reviews_router(),
         build_privacy_router(),
-        build_security_router(),
         build_broadcast_router(),
         inline,
         build_errors_router(),

@@ -29,7 +29,7 @@ from commerce.two_factor import TwoFactorRequired
 from tests.bots.conftest import SHOP_NAME, TERMS
 from tests.bots.telegram_chat import TelegramChat, sent
 from tests.conftest import FakeClock
-from tests.support.factories import make_buyer
+from tests.support.factories import make_buyer, step_up
 
 OWNER_TG = 880_001
 STAFF_TG = 880_002
@@ -126,6 +126,7 @@ async def test_staff_without_the_broadcast_permission_is_refused(
         shop: Shop, owner_chat: TelegramChat, telegram: MockBot, translator: Translator) -> None:
     owner = await customer_of(shop, owner_chat)
     staff_chat = TelegramChat(telegram, STAFF_TG, language_code="en")
+    await step_up(shop, owner)
     await shop.sellers.grant(owner, await customer_of(shop, staff_chat), Role.STAFF)
     [refusal] = sent(await staff_chat.send("/broadcast"))
     assert refusal.text == quote(translator.error("en", PermissionDenied(permission="broadcast")))
@@ -171,6 +172,7 @@ async def a_broadcast(shop: Shop, clock: FakeClock, recipients: int) -> tuple[in
     for buyer in buyers:
         await shop.customers.set_marketing_opt_in(buyer, True)
     await make_buyer(shop)  # not opted in: never messaged
+    await step_up(shop, author)
     broadcast = await shop.broadcasts.create(author, "Delivery is delayed <2 days> & sorry")
     return author, broadcast.id, buyers
 

@@ -12,7 +12,7 @@ from commerce.errors import DuplicateSku, InvalidAmount, InvalidInput, NotFound,
 from commerce.money import Money
 from commerce.shop import Shop
 from commerce.storage.tables import AuditEvent, Product
-from tests.support.factories import make_buyer, make_owner, make_product
+from tests.support.factories import make_buyer, make_owner, make_product, step_up
 
 
 async def audit_events(shop: Shop) -> list[AuditEvent]:
@@ -29,6 +29,7 @@ async def product_count(shop: Shop) -> int:
 
 async def make_role(shop: Shop, owner_id: int, role: str) -> int:
     person = await make_buyer(shop)
+    await step_up(shop, owner_id)
     await shop.sellers.grant(owner_id, person, role)
     return person
 

@@ -18,7 +18,7 @@ from commerce.shop import Shop
 from commerce.status import TRANSITIONS, OrderAction, OrderStatus
 from commerce.storage.tables import AuditEvent, OutboxMessage, Variant
 from tests.conftest import FakeClock
-from tests.support.factories import make_buyer, make_owner, make_product
+from tests.support.factories import make_buyer, make_owner, make_product, step_up
 
 S, A = OrderStatus, OrderAction
 HOME = ShippingAddress(name="Taro Sato", postal_code="150-0001", region="Tokyo", city="Shibuya", line1="2-2-2 Jingumae")
@@ -89,6 +89,11 @@ async def expire(ctx: Ctx) -> Any:
     return await ctx.shop.payments.expire_due()
 
 
+async def refund(ctx: Ctx) -> Any:
+    await step_up(ctx.shop, ctx.owner)  # a refund needs a fresh two-factor code
+    return await ctx.shop.fulfilment.refund(ctx.owner, ctx.order_id, "refund tx 0xabc")
+
+
 STEPS: dict[str, Callable[[Ctx], Awaitable[Any]]] = {
     "seen": lambda c: c.shop.payments.payment_seen(c.order_id, txid="tx-1"),
     "confirmed": lambda c: c.shop.payments.payment_confirmed(c.order_id, txid="tx-1"),
@@ -98,7 +103,7 @@ STEPS: dict[str, Callable[[Ctx], Awaitable[Any]]] = {
     "expire": expire,
     "late": lambda c: c.shop.payments.late_payment(c.order_id, txid="tx-late"),
     "accept": lambda c: c.shop.fulfilment.accept_late(c.owner, c.order_id),
-    "refund": lambda c: c.shop.fulfilment.refund(c.owner, c.order_id, "refund tx 0xabc"),
+    "refund": refund,
     "ship": lambda c: c.shop.fulfilment.ship(c.owner, c.order_id, "JP123456789"),
     "deliver": lambda c: c.shop.fulfilment.deliver(c.owner, c.order_id),
     "cancel": lambda c: c.shop.orders.cancel(c.buyer, c.order_id),
@@ -296,6 +301,7 @@ async def test_accept_late_when_the_stock_is_gone(shop: Shop, clock: FakeClock) 
     assert await status_of(ctx) is S.PAID_LATE
     assert (await buckets(shop, ctx.variant_id), await last_ids(shop, ctx.order_id)) == before
 
+    await step_up(shop, ctx.owner)
     assert (await shop.fulfilment.refund(ctx.owner, ctx.order_id, "sent back")).status is S.REFUNDED
 
 
@@ -370,7 +376,9 @@ async def test_only_an_owner_can_refund(shop: Shop, clock: FakeClock, role: str)
     ctx = await place(shop, clock)
     await shop.payments.payment_confirmed(ctx.order_id)
     helper = await make_buyer(shop)
+    await step_up(shop, ctx.owner)
     await shop.sellers.grant(ctx.owner, helper, role)
+    await step_up(shop, helper)  # a fresh code doesn't make up for a missing permission
     mark = await last_ids(shop, ctx.order_id)
 
     with pytest.raises(PermissionDenied):

@@ -1,8 +1,9 @@
 """Broadcasts: `/broadcast` asks a seller for the text, and `BroadcastSender` delivers it within Telegram's limits.
 
-Creating one needs the BROADCAST permission (checked in the core) and a two-factor code from the last ten
-minutes. The sender works from the recipients stored in the core, marking each one as it goes, so after a
-restart it carries on with the ones still pending and nobody gets the message twice from a finished send.
+Creating one needs the BROADCAST permission and a two-factor code from the last ten minutes, both checked in
+the core; `/broadcast` asks the core first only so that nobody types a message that will be refused. The
+sender works from the recipients stored in the core, marking each one as it goes, so after a restart it
+carries on with the ones still pending and nobody gets the message twice from a finished send.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ async def start_broadcast(message: Message, state: FSMContext, shop: Shop, custo
 
 async def create_broadcast(message: Message, state: FSMContext, shop: Shop, customer: CustomerDTO,
                            translator: Translator, locale: str) -> None:
-    await shop.two_factor.require_recent(customer.id)  # the step-up may have gone stale while typing
+    # The core refuses a step-up gone stale while typing; the conversation stays on this step for a retry.
     broadcast = await shop.broadcasts.create(customer.id, message.text or "")
     await state.clear()
     await send(message, plain(translator.text(locale, "broadcast.queued", id=broadcast.id,
