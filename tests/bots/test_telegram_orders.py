@@ -25,7 +25,7 @@ from tests.bots.conftest import SHOP_NAME, TERMS
 from tests.bots.telegram_chat import TelegramChat, alert, edits, recording_bot, sent
 from tests.bots.test_telegram_checkout import ShopChat, photos, qr_text
 from tests.integration.test_order_lifecycle import HOME
-from tests.support.factories import make_owner, make_product
+from tests.support.factories import make_owner, make_product, step_up
 
 _user_ids = itertools.count(900_000)
 
@@ -352,6 +352,7 @@ async def test_keys_of_a_refunded_order_are_not_shown_again(
     await chat.send("/start")
     orders = Orders(shop, payments, await customer_of(shop, chat))
     order = await orders.fulfilled()
+    await step_up(shop, orders.owner)
     refunded = await shop.fulfilment.refund(orders.owner, order.id, "refund tx 0xabc")
     await open_detail(chat, translator, refunded)
     assert "KEY" not in text_of(chat) and "<code>" not in text_of(chat)

@@ -34,7 +34,7 @@ from tests.bots.test_telegram_sell import (  # noqa: F401 — fixtures: the stor
     upload,
 )
 from tests.conftest import FakeClock
-from tests.support.factories import make_product
+from tests.support.factories import make_product, step_up
 
 _file_ids = itertools.count(1)
 _user_ids = itertools.count(760_000)
@@ -54,6 +54,7 @@ async def customer_id(shop: Shop, chat: TelegramChat) -> int:
 async def seller_role_chat(telegram: MockBot, shop: Shop, owner: int, language_code: str = "en") -> TelegramChat:
     """Someone an owner made a `seller`: manages their own products, may not create categories."""
     chat = TelegramChat(telegram, next(_user_ids), language_code=language_code)
+    await step_up(shop, owner)
     await shop.sellers.grant(owner, await customer_id(shop, chat), "seller")
     return chat
 
