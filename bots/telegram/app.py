@@ -30,7 +30,7 @@ from payments.requests import PaymentService
 
 log = logging.getLogger(__name__)
 
-COMMANDS: Final = ("start", "search", "cart", "orders", "language", "help", "terms")
+COMMANDS: Final = ("start", "search", "cart", "orders", "language", "help", "terms", "link")
 
 NO_TOKEN_HELP: Final = """\
 Telegram is enabled in bot.toml, but the bot has no token.
