@@ -273,6 +273,7 @@ class LinkService:
         session = uow.session
         await session.flush()  # the redeemer's new counter row, before statements that bypass the ORM
         keep, gone = survivor.id, absorbed.id
+        assert keep is not None and gone is not None
         for reason, column in SOLE.items():
             both = (await session.execute(select(func.count()).select_from(column.table)
                                           .where(column.in_([keep, gone])))).scalar_one()
@@ -300,7 +301,7 @@ class LinkService:
         survivor.locale = survivor.locale or absorbed.locale
 
     @staticmethod
-    async def _merge_cart(uow: UnitOfWork, keep: int | None, gone: int | None) -> None:
+    async def _merge_cart(uow: UnitOfWork, keep: int, gone: int) -> None:
         """Same product in both carts: one line, quantities summed up to the cart's maximum."""
         session = uow.session
         kept = {line.variant_id: line for line in (await session.execute(
@@ -313,7 +314,7 @@ class LinkService:
                 same.quantity = min(same.quantity + line.quantity, MAX_QUANTITY)
                 await session.delete(line)
             elif len(kept) < MAX_LINES:
-                line.customer_id = keep  # type: ignore[assignment]  # keep is a stored customer's id
+                line.customer_id = keep
                 kept[line.variant_id] = line
             else:
                 await session.delete(line)  # a full cart can't take more lines; the rest is dropped
