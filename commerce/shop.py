@@ -11,6 +11,7 @@ from commerce.catalog import CatalogService
 from commerce.customers import CustomerService
 from commerce.events import Clock, system_clock
 from commerce.fulfilment import FulfilmentService, PaymentEvents
+from commerce.links import LinkService
 from commerce.message_refs import MessageRefs
 from commerce.orders import OrderService
 from commerce.outbox import OutboxService
@@ -52,3 +53,4 @@ class Shop:
         self.outbox = OutboxService(db, clock)
         self.message_refs = MessageRefs(db, clock)
         self.two_factor = TwoFactorService(db, cipher, clock)
+        self.links = LinkService(db, clock)

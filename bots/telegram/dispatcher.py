@@ -17,6 +17,7 @@ from bots.telegram.handlers.cart import build_cart_router
 from bots.telegram.handlers.catalog import build_catalog_router
 from bots.telegram.handlers.checkout import build_checkout_router
 from bots.telegram.handlers.inline import build_inline_router
+from bots.telegram.handlers.link import build_link_router
 from bots.telegram.handlers.orders import build_orders_router
 from bots.telegram.handlers.payment import build_payment_router
 from bots.telegram.handlers.privacy import build_privacy_router
@@ -84,6 +85,7 @@ def build_dispatcher(shop: Shop, translator: Translator, *, shop_name: str, term
         build_sales_router(),
         build_reviews_router(),
         build_privacy_router(),
+        build_link_router(),
         build_broadcast_router(),
         inline,
         build_errors_router(),

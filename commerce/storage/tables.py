@@ -350,3 +350,20 @@ class TwoFactorSecret(SQLModel, table=True):
     verified_at: datetime | None = _when(default=None)    # when a code was last accepted (step-up freshness)
     failures: int = 0                                     # wrong codes since the last success or lockout
     locked_until: datetime | None = _when(default=None)
+
+
+class LinkCode(SQLModel, table=True):
+    """A customer's one-time code for linking another chat app (`/link`), and their wrong-code counter.
+
+    One row per customer: issuing a new code replaces the old one. Only the code's SHA-256 is stored; a used
+    code stays (with `used_at`) so a second redeem is told "already used" rather than "wrong code".
+    """
+
+    __tablename__ = "link_code"
+    customer_id: int = Field(foreign_key="customer.id", primary_key=True)
+    code_hash: str | None = Field(default=None, max_length=64, unique=True)
+    expires_at: datetime | None = _when(default=None)
+    used_at: datetime | None = _when(default=None)
+    failures: int = 0                                     # wrong codes this customer typed in the current window
+    failures_since: datetime | None = _when(default=None)
+    locked_until: datetime | None = _when(default=None)
