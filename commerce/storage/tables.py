@@ -7,9 +7,9 @@ database NUMERIC that SQLite would turn into one.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, Integer, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from commerce.storage.types import Units, UTCDateTime
@@ -22,6 +22,9 @@ def utcnow() -> datetime:
 def _when(**kwargs: Any) -> Any:
     return Field(sa_type=UTCDateTime, **kwargs)
 
+
+# 64-bit on PostgreSQL (¥2,147,483,647 is not a ceiling for an order); SQLite's INTEGER is 64-bit already.
+MINOR_UNITS: Final = BigInteger().with_variant(Integer(), "sqlite")
 
 class Customer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
@@ -92,7 +95,7 @@ class Variant(SQLModel, table=True):
     product_id: int = Field(foreign_key="product.id", index=True)
     sku: str = Field(max_length=64, unique=True)
     options: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
-    price_minor: int
+    price_minor: int = Field(sa_type=MINOR_UNITS)
     stock: int = 0
     reserved: int = 0
     sold: int = 0
@@ -126,7 +129,7 @@ class Order(SQLModel, table=True):
     customer_id: int = Field(foreign_key="customer.id", index=True)
     status: str = Field(max_length=20)
     currency: str = Field(max_length=3)
-    total_minor: int
+    total_minor: int = Field(sa_type=MINOR_UNITS)
     needs_shipping: bool = False
     shipping_ciphertext: bytes | None = Field(default=None, sa_type=LargeBinary)
     tracking: str | None = Field(default=None, max_length=128)
@@ -147,7 +150,7 @@ class OrderLine(SQLModel, table=True):
     title: str = Field(max_length=200)
     sku: str = Field(max_length=64)
     kind: str = Field(max_length=16)
-    unit_price_minor: int
+    unit_price_minor: int = Field(sa_type=MINOR_UNITS)
     quantity: int
 
 

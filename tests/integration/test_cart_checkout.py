@@ -137,6 +137,17 @@ async def test_cart_shows_the_current_price_and_unavailable_lines(shop: Shop) ->
 
 # ---- checkout ----
 
+async def test_an_order_worth_billions_of_yen_is_stored_exactly(shop: Shop) -> None:
+    """Prices and totals are 64-bit on every database: ¥3,000,000,000 per unit × 99 fits (PostgreSQL's
+    32-bit integer would stop at ¥2,147,483,647)."""
+    _owner, buyer, variant = await setup(shop, stock=99, price="3000000000")
+    await shop.cart.add(buyer, variant, 99)
+
+    order = await shop.orders.checkout(buyer, address=HOME)
+    assert order.total == yen(297_000_000_000)
+    assert (await shop.orders.get(buyer, order.id)).lines[0].unit_price == yen(3_000_000_000)
+
+
 async def test_checkout_snapshots_title_and_price(shop: Shop) -> None:
     owner = await make_owner(shop)
     buyer = await make_buyer(shop)
