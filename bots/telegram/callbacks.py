@@ -116,6 +116,9 @@ ALL_CALLBACKS: Final = (MenuCallback, CatalogCallback, CartCallback, LanguageCal
 _BUY_NOW: Final = "buy_now"  # id: variant
 _CHECKOUT: Final = "checkout"
 
+# Kinds Telegram renders as switch-inline buttons: they open the inline picker and send us no payload.
+SWITCH_INLINE_KINDS: Final = frozenset({ActionKind.SHARE})
+
 _MENU: Final = {ActionKind.BROWSE: MenuTarget.BROWSE, ActionKind.SEARCH: MenuTarget.SEARCH,
                 ActionKind.CART: MenuTarget.CART, ActionKind.ORDERS: MenuTarget.ORDERS,
                 ActionKind.HELP: MenuTarget.HELP, ActionKind.LANGUAGE: MenuTarget.LANGUAGE}
@@ -143,5 +146,5 @@ def callback_for(action: Action) -> CallbackData:
         return CheckoutCallback(action=CheckoutAction.BUY_NOW, id=action.id)
     if action.kind == _CHECKOUT:
         return CheckoutCallback(action=CheckoutAction.CART)
-    # SHARE is a switch-inline button, not a payload: render.button_for builds it without coming here.
+    # SWITCH_INLINE_KINDS are not payloads: render.button_for builds those buttons without coming here.
     raise ValueError(f"no Telegram callback for {action.kind}")

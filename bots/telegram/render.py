@@ -25,8 +25,8 @@ from aiogram.types import (
 )
 from aiogram.utils.text_decorations import html_decoration
 
-from bots.common.views import Action, ActionKind, CartView, ListView, MenuView, OrdersView, ProductCardView, Rows
-from bots.telegram.callbacks import callback_for
+from bots.common.views import Action, CartView, ListView, MenuView, OrdersView, ProductCardView, Rows
+from bots.telegram.callbacks import SWITCH_INLINE_KINDS, callback_for
 from bots.telegram.media_store import MediaStore
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class Reply:
 
 
 def button_for(action: Action) -> InlineKeyboardButton:
-    if action.kind is ActionKind.SHARE:  # opens "@bot <title>" in a chat the user picks: no payload reaches us
+    if action.kind in SWITCH_INLINE_KINDS:  # opens "@bot <title>" in a chat the user picks: no payload reaches us
         return InlineKeyboardButton(text=action.label, switch_inline_query=action.value or "")
     return InlineKeyboardButton(text=action.label, callback_data=callback_for(action).pack())
 
