@@ -33,6 +33,7 @@ from commerce.status import OrderStatus
 
 DESCRIPTION_PREVIEW: Final = 600  # a card is a glance; it must also fit a photo caption later
 LABEL_MAX: Final = 40  # button labels longer than this get cut off on phones anyway
+SHARE_QUERY_MAX: Final = 256  # Telegram's inline query limit
 
 
 def shorten(text: str, limit: int) -> str:
@@ -99,8 +100,12 @@ def _product_button(tr: Translator, locale: str, product: ProductDTO, *, categor
 
 
 def present_product_card(tr: Translator, locale: str, product: ProductDTO, *, category_id: int | None = None,
-                         page: int = 0) -> ProductCardView:
-    """The card; Back returns to the list page it was opened from (every product, for a shared link)."""
+                         page: int = 0, photo: int = 0) -> ProductCardView:
+    """The card; Back returns to the list page it was opened from (every product, for a shared link).
+
+    `photo` is the gallery position to show; one past the photos there are is shown as the first (the
+    front-end refuses a forged position before asking for the card).
+    """
     sold_out = product.stock <= 0
     buyable = [v for v in product.variants if not v.sold_out]
     if len(product.variants) == 1:
@@ -109,7 +114,15 @@ def present_product_card(tr: Translator, locale: str, product: ProductDTO, *, ca
     else:
         choices = tuple(Action(ActionKind.ADD_TO_CART, _variant_label(tr, locale, v), id=v.id) for v in buyable)
     buy_now = tr.text(locale, "button.buy_now")
-    rows = tuple((choice, Action(ActionKind.BUY_NOW, buy_now, id=choice.id)) for choice in choices)
+    rows: Rows = tuple((choice, Action(ActionKind.BUY_NOW, buy_now, id=choice.id)) for choice in choices)
+    photo = photo if 0 <= photo < len(product.photos) else 0
+    gallery = _gallery(product, photo, category_id=category_id, page=page)
+    if gallery:
+        rows = (*rows, gallery)
+    extras = [Action(ActionKind.SHARE, tr.text(locale, "button.share"), id=product.id,
+                     value=label(product.title, SHARE_QUERY_MAX))]
+    if product.review_count:
+        extras.append(Action(ActionKind.REVIEWS, tr.text(locale, "button.reviews"), id=product.id))
     back = Action(ActionKind.PRODUCTS, tr.text(locale, "button.back"), category_id=category_id, page=page)
     rating = (tr.text(locale, "product.rating", rating=product.rating, count=product.review_count)
               if product.rating is not None and product.review_count else None)
@@ -119,7 +132,20 @@ def present_product_card(tr: Translator, locale: str, product: ProductDTO, *, ca
         availability=tr.text(locale, "product.sold_out") if sold_out
         else tr.text(locale, "product.stock", stock=product.stock),
         sold_out=sold_out, rating=rating, photos=product.photos, variant_choices=choices,
-        rows=(*rows, (back,)))
+        rows=(*rows, tuple(extras), (back,)), photo_index=photo, gallery=gallery)
+
+
+def _gallery(product: ProductDTO, shown: int, *, category_id: int | None, page: int) -> tuple[Action, ...]:
+    """◀ 2/3 ▶, going round at either end; the middle shows the same photo again (a refresh)."""
+    count = len(product.photos)
+    if count < 2:
+        return ()
+
+    def to(position: int, text: str) -> Action:
+        return Action(ActionKind.PRODUCT, text, id=product.id, category_id=category_id, page=page,
+                      photo=position % count)
+
+    return (to(shown - 1, "◀"), to(shown, f"{shown + 1}/{count}"), to(shown + 1, "▶"))
 
 
 def _variant_label(tr: Translator, locale: str, variant: VariantDTO) -> str:

@@ -24,13 +24,17 @@ class ActionKind(StrEnum):
     SET_LANGUAGE = "set_language"  # value: the locale
     CATEGORIES = "categories"
     PRODUCTS = "products"  # category_id (None: every product), page
-    PRODUCT = "product"  # id: product; category_id, page: the list to go back to
+    PRODUCT = "product"  # id: product, photo: which photo of its gallery; category_id, page: the list to go back to
     ADD_TO_CART = "add_to_cart"  # id: variant
     # "−" and "+" carry the quantity the buyer asks for, not a step: a double tap can't count twice
     CART_SET_QUANTITY = "cart_set_quantity"  # id: variant, quantity (0 removes)
     CART_REMOVE = "cart_remove"  # id: variant
     BUY_NOW = "buy_now"  # id: variant — one of it, straight to checkout, the cart left alone
     CHECKOUT = "checkout"  # the cart's contents
+    # Not a round trip to the bot on every platform: Telegram opens its inline picker pre-filled, Discord may
+    # post the card into a channel. value: what to search for (the title)
+    SHARE = "share"  # id: product, value: the share query
+    REVIEWS = "reviews"  # id: product
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +48,7 @@ class Action:
     page: int = 0
     quantity: int = 0
     value: str | None = None
+    photo: int = 0  # PRODUCT: the gallery position to show (0: the first photo)
 
 
 Rows: TypeAlias = tuple[tuple[Action, ...], ...]
@@ -75,7 +80,14 @@ class ProductCardView:
     rating: str | None
     photos: tuple[str, ...]
     variant_choices: tuple[Action, ...]  # one "add to cart" per buyable variant
-    rows: Rows  # every action, laid out: variant choices, then back
+    rows: Rows  # every action, laid out: variant choices, gallery, share and reviews, then back
+    photo_index: int = 0  # which of `photos` the card shows
+    gallery: tuple[Action, ...] = ()  # previous, "position/count", next — only with several photos
+
+    @property
+    def photo(self) -> str | None:
+        """The media reference the card shows, or None for a text-only card."""
+        return self.photos[self.photo_index] if self.photos else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from aiogram.filters.callback_data import CallbackData
 from pydantic import Field
 
 from bots.common.views import Action, ActionKind
+from commerce.catalog import PHOTOS_MAX
 
 MAX_ID: Final = 2**31 - 1  # ids are INTEGER columns (32-bit on PostgreSQL)
 MAX_PAGE: Final = 9_999
@@ -20,6 +21,7 @@ MAX_PAGE: Final = 9_999
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 PageNumber = Annotated[int, Field(ge=0, le=MAX_PAGE)]
 Quantity = Annotated[int, Field(ge=0, le=999)]  # the core enforces the real limit, and says so politely
+PhotoIndex = Annotated[int, Field(ge=0, le=PHOTOS_MAX - 1)]  # a product has at most PHOTOS_MAX photos
 MethodId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,31}$")]  # a payment method's slug (bot.toml)
 
 
@@ -35,7 +37,8 @@ class MenuTarget(StrEnum):
 class CatalogAction(StrEnum):
     CATEGORIES = "c"
     PRODUCTS = "l"
-    PRODUCT = "p"
+    PRODUCT = "p"  # product_id, photo: the card at that photo of its gallery
+    REVIEWS = "r"  # product_id: what buyers said about it
 
 
 class CartAction(StrEnum):
@@ -76,6 +79,7 @@ class CatalogCallback(CallbackData, prefix="c"):
     product_id: RowId | None = None
     category_id: RowId | None = None
     page: PageNumber = 0
+    photo: PhotoIndex = 0
 
 
 class CartCallback(CallbackData, prefix="k"):
@@ -112,13 +116,16 @@ ALL_CALLBACKS: Final = (MenuCallback, CatalogCallback, CartCallback, LanguageCal
 _BUY_NOW: Final = "buy_now"  # id: variant
 _CHECKOUT: Final = "checkout"
 
+# Kinds Telegram renders as switch-inline buttons: they open the inline picker and send us no payload.
+SWITCH_INLINE_KINDS: Final = frozenset({ActionKind.SHARE})
+
 _MENU: Final = {ActionKind.BROWSE: MenuTarget.BROWSE, ActionKind.SEARCH: MenuTarget.SEARCH,
                 ActionKind.CART: MenuTarget.CART, ActionKind.ORDERS: MenuTarget.ORDERS,
                 ActionKind.HELP: MenuTarget.HELP, ActionKind.LANGUAGE: MenuTarget.LANGUAGE}
 _CART: Final = {ActionKind.ADD_TO_CART: CartAction.ADD, ActionKind.CART_SET_QUANTITY: CartAction.SET_QUANTITY,
                 ActionKind.CART_REMOVE: CartAction.REMOVE}
 _CATALOG: Final = {ActionKind.CATEGORIES: CatalogAction.CATEGORIES, ActionKind.PRODUCTS: CatalogAction.PRODUCTS,
-                   ActionKind.PRODUCT: CatalogAction.PRODUCT}
+                   ActionKind.PRODUCT: CatalogAction.PRODUCT, ActionKind.REVIEWS: CatalogAction.REVIEWS}
 
 
 def callback_for(action: Action) -> CallbackData:
@@ -130,7 +137,7 @@ def callback_for(action: Action) -> CallbackData:
         return CartCallback(action=_CART[action.kind], variant_id=action.id, quantity=action.quantity)
     if action.kind in _CATALOG:
         return CatalogCallback(action=_CATALOG[action.kind], product_id=action.id, category_id=action.category_id,
-                               page=action.page)
+                               page=action.page, photo=action.photo)
     if action.kind is ActionKind.SET_LANGUAGE:
         assert action.value is not None, action
         return LanguageCallback(locale=Locale(action.value))
@@ -139,4 +146,5 @@ def callback_for(action: Action) -> CallbackData:
         return CheckoutCallback(action=CheckoutAction.BUY_NOW, id=action.id)
     if action.kind == _CHECKOUT:
         return CheckoutCallback(action=CheckoutAction.CART)
-    raise ValueError(f"no Telegram button for {action.kind}")  # pragma: no cover — every kind is mapped above
+    # SWITCH_INLINE_KINDS are not payloads: render.button_for builds those buttons without coming here.
+    raise ValueError(f"no Telegram callback for {action.kind}")

@@ -1,18 +1,32 @@
 """A buyer's side of a private Telegram chat, driven through the real dispatcher by teremok.
 
-It keeps what the chat shows: every message the bot sent, updated by the bot's edits, so a test can
-press a button on a particular message and see whether that message changed in place.
+It keeps what the chat shows: every message the bot sent, updated by the bot's edits and deletions, so a
+test can press a button on a particular message and see whether that message changed in place. Photos get
+a file_id the way Telegram gives one (a fresh id for an upload, the same id when sent by id), so code that
+remembers file_ids can be tested.
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from aiogram import Bot
-from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage, TelegramMethod
-from aiogram.types import InlineKeyboardButton, Message, User
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    DeleteMessage,
+    EditMessageMedia,
+    EditMessageText,
+    SendMessage,
+    SendPhoto,
+    TelegramMethod,
+)
+from aiogram.types import InlineKeyboardButton, Message, PhotoSize, User
 from teremok import DispatchResult, MockBot, MockCallbackQuery, MockMessageText, MockUser
 from teremok.responses import AutoResponder
+from teremok.validation import MAX_CAPTION, validate_html
+
+_uploads = itertools.count(1)
 
 
 class RecordingResponder(AutoResponder):
@@ -24,6 +38,15 @@ class RecordingResponder(AutoResponder):
 
     def make_message(self, bot: Bot, method: TelegramMethod[Any]) -> Message:
         message = super().make_message(bot, method)
+        photo = method.photo if isinstance(method, SendPhoto) else \
+            method.media.media if isinstance(method, EditMessageMedia) else None
+        if photo is not None:
+            file_id = photo if isinstance(photo, str) else f"photo-{next(_uploads)}"
+            update: dict[str, Any] = {"photo": [PhotoSize(file_id=file_id, file_unique_id=f"u-{file_id}",
+                                                          width=800, height=800)]}
+            if isinstance(method, EditMessageMedia):
+                update["caption"] = method.media.caption
+            message = message.model_copy(update=update)
         self.results[id(method)] = message
         return message
 
@@ -82,9 +105,28 @@ class TelegramChat:
         responder = self.bot.mock_session.auto
         assert isinstance(responder, RecordingResponder)
         for request in result.requests.all:
-            if isinstance(request, SendMessage):
-                sent = responder.results[id(request)]
+            if isinstance(request, SendMessage | SendPhoto):
+                sent = responder.results.get(id(request))
+                if sent is None:  # a queued result (an error Telegram returned): nothing appeared in the chat
+                    continue
                 self.messages[sent.message_id] = self.last = sent
+            elif isinstance(request, EditMessageMedia):
+                # teremok checks the captions of sends, not of media edits: check them as Telegram would
+                caption = request.media.caption or ""
+                assert len(caption.encode("utf-16-le")) // 2 <= MAX_CAPTION, "media caption is too long"
+                if request.media.parse_mode == "HTML":
+                    validate_html(caption)
+                assert request.message_id is not None
+                shown = responder.results[id(request)]
+                edited = self.messages[request.message_id].model_copy(
+                    update={"photo": shown.photo, "caption": shown.caption, "reply_markup": request.reply_markup})
+                self.messages[request.message_id] = edited
+                if self.last is not None and self.last.message_id == request.message_id:
+                    self.last = edited
+            elif isinstance(request, DeleteMessage):
+                self.messages.pop(request.message_id, None)
+                if self.last is not None and self.last.message_id == request.message_id:
+                    self.last = None
             elif isinstance(request, EditMessageText):
                 assert request.message_id is not None
                 edited = self.messages[request.message_id].model_copy(
@@ -97,6 +139,18 @@ class TelegramChat:
 
 def sent(result: DispatchResult) -> list[SendMessage]:
     return [r for r in result.requests.all if isinstance(r, SendMessage)]
+
+
+def photos_sent(result: DispatchResult) -> list[SendPhoto]:
+    return [r for r in result.requests.all if isinstance(r, SendPhoto)]
+
+
+def media_edits(result: DispatchResult) -> list[EditMessageMedia]:
+    return [r for r in result.requests.all if isinstance(r, EditMessageMedia)]
+
+
+def deleted(result: DispatchResult) -> list[int]:
+    return [r.message_id for r in result.requests.all if isinstance(r, DeleteMessage)]
 
 
 def edits(result: DispatchResult) -> list[EditMessageText]:

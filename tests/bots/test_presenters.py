@@ -36,7 +36,9 @@ def test_a_card_is_plain_text_with_a_rating_and_a_short_description(translator: 
     [add] = card.variant_choices
     assert (add.kind, add.id) == (ActionKind.ADD_TO_CART, 11)
     assert [[a.kind for a in row] for row in card.rows] == [[ActionKind.ADD_TO_CART, ActionKind.BUY_NOW],
+                                                            [ActionKind.SHARE, ActionKind.REVIEWS],
                                                             [ActionKind.PRODUCTS]]
+    assert card.gallery == () and card.photo == "photo-1"  # one photo: nothing to page through
 
 
 def test_a_card_without_reviews_shows_no_rating(translator: Translator) -> None:

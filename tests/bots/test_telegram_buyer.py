@@ -38,7 +38,7 @@ async def test_a_shared_product_link_opens_its_card(buyer: TelegramChat, shop: S
     assert translator.text("en", "product.price", price="¥3,500") in card.text
     assert translator.text("en", "product.stock", stock=4) in card.text
     assert buyer.labels() == [translator.text("en", "button.add_to_cart"), translator.text("en", "button.buy_now"),
-                              translator.text("en", "button.back")]
+                              translator.text("en", "button.share"), translator.text("en", "button.back")]
 
 
 async def test_a_link_to_a_missing_product_is_refused_politely(buyer: TelegramChat, translator: Translator) -> None:

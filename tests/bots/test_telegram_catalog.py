@@ -80,7 +80,8 @@ async def test_a_card_with_several_variants_offers_each_buyable_one(buyer: Teleg
         NewVariant(price="2400", stock=1, options={"size": "L"})])
     await buyer.send(f"/start p_{product.id}")
     buy_now = translator.text("en", "button.buy_now")
-    assert buyer.labels() == ["S · ¥2,000", buy_now, "L · ¥2,400", buy_now, translator.text("en", "button.back")]
+    assert buyer.labels() == ["S · ¥2,000", buy_now, "L · ¥2,400", buy_now, translator.text("en", "button.share"),
+                              translator.text("en", "button.back")]
 
     result = await buyer.press("L · ¥2,400")
     assert alert(result).text == translator.text("en", "cart.added", title="T-shirt")
@@ -93,7 +94,7 @@ async def test_a_sold_out_product_has_no_add_button(buyer: TelegramChat, shop: S
     product = await make_product(shop, owner, title="Rare vase", stock=0)
     [card] = sent(await buyer.send(f"/start p_{product.id}"))
     assert translator.text("en", "product.sold_out") in card.text
-    assert buyer.labels() == [translator.text("en", "button.back")]
+    assert buyer.labels() == [translator.text("en", "button.share"), translator.text("en", "button.back")]
 
 
 async def test_user_content_is_escaped_everywhere(buyer: TelegramChat, shop: Shop, owner: int,

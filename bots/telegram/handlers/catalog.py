@@ -1,4 +1,5 @@
-"""Browsing: categories → a page of products → a product card, edited in place; and search."""
+"""Browsing: categories → a page of products → a product card (a photo gallery when it has photos), edited in
+place; the reviews of a product; and search."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from bots.common.presenters import (
 )
 from bots.i18n import Translator
 from bots.telegram.callbacks import CatalogAction, CatalogCallback, MenuCallback, MenuTarget
+from bots.telegram.handlers.reviews import SHOWN_REVIEWS, render_reviews
+from bots.telegram.media_store import MediaStore
 from bots.telegram.render import edit, plain, render_card, render_list, send
 from commerce.shop import Shop
 
@@ -41,12 +44,25 @@ async def list_products(callback: CallbackQuery, callback_data: CatalogCallback,
 
 
 async def open_product(callback: CallbackQuery, callback_data: CatalogCallback, shop: Shop,
-                       translator: Translator, locale: str) -> None:
+                       translator: Translator, locale: str, media_store: MediaStore | None = None) -> None:
+    """The card, or another photo of its gallery: both edit the pressed message."""
     assert callback_data.product_id is not None  # the filter requires it
     product = await shop.catalog.product(callback_data.product_id)
+    if callback_data.photo >= max(len(product.photos), 1):  # forged, or the seller removed that photo since
+        await callback.answer(translator.text(locale, "card.photo_gone"), show_alert=True)
+        return
     view = present_product_card(translator, locale, product, category_id=callback_data.category_id,
-                                page=callback_data.page)
-    await edit(callback, render_card(view))
+                                page=callback_data.page, photo=callback_data.photo)
+    await edit(callback, render_card(view), media=media_store)
+
+
+async def show_product_reviews(callback: CallbackQuery, callback_data: CatalogCallback, shop: Shop,
+                               translator: Translator, locale: str) -> None:
+    """Below the card, so the buyer can read them and still press Buy on the card above."""
+    assert callback_data.product_id is not None  # the filter requires it
+    product = await shop.catalog.product(callback_data.product_id)
+    reviews = await shop.reviews.for_product(product.id, limit=SHOWN_REVIEWS)
+    await send(callback, render_reviews(translator, locale, product.title, reviews))
 
 
 async def search(message: Message, shop: Shop, translator: Translator, locale: str,
@@ -69,6 +85,8 @@ def build_catalog_router() -> Router:
     router.callback_query.register(list_products, CatalogCallback.filter(F.action == CatalogAction.PRODUCTS))
     router.callback_query.register(open_product,
                                    CatalogCallback.filter((F.action == CatalogAction.PRODUCT) & F.product_id))
+    router.callback_query.register(show_product_reviews,
+                                   CatalogCallback.filter((F.action == CatalogAction.REVIEWS) & F.product_id))
     router.message.register(search, Command("search", magic=F.args))
     router.message.register(prompt_search, Command("search"))
     router.callback_query.register(prompt_search, MenuCallback.filter(F.target == MenuTarget.SEARCH))

@@ -11,6 +11,7 @@ from aiogram.types import Message
 from bots.common.presenters import present_menu, present_product_card
 from bots.i18n import Translator
 from bots.telegram.deep_links import product_id_in
+from bots.telegram.media_store import MediaStore
 from bots.telegram.render import render_card, render_menu, send
 from commerce.shop import Shop
 
@@ -19,10 +20,10 @@ async def greet(message: Message, translator: Translator, locale: str, shop_name
     await send(message, render_menu(present_menu(translator, locale, shop_name=shop_name)))
 
 
-async def open_shared_product(message: Message, command: CommandObject, shop: Shop, translator: Translator,
-                              locale: str) -> None:
+async def open_shared_product(message: Message, command: CommandObject, shop: Shop,
+                              translator: Translator, locale: str, media_store: MediaStore | None = None) -> None:
     product = await shop.catalog.product(cast(int, command.magic_result))  # parsed by the filter below
-    await send(message, render_card(present_product_card(translator, locale, product)))
+    await send(message, render_card(present_product_card(translator, locale, product)), media=media_store)
 
 
 def build_start_router() -> Router:
