@@ -83,7 +83,7 @@ class ShopBot(commands.Bot):
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         """A click on one of our components that no item understands any more: say so, change nothing."""
-        if is_stale_component(self, interaction, [item.__discord_ui_compiled_template__ for item in ALL_ITEMS]):
+        if is_stale_component(interaction, [item.__discord_ui_compiled_template__ for item in ALL_ITEMS]):
             await answer_stale(interaction)
 
     @staticmethod

@@ -43,10 +43,23 @@ async def answer_stale(interaction: discord.Interaction[Any]) -> None:
     await reply(interaction, content=text, ephemeral=True)
 
 
-def is_stale_component(client: discord.Client, interaction: discord.Interaction[Any],
-                       patterns: list[Any]) -> bool:
-    """A click on one of our components that no item understands (an older version's, or forged)."""
+def is_stale_component(interaction: discord.Interaction[Any], patterns: list[Any]) -> bool:
+    """A click on one of our components that no item understands (an older version's), or one that isn't on
+    the message it claims to come from (forged): discord.py would drop both without a word."""
     if interaction.type is not discord.InteractionType.component or not isinstance(interaction.data, dict):
         return False
     custom_id = str(interaction.data.get("custom_id", ""))
-    return custom_id.startswith(CUSTOM_ID_PREFIX) and not any(p.fullmatch(custom_id) for p in patterns)
+    if not custom_id.startswith(CUSTOM_ID_PREFIX):
+        return False
+    if not any(p.fullmatch(custom_id) for p in patterns):
+        return True
+    return interaction.message is not None and custom_id not in _custom_ids(interaction.message.components)
+
+
+def _custom_ids(components: list[Any]) -> set[str]:
+    found: set[str] = set()
+    for component in components:
+        if isinstance(getattr(component, "custom_id", None), str):
+            found.add(component.custom_id)
+        found |= _custom_ids(list(getattr(component, "children", [])))
+    return found
