@@ -33,10 +33,7 @@ def register(commands: Commands, common: argparse.ArgumentParser) -> None:
 
 def _front_ends(settings: Settings, cli: Cli) -> None:
     cli.say(f"telegram: {'enabled' if settings.telegram.enabled else 'disabled'} in bot.toml")
-    if settings.discord.enabled:
-        cli.warn("discord: enabled in bot.toml, but the Discord front-end is not built into this version yet")
-    else:
-        cli.say("discord: disabled in bot.toml")
+    cli.say(f"discord: {'enabled' if settings.discord.enabled else 'disabled'} in bot.toml")
 
 
 def run_command(_args: argparse.Namespace, cli: Cli) -> int:
@@ -49,17 +46,38 @@ def run_command(_args: argparse.Namespace, cli: Cli) -> int:
             and settings.secret(settings.telegram.webhook_secret_env) is None:
         raise CliError(f"telegram.mode is \"webhook\": set a secret token (letters, digits, _ and -) in "
                        f"{settings.telegram.webhook_secret_env}; Telegram sends it with every update", exit_code=2)
+    if settings.discord.enabled and settings.discord_token() is None:
+        from bots.discord.app import NO_TOKEN_HELP as DISCORD_NO_TOKEN_HELP
+
+        raise CliError(DISCORD_NO_TOKEN_HELP.format(env=settings.discord.token_env), exit_code=2)
     _front_ends(settings, cli)
-    return asyncio.run(_serve(settings, cli, telegram=settings.telegram.enabled))
+    return asyncio.run(_serve(settings, cli, telegram=settings.telegram.enabled, discord=settings.discord.enabled))
+
+
+async def _telegram_username(settings: Settings) -> str | None:
+    """The Telegram bot's @username, so Discord's /share can show the Telegram link; None when unknown."""
+    from bots.telegram.app import make_bot
+
+    token = settings.telegram_token()
+    if token is None:
+        return None
+    bot = make_bot(token.get_secret_value(), settings.telegram.api_url)
+    try:
+        me = await asyncio.wait_for(bot.get_me(), timeout=10)
+        return me.username
+    except Exception:  # noqa: BLE001 — only a nicety for /share; the bots start either way
+        return None
+    finally:
+        await bot.session.close()
 
 
 def watch_command(_args: argparse.Namespace, cli: Cli) -> int:
     return asyncio.run(_serve(cli.settings(), cli, telegram=False))
 
 
-async def _serve(settings: Settings, cli: Cli, *, telegram: bool) -> int:
-    """Open the shop; run the Telegram bot (when asked) and one watcher per chain; stop cleanly on Ctrl-C or
-    SIGTERM, letting each part finish what it is doing."""
+async def _serve(settings: Settings, cli: Cli, *, telegram: bool, discord: bool = False) -> int:
+    """Open the shop; run the Telegram and Discord bots (when asked) and one watcher per chain, all on one
+    database; stop cleanly on Ctrl-C or SIGTERM, letting each part finish what it is doing."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
@@ -76,7 +94,7 @@ async def _serve(settings: Settings, cli: Cli, *, telegram: bool) -> int:
             cli.say(f"watching {chains} for {len(payments.methods)} payment method(s)")
         else:
             cli.say("no [[payments.methods]] in bot.toml: nothing to watch")
-        if not telegram and payments is None:
+        if not telegram and not discord and payments is None:
             return 0
         async with asyncio.TaskGroup() as group:
             if payments is not None:
@@ -89,5 +107,12 @@ async def _serve(settings: Settings, cli: Cli, *, telegram: bool) -> int:
                 group.create_task(run_telegram(settings, shop, stop,
                                                payments=payments.service if payments else None))
                 cli.say("telegram: answering (Ctrl-C stops)")
+            if discord:
+                from bots.discord.app import run_discord
+
+                group.create_task(run_discord(settings, shop, stop, payments=payments.service if payments else None,
+                                              telegram_username=await _telegram_username(settings)
+                                              if telegram else None))
+                cli.say("discord: answering (Ctrl-C stops)")
     cli.say("stopped")
     return 0

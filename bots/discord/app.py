@@ -1,0 +1,114 @@
+"""The Discord storefront, wired: a `commands.Bot` with the shop's services hanging off it, one cog per
+feature, persistent items, localized slash commands synced at start; and `run_discord` for `chatshop run`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Final
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bots.common.media_store import MediaStore
+from bots.config import Settings
+from bots.discord.cogs.cart import Cart
+from bots.discord.cogs.catalog import Catalog
+from bots.discord.cogs.checkout import Checkout
+from bots.discord.cogs.orders import Orders
+from bots.discord.cogs.payment import Payment
+from bots.discord.cogs.privacy import Privacy
+from bots.discord.cogs.share import Share
+from bots.discord.cogs.shop_info import ShopInfo
+from bots.discord.cogs.support import Support
+from bots.discord.command_translator import CatalogCommandTranslator
+from bots.discord.errors import answer_stale, is_stale_component, report_error
+from bots.discord.items import ALL_ITEMS
+from bots.discord.services import ShopServices
+from bots.i18n import Translator
+from commerce.conversations import ConversationStore
+from commerce.shop import Shop
+from payments.requests import PaymentService
+
+log = logging.getLogger(__name__)
+
+NO_TOKEN_HELP: Final = """\
+Discord is enabled in bot.toml, but the bot has no token.
+  1. Open https://discord.com/developers/applications, press "New Application" and name it.
+  2. Under "Bot", press "Reset Token" and copy the token; keep it secret. No privileged intents are needed.
+  3. Under "OAuth2 → URL Generator", tick "bot" and "applications.commands", then open the URL to invite the
+     bot to your server (Send Messages, Embed Links and Attach Files are enough).
+  4. Give the token to chatshop through the environment, then start again:
+       export {env}=<token>
+       chatshop run
+(Put your server's ID in guild_ids under [discord] for commands that appear at once,
+ or set enabled = false under [discord] in bot.toml.)"""
+
+
+def intents() -> discord.Intents:
+    """The minimum: guilds (for the server and channel cache). No message content, no members, no presence:
+    the shop only answers interactions."""
+    return discord.Intents(guilds=True)
+
+
+class ShopBot(commands.Bot):
+    def __init__(self, services: ShopServices, *, guild_ids: tuple[int, ...] = ()) -> None:
+        super().__init__(command_prefix=commands.when_mentioned, intents=intents(), help_command=None,
+                         allowed_mentions=discord.AllowedMentions.none())
+        self.services = services
+        self.guild_ids = guild_ids
+
+    async def setup_hook(self) -> None:
+        await self.tree.set_translator(CatalogCommandTranslator(self.services.translator))
+        self.tree.on_error = self._on_app_command_error
+        catalog, payment = Catalog(self.services), Payment(self.services)
+        checkout = Checkout(self.services, payment)
+        for cog in (catalog, Cart(self.services), checkout, payment, Orders(self.services),
+                    ShopInfo(self.services), Privacy(self.services), Support(self.services),
+                    Share(self.services, catalog, checkout)):
+            await self.add_cog(cog)
+        self.add_dynamic_items(*ALL_ITEMS)
+        await self.sync_commands()
+
+    async def sync_commands(self) -> None:
+        """To each configured server at once; else globally (Discord may take up to an hour to show them)."""
+        if not self.guild_ids:
+            await self.tree.sync()
+            return
+        for guild_id in self.guild_ids:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        """A click on one of our components that no item understands any more: say so, change nothing."""
+        if is_stale_component(interaction, [item.__discord_ui_compiled_template__ for item in ALL_ITEMS]):
+            await answer_stale(interaction)
+
+    @staticmethod
+    async def _on_app_command_error(interaction: discord.Interaction[Any],
+                                    error: app_commands.AppCommandError) -> None:
+        await report_error(interaction, error)
+
+
+def build_bot(shop: Shop, translator: Translator, settings: Settings, *, payments: PaymentService | None = None,
+              telegram_username: str | None = None, media_store: MediaStore | None = None) -> ShopBot:
+    services = ShopServices(
+        shop=shop, translator=translator, conversations=ConversationStore(shop.db), shop_name=settings.shop.name,
+        terms=settings.shop.terms, default_locale=settings.shop.default_locale, payments=payments,
+        media_store=media_store or MediaStore(settings.media.dir), telegram_username=telegram_username)
+    return ShopBot(services, guild_ids=tuple(settings.discord.guild_ids))
+
+
+async def run_discord(settings: Settings, shop: Shop, stop: asyncio.Event, *,
+                      payments: PaymentService | None = None, telegram_username: str | None = None) -> None:
+    """Connect to Discord and answer until `stop` is set; then close the connection and return."""
+    token = settings.discord_token()
+    assert token is not None, "checked by the caller"
+    translator = Translator.load(default=settings.shop.default_locale)
+    bot = build_bot(shop, translator, settings, payments=payments, telegram_username=telegram_username)
+    async with bot, asyncio.TaskGroup() as group:
+        group.create_task(bot.start(token.get_secret_value()), name="discord gateway")
+        await stop.wait()
+        await bot.close()

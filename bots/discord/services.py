@@ -1,0 +1,24 @@
+"""What every cog needs, built once in the composition root and hung off the bot (STYLE.md rule 3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bots.common.media_store import MediaStore
+from bots.i18n import Translator
+from commerce.conversations import ConversationStore
+from commerce.shop import Shop
+from payments.requests import PaymentService
+
+
+@dataclass(frozen=True, slots=True)
+class ShopServices:
+    shop: Shop
+    translator: Translator
+    conversations: ConversationStore  # checkout steps, kept in the database: they survive a restart
+    shop_name: str
+    terms: str
+    default_locale: str
+    payments: PaymentService | None = None  # None: no payment method configured, checkout says so politely
+    media_store: MediaStore | None = None  # None: cards are shown without their photo
+    telegram_username: str | None = None  # known: /share also shows the Telegram deep link
