@@ -25,6 +25,7 @@ from bots.discord.cogs.support import Support
 from bots.discord.command_translator import CatalogCommandTranslator
 from bots.discord.errors import answer_stale, is_stale_component, report_error
 from bots.discord.items import ALL_ITEMS
+from bots.discord.seller import build_seller_group
 from bots.discord.services import ShopServices
 from bots.i18n import Translator
 from commerce.conversations import ConversationStore
@@ -68,6 +69,9 @@ class ShopBot(commands.Bot):
                     ShopInfo(self.services), Privacy(self.services), Support(self.services),
                     Share(self.services, catalog, checkout)):
             await self.add_cog(cog)
+        seller = build_seller_group(self.services)
+        if seller is not None:
+            self.tree.add_command(seller)
         self.add_dynamic_items(*ALL_ITEMS)
         await self.sync_commands()
 
