@@ -11,7 +11,6 @@ from typing import Final
 
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.types import BotCommand
@@ -23,6 +22,7 @@ from bots.telegram.fsm_storage import DatabaseStorage
 from bots.telegram.handlers.broadcast import BroadcastSender
 from bots.telegram.media_store import MediaStore
 from bots.telegram.notifier import TelegramNotifier
+from bots.telegram.session import ShopSession
 from bots.telegram.webhook import run_webhook, webhook_path
 from commerce.conversations import ConversationStore
 from commerce.shop import Shop
@@ -44,7 +44,7 @@ Telegram is enabled in bot.toml, but the bot has no token.
 
 def make_bot(token: str, api_url: str = "") -> Bot:
     """A bot speaking HTML, against Telegram or a self-hosted Bot API server (`telegram.api_url`)."""
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url.rstrip("/"))) if api_url else None
+    session = ShopSession(api=TelegramAPIServer.from_base(api_url.rstrip("/"))) if api_url else ShopSession()
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
