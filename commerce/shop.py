@@ -46,5 +46,5 @@ class Shop:
         self.support = SupportService(db, clock)
         self.broadcasts = BroadcastService(db, clock)
         self.outbox = OutboxService(db, clock)
-        self.message_refs = MessageRefs(db, clock)
+        self.message_refs = MessageRefs(db, clock, reachability_changed=self.customers.forget_identity)
         self.two_factor = TwoFactorService(db, cipher, clock)
