@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, literal, select
 
 from commerce.catalog import ProductKind
 from commerce.errors import InvalidQuantity, NotFound, OutOfStock, ProductUnavailable
@@ -86,26 +87,39 @@ class CartService:
             return await self._view(uow, customer_id)
 
     async def add(self, customer_id: int, variant_id: int, quantity: int = 1) -> CartDTO:
+        """One read (the variant and the whole cart), one write, one commit: a press of "add" is hot."""
         check_quantity(quantity)
         async with self._db.uow() as uow:
-            variant, product = await sellable_variant(uow, variant_id)
-            line = await self._line(uow, customer_id, variant_id)
+            rows = list(await uow.session.execute(
+                select(CartLine, Variant, Product).select_from(Variant)
+                .join(Product, Product.id == Variant.product_id)
+                .outerjoin(CartLine, (CartLine.variant_id == Variant.id) & (CartLine.customer_id == customer_id))
+                .where(Variant.id.in_(select(CartLine.variant_id).where(CartLine.customer_id == customer_id)
+                                      .union(select(literal(variant_id)))))
+                .order_by(CartLine.id.is_(None), CartLine.id)))  # the cart in its order; a new variant last
+            target = next((row for row in rows if row[1].id == variant_id), None)
+            if target is None:
+                raise NotFound(entity="variant", id=variant_id)
+            line, variant, product = target
+            if product.deleted or not product.visible:
+                raise ProductUnavailable(product_id=product.id, title=product.title)
             wanted = (line.quantity if line else 0) + quantity
             check_quantity(min(wanted, MAX_QUANTITY + 1))
             if wanted > variant.stock:
                 raise OutOfStock(variant_id=variant_id, title=product.title, requested=wanted,
                                  available=variant.stock)
             if line is None:
-                count = len((await uow.session.execute(
-                    select(CartLine.id).where(CartLine.customer_id == customer_id))).all())
+                count = sum(1 for row in rows if row[0] is not None)
                 if count >= MAX_LINES:
                     raise InvalidQuantity(quantity=count + 1, minimum=1, maximum=MAX_LINES, field="lines")
-                uow.session.add(CartLine(customer_id=customer_id, variant_id=variant_id, quantity=wanted,
-                                         added_at=self._clock()))
+                line = CartLine(customer_id=customer_id, variant_id=variant_id, quantity=wanted,
+                                added_at=self._clock())
+                uow.session.add(line)
+                rows = [row for row in rows if row[0] is not None] + [(line, variant, product)]
             else:
                 line.quantity = wanted
             await uow.flush()
-            cart = await self._view(uow, customer_id)
+            cart = self._cart(customer_id, rows)
             await uow.commit()
             return cart
 
@@ -151,6 +165,10 @@ class CartService:
             select(CartLine, Variant, Product)
             .join(Variant, Variant.id == CartLine.variant_id).join(Product, Product.id == Variant.product_id)
             .where(CartLine.customer_id == customer_id).order_by(CartLine.id))
+        return self._cart(customer_id, rows)
+
+    def _cart(self, customer_id: int, rows: Iterable[Any]) -> CartDTO:
+        """(line, variant, product) rows in cart order → the cart as the buyer sees it."""
         lines = []
         for line, variant, product in rows:
             assert product.id is not None
