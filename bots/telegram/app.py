@@ -72,7 +72,9 @@ async def run_telegram(settings: Settings, shop: Shop, stop: asyncio.Event, *,
     bot = make_bot(token.get_secret_value(), settings.telegram.api_url)
     dispatcher = build_dispatcher(shop, translator, shop_name=settings.shop.name, terms=settings.shop.terms,
                                   default_locale=locale, payments=payments,
-                                  storage=DatabaseStorage(ConversationStore(shop.db)),
+                                  # Long polling: Telegram gives updates to this process alone.
+                                  storage=DatabaseStorage(ConversationStore(shop.db),
+                                                          sole_writer=settings.telegram.mode == "polling"),
                                   media_store=MediaStore(settings.media.dir))
     notifier = TelegramNotifier(bot, shop, translator, default_locale=locale, owners_chat_ids=owner_chats(settings))
     broadcasts = BroadcastSender(bot, shop, translator)
