@@ -153,6 +153,9 @@ def _options(options: dict[str, str]) -> dict[str, str]:
             for k, v in options.items()}
 
 
+_CATEGORIES: Final = select(Category.id, Category.name).order_by(Category.position, Category.id)  # type: ignore[arg-type]
+
+
 def _listed(include_hidden: bool) -> list[Any]:
     """Not deleted (and visible, for buyers). `= 0` uses the listing index, `IS 0` doesn't."""
     conditions: list[Any] = [Product.deleted == False]  # noqa: E712
@@ -177,8 +180,8 @@ class CatalogService:
 
     async def categories(self) -> list[CategoryDTO]:
         async with self._db.uow(write=False) as uow:
-            rows = (await uow.session.execute(select(Category).order_by(Category.position, Category.id))).scalars()
-            return [CategoryDTO(r.id, r.name) for r in rows if r.id is not None]
+            rows = await (await uow.connection()).execute(_CATEGORIES)
+            return [CategoryDTO(r.id, r.name) for r in rows]
 
     async def product(self, product_id: int, *, include_hidden: bool = False) -> ProductDTO:
         def conditions() -> list[Any]:
