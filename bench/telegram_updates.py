@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import io
 import itertools
 import pstats
@@ -152,6 +153,7 @@ async def main() -> None:
         await fill(shop, args.products)
         updates = make_updates(args.updates, args.users, await products_of(shop, args.products))
 
+        gc.freeze()  # as `chatshop run` does once the bot is imported (bots/cli/runtime.py)
         echo_rate, echo_calls = await run(echo_dispatcher(), updates)
         full = full_dispatcher(shop, translator, args.storage)
         full_rate, full_calls = await run(full, updates)
