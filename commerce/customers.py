@@ -31,7 +31,7 @@ PLATFORMS: Final = frozenset({"telegram", "discord", "cli"})
 LOCALES: Final = frozenset({"ja", "en"})
 MAX_ADDRESSES: Final = 5
 ERASED: Final = "[erased]"
-RECENT_TTL_SECONDS: Final = 5.0
+RECENT_TTL_SECONDS: Final = 5
 RECENT_MAX: Final = 10_000
 
 
@@ -86,17 +86,17 @@ async def find_or_create_customer(uow: UnitOfWork, platform: str, external_id: s
 
 class RecentCustomers:
     """Who was identified in the last few seconds, by platform identity: every chat update identifies its
-    sender, and a person pressing buttons is the same person a second later. An entry lives `ttl` seconds;
+    sender, and a person pressing buttons is the same person a second later. An entry lives `ttl_seconds`;
     every change this process makes to what `CustomerDTO` shows (locale, opt-in, erasure, reachability)
-    forgets it at once, so only another process's change can go unseen, and only for `ttl`.
+    forgets it at once, so only another process's change can go unseen, and only for that long.
     """
 
-    def __init__(self, ttl: float = RECENT_TTL_SECONDS, size: int = RECENT_MAX,
-                 now: Callable[[], float] = time.monotonic) -> None:
-        self._ttl = ttl
+    def __init__(self, ttl_seconds: int = RECENT_TTL_SECONDS, size: int = RECENT_MAX,
+                 now_ns: Callable[[], int] = time.monotonic_ns) -> None:
+        self._ttl_ns = ttl_seconds * 1_000_000_000
         self._size = size
-        self._now = now
-        self._entries: dict[tuple[str, str], tuple[float, CustomerDTO]] = {}
+        self._now_ns = now_ns
+        self._entries: dict[tuple[str, str], tuple[int, CustomerDTO]] = {}
         # Bumped by every `forget`: a read that began before a change must not store what it read.
         self.epoch = 0
 
@@ -104,7 +104,7 @@ class RecentCustomers:
         entry = self._entries.get((platform, external_id))
         if entry is None:
             return None
-        if entry[0] <= self._now():
+        if entry[0] <= self._now_ns():
             del self._entries[(platform, external_id)]
             return None
         return entry[1]
@@ -114,7 +114,7 @@ class RecentCustomers:
             return
         if len(self._entries) >= self._size:
             del self._entries[next(iter(self._entries))]  # the oldest
-        self._entries[(platform, external_id)] = (self._now() + self._ttl, customer)
+        self._entries[(platform, external_id)] = (self._now_ns() + self._ttl_ns, customer)
 
     def forget(self, identities: Iterable[str]) -> None:
         """Drop these `platform:id` identities."""
