@@ -40,10 +40,11 @@ async def main() -> None:
         print(f"shop + dispatcher built                   : {peak_mb():6.1f} MB")
         await fill(shop, args.products)
         print(f"{args.products:,} products inserted (one transaction): {peak_mb():6.1f} MB")
-        updates = make_updates(args.updates, args.users, await products_of(shop, args.products))
-        for update in updates:
-            await dispatcher.feed_update(bot, update)
-        print(f"{len(updates):,} presses from {args.users:,} buyers       : {peak_mb():6.1f} MB  (target ≤ 200 MB)")
+        products = await products_of(shop, args.products)
+        for start in range(0, args.updates, 300):  # built as they are fed, as updates arrive from Telegram
+            for update in make_updates(300, args.users, products, first=start):
+                await dispatcher.feed_update(bot, update)
+        print(f"{args.updates:,} presses from {args.users:,} buyers       : {peak_mb():6.1f} MB  (target ≤ 200 MB)")
 
 
 if __name__ == "__main__":

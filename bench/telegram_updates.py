@@ -86,11 +86,11 @@ def press(update_id: int, user_id: int, data: str) -> Update:
         id=str(update_id), from_user=user, chat_instance=str(user_id), message=message, data=data))
 
 
-def make_updates(count: int, users: int, products: Sequence[tuple[int, int]]) -> list[Update]:
+def make_updates(count: int, users: int, products: Sequence[tuple[int, int]], first: int = 0) -> list[Update]:
     """browse → card → add to cart, per buyer in turn (products: (product id, variant id) pairs)."""
-    rng = random.Random(3)
+    rng = random.Random(3 + first)
     updates = []
-    for n in range(count):
+    for n in range(first, first + count):
         user_id = 10_000 + (n // 3) % users
         product_id, variant_id = rng.choice(products)
         data = [MenuCallback(target=MenuTarget.BROWSE),
