@@ -6,8 +6,10 @@ Both bots get the same prebuilt callback-query updates via `Dispatcher.feed_upda
 session that does what a real one does short of the network: it serialises every request as aiogram's
 aiohttp session would, and parses a well-formed Bot API answer. The full stack is `build_dispatcher` on a
 SQLite shop with PRODUCTS products; the updates cycle per buyer through "browse" on the main menu (sends
-the categories), a product card (edits in place) and "add to cart" (a write). The echo bot answers each
-press and sends its data back. Target (DESIGN.md §9): ≥ 1,000 updates/s, ≤ 3× the echo cost.
+the categories), a product card (edits in place) and "add to cart" (a write), with conversations in the
+database as `chatshop run` keeps them (long polling; `--storage memory` for aiogram's in-memory one). The
+echo bot answers each press and sends its data back. Rates are wall-clock; "cpu" is per CPU-second of
+this process (steadier on a shared machine). Target (DESIGN.md §9): ≥ 1,000 updates/s, ≤ 3× the echo cost.
 `--profile` prints cProfile's top entries for the full stack.
 """
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import io
 import itertools
 import pstats
@@ -37,12 +40,15 @@ from bots.i18n import Translator
 from bots.telegram import build_dispatcher
 from bots.telegram.app import make_bot
 from bots.telegram.callbacks import CartAction, CartCallback, CatalogAction, CatalogCallback, MenuCallback, MenuTarget
+from bots.telegram.fsm_storage import DatabaseStorage
+from bots.telegram.session import PinnedResponseTypes
+from commerce.conversations import ConversationStore
 from commerce.shop import Shop
 
 TOKEN = "42:BENCH"
 
 
-class RecordingSession(BaseSession):
+class RecordingSession(PinnedResponseTypes, BaseSession):
     """No network: the request is serialised as for real, and the answer is parsed as for real."""
 
     def __init__(self) -> None:
@@ -80,11 +86,11 @@ def press(update_id: int, user_id: int, data: str) -> Update:
         id=str(update_id), from_user=user, chat_instance=str(user_id), message=message, data=data))
 
 
-def make_updates(count: int, users: int, products: Sequence[tuple[int, int]]) -> list[Update]:
+def make_updates(count: int, users: int, products: Sequence[tuple[int, int]], first: int = 0) -> list[Update]:
     """browse → card → add to cart, per buyer in turn (products: (product id, variant id) pairs)."""
-    rng = random.Random(3)
+    rng = random.Random(3 + first)
     updates = []
-    for n in range(count):
+    for n in range(first, first + count):
         user_id = 10_000 + (n // 3) % users
         product_id, variant_id = rng.choice(products)
         data = [MenuCallback(target=MenuTarget.BROWSE),
@@ -111,10 +117,16 @@ async def run(dispatcher: Dispatcher, updates: Sequence[Update]) -> tuple[float,
     for update in updates[:30]:  # warm-up: first-use costs (pydantic, SQLAlchemy statement caches)
         await dispatcher.feed_update(bot, update)
     session.calls.clear()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for update in updates:
         await dispatcher.feed_update(bot, update)
+    print(f"    (cpu {len(updates) / (time.process_time() - cpu):.0f}/s)")
     return len(updates) / (time.perf_counter() - start), session.calls
+
+
+def full_dispatcher(shop: Shop, translator: Translator, storage: str) -> Dispatcher:
+    fsm = DatabaseStorage(ConversationStore(shop.db), sole_writer=True) if storage == "database" else None
+    return build_dispatcher(shop, translator, shop_name="Bench Shop", terms="", default_locale="ja", storage=fsm)
 
 
 async def products_of(shop: Shop, count: int) -> list[tuple[int, int]]:
@@ -133,6 +145,7 @@ async def main() -> None:
     parser.add_argument("--products", type=int, default=1000)
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--storage", choices=["database", "memory"], default="database")
     args = parser.parse_args()
 
     translator = Translator.load()
@@ -140,8 +153,9 @@ async def main() -> None:
         await fill(shop, args.products)
         updates = make_updates(args.updates, args.users, await products_of(shop, args.products))
 
+        gc.freeze()  # as `chatshop run` does once the bot is imported (bots/cli/runtime.py)
         echo_rate, echo_calls = await run(echo_dispatcher(), updates)
-        full = build_dispatcher(shop, translator, shop_name="Bench Shop", terms="", default_locale="ja")
+        full = full_dispatcher(shop, translator, args.storage)
         full_rate, full_calls = await run(full, updates)
         print(f"{len(updates)} updates, {args.products} products, {args.users} buyers (SQLite)")
         print(f"  bare aiogram echo : {echo_rate:8.0f} updates/s  ({1000 / echo_rate:.3f} ms each) {echo_calls}")
@@ -151,8 +165,7 @@ async def main() -> None:
         if args.profile:
             profiler = cProfile.Profile()
             profiler.enable()
-            await run(build_dispatcher(shop, translator, shop_name="Bench Shop", terms="", default_locale="ja"),
-                      updates)
+            await run(full_dispatcher(shop, translator, args.storage), updates)
             profiler.disable()
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)

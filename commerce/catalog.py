@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Final, Generic, TypeVar
 
-from sqlalchemy import func, literal_column, select, table, update
+from sqlalchemy import Select, bindparam, func, literal_column, select, table, update
 from sqlalchemy.exc import IntegrityError
 
 from commerce.errors import DuplicateSku, InvalidInput, NotFound, PermissionDenied
@@ -18,7 +18,7 @@ from commerce.money import Money
 from commerce.roles import Permission, Role
 from commerce.sellers import require_permission
 from commerce.storage.db import Database, UnitOfWork
-from commerce.storage.product_query import ProductRows, product_page
+from commerce.storage.product_query import ProductRows, prepared, product_page
 from commerce.storage.tables import Category, DigitalItem, Product, Variant
 
 CATEGORY_NAME_MAX: Final = 64
@@ -168,6 +168,17 @@ def _options(options: dict[str, str]) -> dict[str, str]:
             for k, v in options.items()}
 
 
+_CATEGORIES: Final = select(Category.id, Category.name).order_by(Category.position, Category.id)  # type: ignore[arg-type]
+
+
+def _listed(include_hidden: bool) -> list[Any]:
+    """Not deleted (and visible, for buyers). `= 0` uses the listing index, `IS 0` doesn't."""
+    conditions: list[Any] = [Product.deleted == False]  # noqa: E712
+    if not include_hidden:
+        conditions.append(Product.visible == True)  # noqa: E712
+    return conditions
+
+
 def variant_dto(row: Variant, currency: str) -> VariantDTO:
     assert row.id is not None
     return VariantDTO(row.id, row.sku, tuple(sorted(row.options.items())), Money.from_minor(row.price_minor, currency),
@@ -184,34 +195,37 @@ class CatalogService:
 
     async def categories(self) -> list[CategoryDTO]:
         async with self._db.uow(write=False) as uow:
-            rows = (await uow.session.execute(select(Category).order_by(Category.position, Category.id))).scalars()
-            return [CategoryDTO(r.id, r.name) for r in rows if r.id is not None]
+            rows = await (await uow.connection()).execute(_CATEGORIES)
+            return [CategoryDTO(r.id, r.name) for r in rows]
 
     async def product(self, product_id: int, *, include_hidden: bool = False) -> ProductDTO:
-        conditions = [Product.id == product_id, Product.deleted == False]  # noqa: E712
-        if not include_hidden:
-            conditions.append(Product.visible == True)  # noqa: E712
-        dto = await self._one(conditions)
+        def conditions() -> list[Any]:
+            return [Product.id == bindparam("product_id"), *_listed(include_hidden)]
+
+        dto = await self._one(prepared(("product", include_hidden), conditions), {"product_id": product_id})
         if dto is None:
             raise NotFound(entity="product", id=product_id)
         return dto
 
     async def variant(self, variant_id: int) -> tuple[ProductDTO, VariantDTO]:
         """A variant a buyer can buy now, with its product (for a button press carrying only the id)."""
-        owner = select(Variant.product_id).where(Variant.id == variant_id).scalar_subquery()
-        dto = await self._one([Product.id == owner, Product.deleted == False, Product.visible == True])  # noqa: E712
+        def conditions() -> list[Any]:
+            owner = select(Variant.product_id).where(Variant.id == bindparam("variant_id")).scalar_subquery()
+            return [Product.id == owner, *_listed(include_hidden=False)]
+
+        dto = await self._one(prepared("variant", conditions), {"variant_id": variant_id})
         if dto is None:
             raise NotFound(entity="variant", id=variant_id)
         return dto, next(v for v in dto.variants if v.id == variant_id)
 
     async def list_products(self, *, category_id: int | None = None, page: int = 0, page_size: int = 10,
                             include_hidden: bool = False) -> Page[ProductDTO]:
-        conditions = [Product.deleted == False]  # noqa: E712 — "= 0" uses the listing index, "IS 0" doesn't
-        if not include_hidden:
-            conditions.append(Product.visible == True)  # noqa: E712
-        if category_id is not None:
-            conditions.append(Product.category_id == category_id)
-        return await self._page(conditions, page, page_size)
+        def conditions() -> list[Any]:
+            in_category = [Product.category_id == bindparam("category_id")] if category_id is not None else []
+            return [*_listed(include_hidden), *in_category]
+
+        statement = prepared(("list", include_hidden, category_id is not None), conditions)
+        return await self._page([], page, page_size, statement, {"category_id": category_id})
 
     async def search(self, text: str, *, page: int = 0, page_size: int = 10) -> Page[ProductDTO]:
         """Products whose title or description contains every word of `text` (any language, no stemming)."""
@@ -230,17 +244,20 @@ class CatalogService:
                 conditions.append(Product.search_text.like(f"%{escaped}%", escape="\\"))
         return await self._page(conditions, page, page_size)
 
-    async def _page(self, conditions: list[Any], page: int, page_size: int) -> Page[ProductDTO]:
+    async def _page(self, conditions: list[Any], page: int, page_size: int,
+                    statement: tuple[Select[Any], list[Any]] | None = None,
+                    params: dict[str, Any] | None = None) -> Page[ProductDTO]:
         page_size = max(1, min(page_size, PAGE_MAX))
         page = max(0, page)
         async with self._db.uow(write=False) as uow:
             found, total = await product_page(await uow.connection(), conditions, offset=page * page_size,
-                                              limit=page_size)
+                                              limit=page_size, prepared=statement, params=params)
         return Page(tuple(self._dto(rows) for rows in found), page, page_size, total)
 
-    async def _one(self, conditions: list[Any]) -> ProductDTO | None:
+    async def _one(self, statement: tuple[Select[Any], list[Any]], params: dict[str, Any]) -> ProductDTO | None:
         async with self._db.uow(write=False) as uow:
-            found, _ = await product_page(await uow.connection(), conditions, offset=0, limit=1)
+            found, _ = await product_page(await uow.connection(), [], offset=0, limit=1, prepared=statement,
+                                          params=params)
         return self._dto(found[0]) if found else None
 
     def _dto(self, rows: ProductRows) -> ProductDTO:

@@ -7,6 +7,7 @@ who blocked the bot is marked unreachable, so the sender stops trying until they
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,9 +43,12 @@ class MessageRef:
 
 
 class MessageRefs:
-    def __init__(self, db: Database, clock: Clock = system_clock) -> None:
+    def __init__(self, db: Database, clock: Clock = system_clock,
+                 reachability_changed: Callable[[str, str], None] | None = None) -> None:
         self._db = db
         self._clock = clock
+        # Told (platform, external id) after a change, so a cached identity is read again (CustomerService).
+        self._reachability_changed = reachability_changed
 
     async def remember(self, *, order_id: int, platform: str, chat_id: int, message_id: int,
                        kind: str = "payment") -> MessageRef:
@@ -119,5 +123,7 @@ class MessageRefs:
                 .values(unreachable_since=value)
                 .execution_options(synchronize_session=False))
             await uow.commit()
+        if self._reachability_changed is not None:
+            self._reachability_changed(platform, str(external_id))
         assert isinstance(result, CursorResult)
         return result.rowcount > 0

@@ -51,6 +51,6 @@ class Shop:
         self.broadcasts = BroadcastService(db, clock)
         self.sales = SalesService(db, rules.currency, rules.timezone, clock)
         self.outbox = OutboxService(db, clock)
-        self.message_refs = MessageRefs(db, clock)
+        self.message_refs = MessageRefs(db, clock, reachability_changed=self.customers.forget_identity)
         self.two_factor = TwoFactorService(db, cipher, clock)
         self.links = LinkService(db, clock)

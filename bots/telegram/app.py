@@ -12,7 +12,6 @@ from typing import Final
 
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 
@@ -24,6 +23,7 @@ from bots.telegram.fsm_storage import DatabaseStorage
 from bots.telegram.handlers.broadcast import BroadcastSender
 from bots.telegram.media_store import MediaStore
 from bots.telegram.notifier import TelegramNotifier
+from bots.telegram.session import ShopSession
 from bots.telegram.webhook import run_webhook, webhook_path
 from commerce.conversations import ConversationStore
 from commerce.shop import Shop
@@ -43,7 +43,7 @@ Telegram is enabled in bot.toml, but the bot has no token.
 
 def make_bot(token: str, api_url: str = "") -> Bot:
     """A bot speaking HTML, against Telegram or a self-hosted Bot API server (`telegram.api_url`)."""
-    session = AiohttpSession(api=TelegramAPIServer.from_base(api_url.rstrip("/"))) if api_url else None
+    session = ShopSession(api=TelegramAPIServer.from_base(api_url.rstrip("/"))) if api_url else ShopSession()
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
@@ -61,7 +61,9 @@ async def run_telegram(settings: Settings, shop: Shop, stop: asyncio.Event, *,
     bot = make_bot(token.get_secret_value(), settings.telegram.api_url)
     dispatcher = build_dispatcher(shop, translator, shop_name=settings.shop.name, terms=settings.shop.terms,
                                   default_locale=locale, payments=payments,
-                                  storage=DatabaseStorage(ConversationStore(shop.db)),
+                                  # Long polling: Telegram gives updates to this process alone.
+                                  storage=DatabaseStorage(ConversationStore(shop.db),
+                                                          sole_writer=settings.telegram.mode == "polling"),
                                   media_store=MediaStore(settings.media.dir))
     notifier = TelegramNotifier(bot, shop, translator, default_locale=locale, owners_chat_ids=owner_chats(settings))
     broadcasts = BroadcastSender(bot, shop, translator)

@@ -32,6 +32,7 @@ from bots.telegram.handlers.shop_info import build_shop_info_router
 from bots.telegram.handlers.staff import build_staff_router
 from bots.telegram.handlers.start import build_start_router
 from bots.telegram.handlers.support import build_support_router
+from bots.telegram.inline_filters import run_sync_filters_inline
 from bots.telegram.media_store import MediaStore
 from bots.telegram.middleware import IdentifyCustomer
 from commerce.shop import Shop
@@ -91,4 +92,5 @@ def build_dispatcher(shop: Shop, translator: Translator, *, shop_name: str, term
         build_errors_router(),
         build_stale_button_router(),  # last: it answers every button nothing else understood
     )
+    run_sync_filters_inline(dispatcher)
     return dispatcher

@@ -1,33 +1,75 @@
 """aiogram FSM storage on chatshop's own database: a checkout half-way through survives a restart, on
-SQLite and PostgreSQL alike, and every bot process behind a webhook sees the same conversation."""
+SQLite and PostgreSQL alike, and every bot process behind a webhook sees the same conversation.
+
+aiogram reads the state of every update's sender before any handler runs, so with long polling (where
+Telegram hands updates to exactly one process) the storage also keeps what it read and wrote in memory:
+writes still go to the database first, but reads are answered without it. Behind a webhook several
+replicas may serve one person, so there every read goes to the database.
+"""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StorageKey
 
 from commerce.conversations import ConversationStore
 
+REMEMBERED_MAX: Final = 10_000
+
 
 class DatabaseStorage(BaseStorage):
-    def __init__(self, store: ConversationStore) -> None:
+    """`sole_writer=True` only where this process is the one writer of conversations (long polling)."""
+
+    def __init__(self, store: ConversationStore, *, sole_writer: bool = False,
+                 remembered_max: int = REMEMBERED_MAX) -> None:
         self._store = store
         self._keys = DefaultKeyBuilder(with_bot_id=True, with_destiny=True)
+        self._remembered: dict[str, tuple[str | None, dict[str, Any]]] | None = {} if sole_writer else None
+        self._remembered_max = remembered_max
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
-        await self._store.set_state(self._keys.build(key), state.state if isinstance(state, State) else state)
+        name = self._keys.build(key)
+        value = state.state if isinstance(state, State) else state
+        before = self._forget(name)  # a failed write leaves nothing stale behind
+        await self._store.set_state(name, value)
+        if before is not None:
+            self._remember(name, value, before[1])
 
     async def get_state(self, key: StorageKey) -> str | None:
-        return (await self._store.get(self._keys.build(key)))[0]
+        return (await self._get(self._keys.build(key)))[0]
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        await self._store.set_data(self._keys.build(key), dict(data))
+        name = self._keys.build(key)
+        before = self._forget(name)
+        await self._store.set_data(name, dict(data))
+        if before is not None:
+            self._remember(name, before[0], copy.deepcopy(dict(data)))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        return (await self._store.get(self._keys.build(key)))[1]
+        return copy.deepcopy((await self._get(self._keys.build(key)))[1])
 
     async def close(self) -> None:
         pass
+
+    async def _get(self, name: str) -> tuple[str | None, dict[str, Any]]:
+        if self._remembered is not None:
+            found = self._remembered.get(name)
+            if found is not None:
+                return found
+        value = await self._store.get(name)
+        self._remember(name, *value)
+        return value
+
+    def _remember(self, name: str, state: str | None, data: dict[str, Any]) -> None:
+        if self._remembered is None:
+            return
+        if name not in self._remembered and len(self._remembered) >= self._remembered_max:
+            del self._remembered[next(iter(self._remembered))]  # the oldest
+        self._remembered[name] = (state, data)
+
+    def _forget(self, name: str) -> tuple[str | None, dict[str, Any]] | None:
+        return self._remembered.pop(name, None) if self._remembered is not None else None

@@ -76,6 +76,29 @@ async def test_add_merge_set_remove_clear(shop: Shop) -> None:
     assert await buckets(shop, cup) == (10, 0, 0)  # a cart reserves nothing
 
 
+async def test_add_answers_with_the_cart_as_view_shows_it_up_to_30_lines(shop: Shop) -> None:
+    owner, buyer, cup = await setup(shop, stock=10)
+    hidden = await make_product(shop, owner, title="Hidden", price="500", stock=10)
+    await shop.cart.add(buyer, hidden.variants[0].id)
+    await shop.catalog.update_product(owner, hidden.id, visible=False)
+    products = [await make_product(shop, owner, title=f"Item {n}", price=str(100 + n)) for n in range(28)]
+
+    for product in products:
+        cart = await shop.cart.add(buyer, product.variants[0].id)
+        assert cart == await shop.cart.view(buyer)  # same lines, order, prices, availability
+    assert len(cart.lines) == 29 and not cart.lines[0].available  # the hidden one stays, shown unavailable
+    assert await shop.cart.add(buyer, cup, 2) == await shop.cart.view(buyer)  # the 30th line
+    with pytest.raises(InvalidQuantity) as caught:
+        await shop.cart.add(buyer, (await make_product(shop, owner, title="One more")).variants[0].id)
+    assert caught.value.field == "lines"
+    cart = await shop.cart.add(buyer, products[0].variants[0].id)  # more of a line already there is fine
+    assert cart == await shop.cart.view(buyer) and cart.lines[1].quantity == 2 and cart.count == 32
+    with pytest.raises(ProductUnavailable):
+        await shop.cart.add(buyer, hidden.variants[0].id)
+    with pytest.raises(NotFound):
+        await shop.cart.add(buyer, 999_999)
+
+
 @pytest.mark.parametrize("quantity", [0, 100, -1, "3", 2.0, True])
 async def test_bad_quantities_are_refused(shop: Shop, quantity: object) -> None:
     _, buyer, cup = await setup(shop, stock=200)

@@ -32,3 +32,22 @@ async def test_state_and_data_survive_a_restart_and_vanish_when_the_conversation
     await restarted.set_data(KEY, {})
     assert (await restarted.get_state(KEY), await restarted.get_data(KEY)) == (None, {})
     assert await rows(shop) == 0
+
+
+async def test_a_polling_bot_remembers_conversations_and_still_writes_every_change(shop: Shop) -> None:
+    polling = DatabaseStorage(ConversationStore(shop.db), sole_writer=True)
+    assert await polling.get_state(KEY) is None  # remembered as "no conversation"
+    await polling.set_state(KEY, "Checkout:address")
+    await polling.update_data(KEY, {"order": 7, "lines": [1, 2]})
+    assert await polling.get_state(KEY) == "Checkout:address"
+    data = await polling.get_data(KEY)
+    data["lines"].append(3)  # a handler changing its copy changes nothing stored
+    assert await polling.get_data(KEY) == {"order": 7, "lines": [1, 2]}
+
+    restarted = DatabaseStorage(ConversationStore(shop.db), sole_writer=True)
+    assert (await restarted.get_state(KEY), await restarted.get_data(KEY)) == (
+        "Checkout:address", {"order": 7, "lines": [1, 2]})
+    await restarted.set_state(KEY, None)
+    await restarted.set_data(KEY, {})
+    assert (await restarted.get_state(KEY), await restarted.get_data(KEY)) == (None, {})
+    assert await rows(shop) == 0

@@ -74,6 +74,25 @@ async def test_identify_is_idempotent(shop: Shop) -> None:
     assert other.id != first.id
 
 
+async def test_identify_sees_this_process_changes_at_once(shop: Shop) -> None:
+    """identify() remembers recent customers for a few seconds; a change made here is seen on the next call."""
+    first = await shop.customers.identify("telegram", 5151, locale="ja")
+    await shop.customers.set_locale(first.id, "en")
+    assert (await shop.customers.identify("telegram", 5151)).locale == "en"
+    await shop.customers.set_marketing_opt_in(first.id, True)
+    assert (await shop.customers.identify("telegram", 5151)).marketing_opt_in is True
+
+    await shop.customers.erase(first.id)
+    after = await shop.customers.identify("telegram", 5151)
+    assert after.id != first.id and after.locale is None  # a new person to the shop
+
+    # Blocked the bot, then wrote again: reachable once more, even right after being marked.
+    assert await shop.message_refs.mark_unreachable("telegram", 5151) is True
+    assert await shop.message_refs.telegram_chat(after.id) is None
+    await shop.customers.identify("telegram", 5151)
+    assert await shop.message_refs.telegram_chat(after.id) == (5151, None)
+
+
 async def test_concurrent_first_contact_makes_one_customer(shop: Shop) -> None:
     results = await asyncio.gather(*(shop.customers.identify("telegram", 777, display_name="Taro")
                                      for _ in range(20)))
