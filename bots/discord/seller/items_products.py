@@ -96,7 +96,7 @@ class ManagedProductsPage(ShopItem, DynamicItem[Button[Any]], template=rf"cs:spl
 
 class SalesPeriod(ShopItem, DynamicItem[Button[Any]], template=r"cs:sales:(?P<view>all|today|7d|30d)"):
     def __init__(self, view: str, label: str = "", *, current: bool = False) -> None:
-        self.view = view
+        self.period = view
         style = discord.ButtonStyle.primary if current else discord.ButtonStyle.secondary
         super().__init__(Button(label=label[:80] or "-", custom_id=f"cs:sales:{view}", style=style))
 
@@ -107,7 +107,7 @@ class SalesPeriod(ShopItem, DynamicItem[Button[Any]], template=r"cs:sales:(?P<vi
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
         from bots.discord.seller import sales
-        await sales.show_sales(interaction, sales.SalesPeriodView(self.view), in_place=True)
+        await sales.show_sales(interaction, sales.SalesPeriodView(self.period), in_place=True)
 
 
 SELLER_PRODUCT_ITEMS: Final = (ManageProduct, ChooseManagedVariant, ManagedProductsPage, SalesPeriod)
