@@ -26,6 +26,7 @@ from bots.discord.command_translator import CatalogCommandTranslator
 from bots.discord.errors import answer_stale, is_stale_component, report_error
 from bots.discord.items import ALL_ITEMS
 from bots.discord.seller import build_seller_group
+from bots.discord.seller.items_products import SELLER_PRODUCT_ITEMS
 from bots.discord.services import ShopServices
 from bots.i18n import Translator
 from commerce.conversations import ConversationStore
@@ -33,6 +34,8 @@ from commerce.shop import Shop
 from payments.requests import PaymentService
 
 log = logging.getLogger(__name__)
+
+SELLER_ITEMS: Final = (*SELLER_PRODUCT_ITEMS,)  # the /seller features' persistent items, one tuple each
 
 NO_TOKEN_HELP: Final = """\
 Discord is enabled in bot.toml, but the bot has no token.
@@ -72,7 +75,7 @@ class ShopBot(commands.Bot):
         seller = build_seller_group(self.services)
         if seller is not None:
             self.tree.add_command(seller)
-        self.add_dynamic_items(*ALL_ITEMS)
+        self.add_dynamic_items(*ALL_ITEMS, *SELLER_ITEMS)
         await self.sync_commands()
 
     async def sync_commands(self) -> None:
@@ -87,7 +90,8 @@ class ShopBot(commands.Bot):
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         """A click on one of our components that no item understands any more: say so, change nothing."""
-        if is_stale_component(interaction, [item.__discord_ui_compiled_template__ for item in ALL_ITEMS]):
+        known = [item.__discord_ui_compiled_template__ for item in (*ALL_ITEMS, *SELLER_ITEMS)]
+        if is_stale_component(interaction, known):
             await answer_stale(interaction)
 
     @staticmethod

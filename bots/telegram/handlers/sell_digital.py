@@ -7,62 +7,25 @@ and items already stored (and counts them), checks the role and ownership, and r
 
 from __future__ import annotations
 
-import csv
-import io
-from typing import Final
-
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bots.common.digital_items import UPLOAD_MAX_BYTES, UnreadableUpload, import_report, read_items
 from bots.i18n import Translator
 from bots.telegram.handlers import sell_views as views
 from bots.telegram.handlers.sell_callbacks import ManageAction, ManageCallback
 from bots.telegram.handlers.sell_edit import cancel_step
 from bots.telegram.render import edit, plain, send
-from commerce.catalog import DIGITAL_IMPORT_MAX, DigitalImport
+from commerce.catalog import DIGITAL_IMPORT_MAX
 from commerce.customers import CustomerDTO
 from commerce.shop import Shop
-
-UPLOAD_MAX_BYTES: Final = 256 * 1024
-# A first CSV cell that names the column rather than being an item.
-_HEADERS: Final = frozenset({"code", "codes", "key", "keys", "item", "items", "content", "license", "licence",
-                             "serial", "serials", "コード", "キー", "シリアル", "アイテム"})
 
 
 class DigitalForm(StatesGroup):
     items = State()  # product_id and variant_id in the state data
-
-
-class UnreadableUpload(Exception):
-    """The upload is not a text list we can read: `reason` is `too_large` or `not_text`."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def read_items(data: bytes, file_name: str | None) -> list[str]:
-    """The lines of a .txt, or the first column of a .csv (its header row dropped), blank ones kept for counting."""
-    if len(data) > UPLOAD_MAX_BYTES:
-        raise UnreadableUpload("too_large")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UnreadableUpload("not_text") from None
-    if "\x00" in text or any(ord(c) < 32 and c not in "\t\r\n" for c in text):
-        raise UnreadableUpload("not_text")
-    if not (file_name or "").lower().endswith(".csv"):
-        return text.splitlines()
-    try:
-        rows = [row[0] if row else "" for row in csv.reader(io.StringIO(text))]
-    except csv.Error:
-        raise UnreadableUpload("not_text") from None
-    if rows and rows[0].strip().casefold() in _HEADERS:
-        rows = rows[1:]
-    return rows
 
 
 async def start_upload(callback: CallbackQuery, callback_data: ManageCallback, state: FSMContext, shop: Shop,
@@ -110,17 +73,7 @@ async def _import(message: Message, state: FSMContext, shop: Shop, customer: Cus
     data = await state.get_data()
     result = await shop.catalog.import_digital_items(customer.id, data["variant_id"], lines)
     await state.clear()
-    await send(message, views.done(translator, locale, data["product_id"], _report(translator, locale, result)))
-
-
-def _report(translator: Translator, locale: str, result: DigitalImport) -> str:
-    lines = [translator.text(locale, "sell.digital.added", count=result.added, stock=result.stock)]
-    for key, count in (("sell.digital.skipped_blank", result.blank),
-                       ("sell.digital.skipped_duplicates", result.duplicates),
-                       ("sell.digital.skipped_stored", result.already_stored)):
-        if count:
-            lines.append(translator.text(locale, key, count=count))
-    return "\n".join(lines)
+    await send(message, views.done(translator, locale, data["product_id"], import_report(translator, locale, result)))
 
 
 async def remind_items(message: Message, translator: Translator, locale: str) -> None:
