@@ -19,12 +19,14 @@ from bots.discord.cogs.checkout import Checkout
 from bots.discord.cogs.orders import Orders
 from bots.discord.cogs.payment import Payment
 from bots.discord.cogs.privacy import Privacy
+from bots.discord.cogs.reviews import Reviews
 from bots.discord.cogs.share import Share
 from bots.discord.cogs.shop_info import ShopInfo
 from bots.discord.cogs.support import Support
 from bots.discord.command_translator import CatalogCommandTranslator
 from bots.discord.errors import answer_stale, is_stale_component, report_error
 from bots.discord.items import ALL_ITEMS
+from bots.discord.items_buyer import BUYER_ITEMS
 from bots.discord.seller import build_seller_group
 from bots.discord.services import ShopServices
 from bots.i18n import Translator
@@ -63,16 +65,16 @@ class ShopBot(commands.Bot):
     async def setup_hook(self) -> None:
         await self.tree.set_translator(CatalogCommandTranslator(self.services.translator))
         self.tree.on_error = self._on_app_command_error
-        catalog, payment = Catalog(self.services), Payment(self.services)
+        catalog, payment, support = Catalog(self.services), Payment(self.services), Support(self.services)
         checkout = Checkout(self.services, payment)
-        for cog in (catalog, Cart(self.services), checkout, payment, Orders(self.services),
-                    ShopInfo(self.services), Privacy(self.services), Support(self.services),
+        for cog in (catalog, Cart(self.services), checkout, payment, Orders(self.services, payment, support),
+                    ShopInfo(self.services), Privacy(self.services), support, Reviews(self.services),
                     Share(self.services, catalog, checkout)):
             await self.add_cog(cog)
         seller = build_seller_group(self.services)
         if seller is not None:
             self.tree.add_command(seller)
-        self.add_dynamic_items(*ALL_ITEMS)
+        self.add_dynamic_items(*ALL_ITEMS, *BUYER_ITEMS)
         await self.sync_commands()
 
     async def sync_commands(self) -> None:
@@ -87,7 +89,8 @@ class ShopBot(commands.Bot):
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         """A click on one of our components that no item understands any more: say so, change nothing."""
-        if is_stale_component(interaction, [item.__discord_ui_compiled_template__ for item in ALL_ITEMS]):
+        templates = [item.__discord_ui_compiled_template__ for item in (*ALL_ITEMS, *BUYER_ITEMS)]
+        if is_stale_component(interaction, templates):
             await answer_stale(interaction)
 
     @staticmethod
