@@ -170,12 +170,15 @@ def order_item(button: OrderButton) -> discord.ui.Item[discord.ui.View] | None:
 
 
 def order_buttons(rows: OrderRows) -> discord.ui.View | None:
+    """The rows as laid out when they fit Discord's five; else five to a row (a page of eight orders)."""
     view = discord.ui.View(timeout=None)
-    for number, row in enumerate(rows[:5]):
-        for button in row[:5]:
+    fits = len(rows) <= 5 and all(len(row) <= 5 for row in rows)
+    for number, row in enumerate(rows):
+        for button in row:
             item = order_item(button)
-            if item is not None:
-                item.row = number
+            if item is not None and len(view.children) < MAX_ITEMS:
+                if fits:
+                    item.row = number
                 view.add_item(item)
     return view if view.children else None
 
