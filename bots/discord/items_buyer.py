@@ -14,7 +14,7 @@ from typing import Any, Final
 import discord
 from discord.ui import Button, DynamicItem
 
-from bots.discord.errors import answer_stale
+from bots.discord.errors import answer_stale, report_error
 from bots.discord.items import ShopItem, cog_handler, optional_id
 
 _ID: Final = r"[1-9][0-9]{0,9}"
@@ -26,6 +26,20 @@ Style = discord.ButtonStyle
 
 def _button(custom_id: str, label: str, style: Style = Style.secondary) -> Button[Any]:
     return Button(label=label[:80], custom_id=custom_id, style=style)
+
+
+class ShopModal(discord.ui.Modal):
+    """A modal whose refusals (a core error: a closed ticket, a second review) are answered like a click's:
+    in the buyer's words, privately, and nothing changes."""
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await self.submit(interaction)
+        except Exception as exc:  # noqa: BLE001 — every failure is reported to the user and logged
+            await report_error(interaction, exc)
+
+    async def submit(self, interaction: discord.Interaction[Any]) -> None:
+        raise NotImplementedError
 
 
 # ---- orders ----

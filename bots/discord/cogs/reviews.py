@@ -15,8 +15,7 @@ from bots.common.presenters import label, shorten
 from bots.discord.cogs.catalog import QUERY_MAX, find_product, product_choices
 from bots.discord.command_translator import command_text
 from bots.discord.context import identify, reply
-from bots.discord.errors import report_error
-from bots.discord.items_buyer import ReviewOrder, ReviewStars
+from bots.discord.items_buyer import ReviewOrder, ReviewStars, ShopModal
 from bots.discord.render import COLOUR, md
 from bots.discord.services import ShopServices
 from commerce.catalog import ProductDTO
@@ -33,7 +32,7 @@ def star_bar(stars: int) -> str:
     return "★" * stars + "☆" * (5 - stars)
 
 
-class ReviewModal(discord.ui.Modal):
+class ReviewModal(ShopModal):
     """The optional words; submitting it empty saves the stars alone."""
 
     def __init__(self, cog: Reviews, locale: str, line_id: int, stars: int, title: str) -> None:
@@ -46,11 +45,8 @@ class ReviewModal(discord.ui.Modal):
             style=discord.TextStyle.paragraph, required=False, max_length=TEXT_MAX)
         self.add_item(self.words)
 
-    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+    async def submit(self, interaction: discord.Interaction[Any]) -> None:
         await self.cog.save(interaction, self.line_id, self.stars, str(self.words))
-
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
-        await report_error(interaction, error)
 
 
 class Reviews(commands.Cog):

@@ -13,8 +13,7 @@ from discord.ext import commands
 from bots.common.presenters import shorten
 from bots.discord.command_translator import command_text
 from bots.discord.context import Buyer, edit, identify, reply
-from bots.discord.errors import report_error
-from bots.discord.items_buyer import TicketAction
+from bots.discord.items_buyer import ShopModal, TicketAction
 from bots.discord.render import COLOUR, md
 from bots.discord.services import ShopServices
 from bots.i18n import Translator
@@ -26,7 +25,7 @@ MESSAGE_PREVIEW: Final = 300
 MODAL_TIMEOUT: Final = 30 * 60
 
 
-class SupportModal(discord.ui.Modal):
+class SupportModal(ShopModal):
     def __init__(self, cog: Support, locale: str, *, order_id: int | None = None) -> None:
         tr = cog.services.translator
         title = (tr.text(locale, "discord.buyer.support.order_title", order=order_id) if order_id is not None
@@ -41,14 +40,11 @@ class SupportModal(discord.ui.Modal):
         self.add_item(self.subject)
         self.add_item(self.message)
 
-    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+    async def submit(self, interaction: discord.Interaction[Any]) -> None:
         await self.cog.open_ticket(interaction, str(self.subject), str(self.message), order_id=self.order_id)
 
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
-        await report_error(interaction, error)
 
-
-class ReplyModal(discord.ui.Modal):
+class ReplyModal(ShopModal):
     """A message added to the buyer's own open ticket."""
 
     def __init__(self, cog: Support, locale: str, ticket_id: int) -> None:
@@ -61,11 +57,8 @@ class ReplyModal(discord.ui.Modal):
             max_length=min(TEXT_MAX, 4000))
         self.add_item(self.message)
 
-    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+    async def submit(self, interaction: discord.Interaction[Any]) -> None:
         await self.cog.add_message(interaction, self.ticket_id, str(self.message))
-
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
-        await report_error(interaction, error)
 
 
 class Support(commands.Cog):
