@@ -54,3 +54,5 @@ class Shop:
         self.message_refs = MessageRefs(db, clock, reachability_changed=self.customers.forget_identity)
         self.two_factor = TwoFactorService(db, cipher, clock)
         self.links = LinkService(db, clock)
+        # After a merge every identity of the survivor must resolve to it, not to a cached absorbed customer.
+        self.links.on_linked(lambda linked: self.customers.recent.forget(linked.identities))

@@ -19,12 +19,14 @@ from bots.discord.cogs.checkout import Checkout
 from bots.discord.cogs.orders import Orders
 from bots.discord.cogs.payment import Payment
 from bots.discord.cogs.privacy import Privacy
+from bots.discord.cogs.reviews import Reviews
 from bots.discord.cogs.share import Share
 from bots.discord.cogs.shop_info import ShopInfo
 from bots.discord.cogs.support import Support
 from bots.discord.command_translator import CatalogCommandTranslator
 from bots.discord.errors import answer_stale, is_stale_component, report_error
 from bots.discord.items import ALL_ITEMS
+from bots.discord.items_buyer import BUYER_ITEMS
 from bots.discord.seller import build_seller_group
 from bots.discord.seller.items_products import SELLER_PRODUCT_ITEMS
 from bots.discord.services import ShopServices
@@ -36,6 +38,7 @@ from payments.requests import PaymentService
 log = logging.getLogger(__name__)
 
 SELLER_ITEMS: Final = (*SELLER_PRODUCT_ITEMS,)  # the /seller features' persistent items, one tuple each
+EVERY_ITEM: Final = (*ALL_ITEMS, *BUYER_ITEMS, *SELLER_ITEMS)  # registered at start; anything else is stale
 
 NO_TOKEN_HELP: Final = """\
 Discord is enabled in bot.toml, but the bot has no token.
@@ -66,16 +69,16 @@ class ShopBot(commands.Bot):
     async def setup_hook(self) -> None:
         await self.tree.set_translator(CatalogCommandTranslator(self.services.translator))
         self.tree.on_error = self._on_app_command_error
-        catalog, payment = Catalog(self.services), Payment(self.services)
+        catalog, payment, support = Catalog(self.services), Payment(self.services), Support(self.services)
         checkout = Checkout(self.services, payment)
-        for cog in (catalog, Cart(self.services), checkout, payment, Orders(self.services),
-                    ShopInfo(self.services), Privacy(self.services), Support(self.services),
+        for cog in (catalog, Cart(self.services), checkout, payment, Orders(self.services, payment, support),
+                    ShopInfo(self.services), Privacy(self.services), support, Reviews(self.services),
                     Share(self.services, catalog, checkout)):
             await self.add_cog(cog)
         seller = build_seller_group(self.services)
         if seller is not None:
             self.tree.add_command(seller)
-        self.add_dynamic_items(*ALL_ITEMS, *SELLER_ITEMS)
+        self.add_dynamic_items(*EVERY_ITEM)
         await self.sync_commands()
 
     async def sync_commands(self) -> None:
@@ -90,7 +93,7 @@ class ShopBot(commands.Bot):
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         """A click on one of our components that no item understands any more: say so, change nothing."""
-        known = [item.__discord_ui_compiled_template__ for item in (*ALL_ITEMS, *SELLER_ITEMS)]
+        known = [item.__discord_ui_compiled_template__ for item in EVERY_ITEM]
         if is_stale_component(interaction, known):
             await answer_stale(interaction)
 

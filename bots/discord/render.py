@@ -14,8 +14,21 @@ import discord
 from discord.utils import escape_markdown
 
 from bots.common.media_store import MediaStore
-from bots.common.views import Action, ActionKind, CartView, ListView, OrdersView, ProductCardView, Rows
-from bots.discord import items
+from bots.common.views import (
+    Action,
+    ActionKind,
+    CartView,
+    ListView,
+    OrderButton,
+    OrderButtonKind,
+    OrderDetailView,
+    OrderListView,
+    OrderRows,
+    OrdersView,
+    ProductCardView,
+    Rows,
+)
+from bots.discord import items, items_buyer
 
 log = logging.getLogger(__name__)
 
@@ -50,17 +63,29 @@ def item_for(action: Action) -> discord.ui.Item[discord.ui.View] | None:
             return items.CheckOutCart(label)
         case ActionKind.SET_LANGUAGE if action.value in ("ja", "en"):
             return items.SetLanguage(action.value, label)
+        case ActionKind.SHARE if action.id is not None:
+            return items_buyer.ProductAction("s", action.id, label)
+        case ActionKind.REVIEWS if action.id is not None:
+            return items_buyer.ProductAction("r", action.id, label)
     return None
 
 
-def view_of(rows: Rows, *, extra: tuple[discord.ui.Item[discord.ui.View], ...] = ()) -> discord.ui.View | None:
-    """The actions laid out by discord.py (five to a row), at most 25; None when there is nothing to press."""
+def gallery_item(action: Action, slot: int) -> discord.ui.Item[discord.ui.View] | None:
+    if action.id is None:
+        return None
+    return items_buyer.GalleryPhoto(action.id, action.category_id, action.page, action.photo, slot, action.label)
+
+
+def view_of(rows: Rows, *, extra: tuple[discord.ui.Item[discord.ui.View], ...] = (),
+            gallery: tuple[Action, ...] = ()) -> discord.ui.View | None:
+    """The actions laid out by discord.py (five to a row), at most 25; None when there is nothing to press.
+    The `gallery` row (◀ 2/3 ▶) swaps the card's photo rather than opening the card afresh."""
     view = discord.ui.View(timeout=None)
     for item in extra:
         view.add_item(item)
     for row in rows:
-        for action in row:
-            item = item_for(action)
+        for slot, action in enumerate(row):
+            item = gallery_item(action, slot) if gallery and row == gallery else item_for(action)
             if item is not None and len(view.children) < MAX_ITEMS:
                 view.add_item(item)
     return view if view.children else None
@@ -74,14 +99,14 @@ def list_message(view: ListView, lines: tuple[str, ...] = ()) -> tuple[discord.E
     return embed, view_of(view.rows)
 
 
-async def photo_file(media_store: MediaStore | None, photos: tuple[str, ...]) -> discord.File | None:
-    """The card's first photo from the media folder; a missing or foreign file just means no photo."""
-    if media_store is None or not photos:
+async def photo_file(media_store: MediaStore | None, photo: str | None) -> discord.File | None:
+    """The card's photo from the media folder; a missing or foreign file just means no photo."""
+    if media_store is None or not photo:
         return None
     try:
-        data = await media_store.read(photos[0])
+        data = await media_store.read(photo)
     except (OSError, ValueError):
-        log.warning("product photo %s could not be read", photos[0][:80])
+        log.warning("product photo %s could not be read", photo[:80])
         return None
     return discord.File(io.BytesIO(data), filename=PHOTO_NAME)
 
@@ -112,7 +137,7 @@ def card_message(view: ProductCardView, *, selected_variant: int | None, categor
         relabelled = tuple(Action(a.kind, add_label if a.kind is ActionKind.ADD_TO_CART else a.label,
                                   id=chosen.id) for a in acting)
         rows = (relabelled, *(row for row in rows if not row or row[0].kind is not ActionKind.ADD_TO_CART))
-    return embed, view_of(rows, extra=tuple(extra))
+    return embed, view_of(rows, extra=tuple(extra), gallery=view.gallery)
 
 
 def cart_message(view: CartView) -> tuple[discord.Embed, discord.ui.View | None]:
@@ -126,3 +151,58 @@ def cart_message(view: CartView) -> tuple[discord.Embed, discord.ui.View | None]
 def orders_embed(view: OrdersView) -> discord.Embed:
     return discord.Embed(title=md(view.heading), description="\n".join(md(line) for line in view.lines) or None,
                          colour=COLOUR)
+
+
+# ---- the buyer's orders ----
+
+def order_item(button: OrderButton) -> discord.ui.Item[discord.ui.View] | None:
+    order_id, page, text = button.order_id, button.page, button.label
+    match button.kind:
+        case OrderButtonKind.LIST:
+            return items_buyer.OrdersPage(page, text)
+        case OrderButtonKind.REVIEW if order_id is not None:
+            return items_buyer.ReviewOrder(order_id, text)
+        case kind if order_id is not None:
+            action = {OrderButtonKind.DETAIL: "d", OrderButtonKind.SHOW_PAYMENT: "p", OrderButtonKind.CANCEL: "x",
+                      OrderButtonKind.SUPPORT: "s"}[kind]
+            return items_buyer.OrderAction(action, order_id, page, text)
+    return None
+
+
+def order_buttons(rows: OrderRows) -> discord.ui.View | None:
+    """The rows as laid out when they fit Discord's five; else five to a row (a page of eight orders)."""
+    view = discord.ui.View(timeout=None)
+    fits = len(rows) <= 5 and all(len(row) <= 5 for row in rows)
+    for number, row in enumerate(rows):
+        for button in row:
+            item = order_item(button)
+            if item is not None and len(view.children) < MAX_ITEMS:
+                if fits:
+                    item.row = number
+                view.add_item(item)
+    return view if view.children else None
+
+
+def order_list_message(view: OrderListView) -> tuple[discord.Embed, discord.ui.View | None]:
+    embed = discord.Embed(title=md(view.heading), description=md(view.hint) if view.hint else None, colour=COLOUR)
+    if view.footer:
+        embed.set_footer(text=view.footer)
+    return embed, order_buttons(view.rows)
+
+
+def _code(text: str) -> str:
+    """Inline code for a key or code the buyer copies; a backtick in it can't close the span early."""
+    return f"`{text.replace('`', 'ˋ')}`"
+
+
+def order_detail_message(view: OrderDetailView) -> tuple[discord.Embed, discord.ui.View | None]:
+    """Status and times, the lines and total, a partial address, and the digital items again."""
+    blocks = ["\n".join(md(fact) for fact in view.facts),
+              "\n".join([*(md(line) for line in view.lines), f"**{md(view.total)}**"])]
+    if view.address:
+        blocks.append("\n".join(md(line) for line in view.address))
+    if view.items_heading:
+        blocks.append("\n".join([f"**{md(view.items_heading)}**",
+                                 *(f"{md(title)}\n{_code(content)}" for title, content in view.digital_items)]))
+    embed = discord.Embed(title=md(view.heading), description="\n\n".join(blocks)[:4096], colour=COLOUR)
+    return embed, order_buttons(view.rows)

@@ -31,7 +31,7 @@ from commerce.roles import Role
 from commerce.shop import Shop
 from commerce.storage.tables import AuditEvent, LinkCode, TwoFactorSecret
 from tests.conftest import FakeClock
-from tests.support.factories import make_owner, make_product
+from tests.support.factories import make_owner, make_product, step_up
 
 HOME = ShippingAddress(name="Hanako Yamada", postal_code="100-0001", region="Tokyo", city="Chiyoda",
                        line1="1-1 Chiyoda", phone="090-0000-0000")
@@ -200,6 +200,7 @@ async def test_wrong_codes_are_forgiven_after_the_window(shop: Shop, clock: Fake
 
 async def test_two_sellers_are_never_merged_and_a_role_moves_to_the_survivor(shop: Shop, clock: FakeClock) -> None:
     owner = await make_owner(shop)
+    await step_up(shop, owner)
     clock.advance(minutes=1)
     staff = await on_discord(shop, 7400)
     await shop.sellers.grant(owner, staff, Role.STAFF)

@@ -19,6 +19,7 @@ from bots.common.presenters import (
 from bots.common.views import ListView
 from bots.discord.command_translator import command_text
 from bots.discord.context import MAX_ID, edit, identify, reply
+from bots.discord.errors import answer_stale
 from bots.discord.render import card_message, list_message, photo_file
 from bots.discord.services import ShopServices
 from commerce.catalog import ProductDTO
@@ -88,18 +89,29 @@ class Catalog(commands.Cog):
                                              variant_id=variant_id)
         await edit(interaction, embed=embed, view=view, files=files)
 
+    async def show_photo(self, interaction: discord.Interaction[Any], product_id: int, category_id: int | None,
+                         page: int, photo: int) -> None:
+        """The gallery: the same card with another of its photos, swapped in place."""
+        buyer = await identify(interaction)
+        product = await self.services.shop.catalog.product(product_id)
+        if photo >= len(product.photos):  # no real button points past the photos there are
+            await answer_stale(interaction)
+            return
+        embed, view, files = await self.card(buyer.locale, product, category_id=category_id, page=page, photo=photo)
+        await edit(interaction, embed=embed, view=view, files=files)
+
     # ---- shared with /share ----
 
     async def card(self, locale: str, product: ProductDTO, *, category_id: int | None = None, page: int = 0,
-                   variant_id: int | None = None
+                   variant_id: int | None = None, photo: int = 0
                    ) -> tuple[discord.Embed, discord.ui.View | None, list[discord.File]]:
         tr = self.services.translator
-        card = present_product_card(tr, locale, product, category_id=category_id, page=page)
-        photo = await photo_file(self.services.media_store, card.photos)
+        card = present_product_card(tr, locale, product, category_id=category_id, page=page, photo=photo)
+        file = await photo_file(self.services.media_store, card.photo)
         embed, view = card_message(card, selected_variant=variant_id, category_id=category_id, page=page,
-                                   photo=photo is not None, choose_label=tr.text(locale, "discord.choose_variant"),
+                                   photo=file is not None, choose_label=tr.text(locale, "discord.choose_variant"),
                                    add_label=tr.text(locale, "button.add_to_cart"))
-        return embed, view, [photo] if photo else []
+        return embed, view, [file] if file else []
 
     async def send_card(self, interaction: discord.Interaction[Any], product: ProductDTO, *, ephemeral: bool) -> None:
         buyer = await identify(interaction)

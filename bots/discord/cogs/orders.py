@@ -1,4 +1,9 @@
-"""`/orders`: the buyer's own orders and where each one stands."""
+"""`/orders`: the buyer's own orders, a button each, paged; an order's detail (edited in place) with what its
+status allows — show the payment again, cancel, review, ask the shop about it — and Back to the list.
+
+Buttons carry an order id and a page only; every press re-reads the order as its buyer in the core, so a forged
+or someone else's order id is "not found" and nothing is shown or changed.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +13,70 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bots.common.presenters import present_orders
+from bots.common.payment_view import method_label
+from bots.common.presenters import ORDERS_PAGE_SIZE, present_order_detail, present_order_list
+from bots.discord.cogs.payment import Payment
+from bots.discord.cogs.support import Support
 from bots.discord.command_translator import command_text
-from bots.discord.context import identify, reply
-from bots.discord.render import orders_embed
+from bots.discord.context import Buyer, edit, identify, reply
+from bots.discord.render import order_detail_message, order_list_message
 from bots.discord.services import ShopServices
 
 
 class Orders(commands.Cog):
-    def __init__(self, services: ShopServices) -> None:
+    def __init__(self, services: ShopServices, payment: Payment, support: Support) -> None:
         self.services = services
+        self.payment = payment
+        self.support = support
 
     @app_commands.command(name=command_text("discord.command.orders", "orders"),
                           description=command_text("discord.command.orders.description", "Your orders"))
     async def orders_command(self, interaction: discord.Interaction[Any]) -> None:
         buyer = await identify(interaction)
-        orders = await self.services.shop.orders.history(buyer.customer.id)
-        await reply(interaction, embed=orders_embed(present_orders(self.services.translator, buyer.locale, orders)))
+        embed, view = await self._list(buyer, 0)
+        await reply(interaction, embed=embed, view=view)
+
+    # ---- clicks (from bots/discord/items_buyer.py) ----
+
+    async def show_page(self, interaction: discord.Interaction[Any], page: int) -> None:
+        buyer = await identify(interaction)
+        embed, view = await self._list(buyer, page)
+        await edit(interaction, embed=embed, view=view)
+
+    async def open_order(self, interaction: discord.Interaction[Any], order_id: int, page: int) -> None:
+        buyer = await identify(interaction)
+        embed, view = await self._detail(buyer, order_id, page)
+        await edit(interaction, embed=embed, view=view)
+
+    async def show_payment(self, interaction: discord.Interaction[Any], order_id: int, page: int) -> None:
+        buyer = await identify(interaction)
+        await self.payment.resend_payment(interaction, buyer, order_id)
+
+    async def cancel_order(self, interaction: discord.Interaction[Any], order_id: int, page: int) -> None:
+        """Cancel before paying; the detail is redrawn in place with its new status."""
+        buyer = await identify(interaction)
+        order = await self.services.shop.orders.cancel(buyer.customer.id, order_id)
+        embed, view = await self._detail(buyer, order.id, page)
+        await edit(interaction, content=self.services.translator.text(buyer.locale, "payment.cancelled",
+                                                                      order=order.id), embed=embed, view=view)
+
+    async def ask_support(self, interaction: discord.Interaction[Any], order_id: int, page: int) -> None:
+        buyer = await identify(interaction)
+        order = await self.services.shop.orders.get(buyer.customer.id, order_id)  # theirs, before they write
+        await self.support.ask(interaction, buyer, order_id=order.id)
+
+    # ---- views ----
+
+    async def _list(self, buyer: Buyer, page: int) -> tuple[discord.Embed, discord.ui.View | None]:
+        found = await self.services.shop.orders.history(buyer.customer.id, limit=ORDERS_PAGE_SIZE + 1,
+                                                        offset=page * ORDERS_PAGE_SIZE)
+        view = present_order_list(self.services.translator, buyer.locale, found[:ORDERS_PAGE_SIZE], page=page,
+                                  has_next=len(found) > ORDERS_PAGE_SIZE)
+        return order_list_message(view)
+
+    async def _detail(self, buyer: Buyer, order_id: int, page: int) -> tuple[discord.Embed, discord.ui.View | None]:
+        detail = await self.services.shop.orders.detail(buyer.customer.id, order_id)  # theirs, or "not found"
+        payments = self.services.payments
+        names = {m.id: method_label(m) for m in payments.methods.values()} if payments is not None else {}
+        return order_detail_message(present_order_detail(self.services.translator, buyer.locale, detail, page=page,
+                                                         method_names=names))

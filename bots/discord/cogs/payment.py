@@ -16,7 +16,7 @@ from bots.common.payment_view import caption_fields, method_label, payment_card
 from bots.discord import items
 from bots.discord.context import Buyer, edit, identify, private, reply
 from bots.discord.services import ShopServices
-from commerce.errors import NotFound
+from commerce.errors import IllegalTransition, NotFound
 from commerce.orders import OrderDTO
 from commerce.payment_records import AmountTaken
 from commerce.status import OrderStatus
@@ -53,8 +53,27 @@ class Payment(commands.Cog):
             retry.add_item(items.PaymentAction("ch", order_id, tr.text(locale, "button.choose_method")))
             await reply(interaction, content=tr.error(locale, exc), view=retry, ephemeral=True)
             return
+        await self._send_card(interaction, locale, view)
+
+    async def resend_payment(self, interaction: discord.Interaction[Any], buyer: Buyer, order_id: int) -> None:
+        """The payment message again (from an order's detail): the open request's card, or the methods to
+        choose from when the order has none yet. Only the buyer's own order awaiting payment."""
+        payments = self._payments()
+        view = await payments.current(buyer.customer.id, order_id)  # ownership checked by the core
+        order = view.order if view is not None else await self.services.shop.orders.get(buyer.customer.id, order_id)
+        if order.status is not OrderStatus.AWAITING_PAYMENT:
+            raise IllegalTransition(order_id=order.id, status=order.status.value, action="request_payment")
+        if view is None:
+            await reply(interaction, content=self.services.translator.text(buyer.locale, "checkout.choose_method"),
+                        view=method_select(self.services, payments, buyer.locale, order.id))
+            return
+        await interaction.response.defer(ephemeral=private(interaction), thinking=True)
+        await self._send_card(interaction, buyer.locale, view)
+
+    async def _send_card(self, interaction: discord.Interaction[Any], locale: str, view: PaymentRequestView) -> None:
         png = await asyncio.to_thread(render_payment_card,
-                                      payment_card(tr, locale, view, shop_name=self.services.shop_name))
+                                      payment_card(self.services.translator, locale, view,
+                                                   shop_name=self.services.shop_name))
         file = discord.File(io.BytesIO(png), filename=f"order-{view.order.id}.png")
         message = await interaction.followup.send(
             content=payment_text(self.services, locale, view), file=file, view=self._buttons(locale, view.order.id),

@@ -15,8 +15,9 @@ from bots.discord import items
 from bots.discord.cogs.catalog import QUERY_MAX, Catalog, find_product, product_choices
 from bots.discord.cogs.checkout import Checkout
 from bots.discord.command_translator import command_text
-from bots.discord.context import identify, reply
+from bots.discord.context import Buyer, identify, reply
 from bots.discord.services import ShopServices
+from commerce.catalog import ProductDTO
 
 
 class Share(commands.Cog):
@@ -34,6 +35,19 @@ class Share(commands.Cog):
                             name: app_commands.Range[str, 1, QUERY_MAX]) -> None:
         buyer = await identify(interaction)
         product = await find_product(self.services, name)
+        await self.post_card(interaction, buyer, product)
+
+    async def share_product(self, interaction: discord.Interaction[Any], product_id: int) -> None:
+        """The card's Share button: in a server, the same public card as /share; in a DM there is nobody to
+        show it to, so the buyer is told how to share it instead."""
+        buyer = await identify(interaction)
+        product = await self.services.shop.catalog.product(product_id)  # deleted or hidden: "not found"
+        if interaction.guild_id is None:
+            await reply(interaction, content=self.services.translator.text(buyer.locale, "discord.buyer.share_dm"))
+            return
+        await self.post_card(interaction, buyer, product)
+
+    async def post_card(self, interaction: discord.Interaction[Any], buyer: Buyer, product: ProductDTO) -> None:
         tr = self.services.translator
         # The card speaks the sharer's language; everyone else's checkout speaks theirs.
         embed, _, files = await self.catalog.card(buyer.locale, product)
