@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bots.common.media_store import MediaStore
 from bots.config import Settings
+from bots.discord.broadcasts import DiscordBroadcastSender
 from bots.discord.cogs.cart import Cart
 from bots.discord.cogs.catalog import Catalog
 from bots.discord.cogs.checkout import Checkout
@@ -26,6 +27,7 @@ from bots.discord.command_translator import CatalogCommandTranslator
 from bots.discord.errors import answer_stale, is_stale_component, report_error
 from bots.discord.items import ALL_ITEMS
 from bots.discord.seller import build_seller_group
+from bots.discord.seller.items_orders import SELLER_ITEMS
 from bots.discord.services import ShopServices
 from bots.i18n import Translator
 from commerce.conversations import ConversationStore
@@ -72,7 +74,7 @@ class ShopBot(commands.Bot):
         seller = build_seller_group(self.services)
         if seller is not None:
             self.tree.add_command(seller)
-        self.add_dynamic_items(*ALL_ITEMS)
+        self.add_dynamic_items(*ALL_ITEMS, *SELLER_ITEMS)
         await self.sync_commands()
 
     async def sync_commands(self) -> None:
@@ -87,7 +89,8 @@ class ShopBot(commands.Bot):
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         """A click on one of our components that no item understands any more: say so, change nothing."""
-        if is_stale_component(interaction, [item.__discord_ui_compiled_template__ for item in ALL_ITEMS]):
+        templates = [item.__discord_ui_compiled_template__ for item in (*ALL_ITEMS, *SELLER_ITEMS)]
+        if is_stale_component(interaction, templates):
             await answer_stale(interaction)
 
     @staticmethod
@@ -112,7 +115,9 @@ async def run_discord(settings: Settings, shop: Shop, stop: asyncio.Event, *,
     assert token is not None, "checked by the caller"
     translator = Translator.load(default=settings.shop.default_locale)
     bot = build_bot(shop, translator, settings, payments=payments, telegram_username=telegram_username)
+    broadcasts = DiscordBroadcastSender(bot, shop, translator, leave_to_telegram=settings.telegram.enabled)
     async with bot, asyncio.TaskGroup() as group:
         group.create_task(bot.start(token.get_secret_value()), name="discord gateway")
+        group.create_task(broadcasts.run(stop), name="discord broadcasts")
         await stop.wait()
         await bot.close()

@@ -44,7 +44,9 @@ class SellerGroup(app_commands.Group):
 def features() -> tuple[AddTo, ...]:
     """Every `/seller` subgroup, in the order Discord lists them; a feature module adds itself here
     (imported here, not at the top: each feature module imports this package for `SellerGroup`)."""
-    return ()
+    from bots.discord.seller import broadcast, orders, security, staff
+
+    return (orders.add_to, staff.add_to, broadcast.add_to, security.add_to)
 
 
 def build_seller_group(services: ShopServices) -> SellerGroup | None:
