@@ -50,7 +50,8 @@ async def test_verify_unlocks_and_a_replayed_code_is_refused(simcord_env: Any, c
 
     verified = await buyer.slash(channel, "seller 2fa verify", code=app.at(clock.now))
     replayed = await buyer.slash(channel, "seller 2fa verify", code=app.at(clock.now))
-    wrong = await buyer.slash(channel, "seller 2fa verify", code="000000" if app.at(clock.now) != "000000" else "111111")
+    not_the_code = "000000" if app.at(clock.now) != "000000" else "111111"
+    wrong = await buyer.slash(channel, "seller 2fa verify", code=not_the_code)
 
     assert "unlocked for 10 minutes" in verified.response.content
     assert replayed.ephemeral and "already used" in replayed.response.content

@@ -169,11 +169,18 @@ class FulfilmentModal(discord.ui.Modal):
         self.move, self.order_id = move, order_id
         self.answer: discord.ui.TextInput[Any] = discord.ui.TextInput(
             label=tr.text(locale, "dso.modal.tracking" if shipping else "dso.modal.refund_note")[:45],
+            custom_id="tracking" if shipping else "note",
             required=shipping, max_length=TRACKING_MAX if shipping else NOTE_MAX,
             style=discord.TextStyle.short if shipping else discord.TextStyle.paragraph)
         self.add_item(self.answer)
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await self._submit(interaction)
+        except Exception as exc:  # noqa: BLE001 — every failure is reported to the user and logged
+            await report_error(interaction, exc)
+
+    async def _submit(self, interaction: discord.Interaction[Any]) -> None:
         services, seller = services_of(interaction), await identify(interaction)
         tr, locale = services.translator, seller.locale
         fulfilment = services.shop.fulfilment
@@ -183,6 +190,3 @@ class FulfilmentModal(discord.ui.Modal):
             order = await fulfilment.refund(seller.customer.id, self.order_id, self.answer.value)
         await show_order(interaction, order.id,
                          notice=tr.text(locale, "so.done", status=tr.status(locale, order.status)))
-
-    async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
-        await report_error(interaction, error)
