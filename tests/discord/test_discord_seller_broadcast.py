@@ -12,7 +12,7 @@ from bots.i18n import Translator
 from commerce.shop import Shop
 from tests.discord.conftest import button_labels, embed_of
 from tests.discord.seller_support import add_manager, dms, make_discord_owner
-from tests.support.factories import step_up
+from tests.support.factories import make_buyer, step_up
 
 NEWS = "Deliveries are two days late this week. Sorry!"
 
@@ -73,3 +73,21 @@ async def test_a_broadcast_needs_a_fresh_code_and_an_owner(simcord_env: Any, cha
     assert stale.ephemeral and "/seller 2fa" in stale.response.content and not stale.response.embeds
     assert refused.ephemeral and "Sorry" in refused.response.content
     assert await shop.broadcasts.unfinished() == []
+
+
+async def test_with_telegram_running_its_customers_are_left_to_it(
+        simcord_env: Any, channel: Any, shop: Shop, simcord_bot: ShopBot, translator: Translator) -> None:
+    owner = add_manager(simcord_env, "aiko")
+    owner_id = await make_discord_owner(shop, owner)
+    await step_up(shop, owner_id)
+    hana = simcord_env.guild.add_member(simcord_env.create_user("hana"))
+    await opted_in(shop, hana)
+    on_telegram = await make_buyer(shop, "telegram")
+    await shop.customers.set_marketing_opt_in(on_telegram, True)
+    broadcast = await shop.broadcasts.create(owner_id, NEWS)
+
+    sender = DiscordBroadcastSender(simcord_bot, shop, translator, per_second=5, leave_to_telegram=True)
+    unfinished = await sender.send_broadcast(broadcast.id, asyncio.Event())
+
+    assert unfinished is None and [m.content for m in dms(hana)] == [NEWS]
+    assert await shop.broadcasts.pending_recipients(broadcast.id) == [on_telegram]
