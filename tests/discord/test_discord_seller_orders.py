@@ -11,6 +11,7 @@ from commerce.privacy import ShippingAddress
 from commerce.roles import Role
 from commerce.shop import Shop
 from commerce.status import OrderStatus
+from tests.conftest import FakeClock
 from tests.discord.conftest import button_labels, embed_of
 from tests.discord.seller_support import add_manager, make_discord_owner
 from tests.discord.test_discord_safety import press
@@ -142,3 +143,20 @@ async def test_japanese_staff_read_japanese(simcord_env: Any, channel: Any, shop
     detail = await open_order(owner, channel, order_id)
 
     assert "注文" in embed_of(detail).title and "購入者" in [f.name for f in embed_of(detail).fields]
+
+
+async def test_a_late_payment_is_accepted_or_refunded(simcord_env: Any, channel: Any, shop: Shop,
+                                                      clock: FakeClock) -> None:
+    owner = add_manager(simcord_env, "aiko")
+    owner_id = await make_discord_owner(shop, owner)
+    order_id, buyer_id = await place_order(shop, owner_id, paid=False)
+    clock.advance(minutes=31)
+    await shop.payments.expire_due()
+    await shop.payments.late_payment(order_id)
+
+    detail = await open_order(owner, channel, order_id, status="paid_late")
+    assert {"Accept late payment", "Refund late payment"} <= set(button_labels(detail))
+    accepted = await owner.click(detail, label="Accept late payment")
+
+    assert (await shop.orders.get(buyer_id, order_id)).status is OrderStatus.PAID
+    assert "📦 Mark shipped" in button_labels(accepted.response)
