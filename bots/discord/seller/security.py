@@ -81,6 +81,6 @@ def add_to(group: app_commands.Group, services: ShopServices) -> None:
                          else "dso.2fa.status.pending" if state.pending else "dso.2fa.status.off")]
         if state.enrolled and state.verified_at is not None:
             lines.append(tr.text(locale, "dso.2fa.status.verified", when=tr.datetime(locale, state.verified_at)))
-        if state.locked_until is not None:
+        if state.locked_until is not None and state.locked_until > discord.utils.utcnow():
             lines.append(tr.text(locale, "dso.2fa.status.locked", when=tr.datetime(locale, state.locked_until)))
         await reply(interaction, content="\n".join(lines))

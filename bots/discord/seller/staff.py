@@ -40,8 +40,9 @@ def add_to(group: app_commands.Group, services: ShopServices) -> None:
         await require_owner(owner.customer.id, step_up=False)  # SellerService.staff() takes no actor yet
         lines = []
         for member in await shop.sellers.staff():
-            who = ", ".join((await shop.customers.get(member.customer_id)).identities) or f"#{member.customer_id}"
-            lines.append(tr.text(owner.locale, "st.list.line", who=_mention(who),
+            identities = (await shop.customers.get(member.customer_id)).identities
+            who = ", ".join(map(_mention, identities)) or f"#{member.customer_id}"
+            lines.append(tr.text(owner.locale, "st.list.line", who=who,
                                  role=tr.text(owner.locale, f"st.role.{member.role.value}")))
         embed = discord.Embed(title=tr.text(owner.locale, "st.list.heading"), description="\n".join(lines))
         embed.set_footer(text=tr.text(owner.locale, "dso.staff.usage"))
@@ -79,4 +80,5 @@ def add_to(group: app_commands.Group, services: ShopServices) -> None:
 
 def _mention(identity: str) -> str:
     """`discord:<id>` reads as a mention in Discord (allowed_mentions is none: nobody is pinged)."""
-    return ", ".join(f"<@{part[8:]}>" if part.startswith("discord:") else part for part in identity.split(", "))
+    platform, _, external_id = identity.partition(":")
+    return f"<@{external_id}>" if platform == "discord" else identity
