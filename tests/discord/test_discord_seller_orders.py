@@ -56,6 +56,9 @@ async def test_ship_with_tracking_from_the_list(simcord_env: Any, channel: Any, 
     assert "Done" in shipped.response.content
     order = await shop.orders.get(buyer_id, order_id)
     assert order.status is OrderStatus.SHIPPED and order.tracking == "JP 1234 5678"
+    back = await owner.click(shipped.response, label="« Orders")
+    assert embed_of(back.response).title == "Orders: Paid"  # the list it came from, now without the order
+    assert f"#{order_id}" not in (embed_of(back.response).description or "")
 
 
 async def test_an_empty_tracking_number_is_refused_and_changes_nothing(simcord_env: Any, channel: Any,

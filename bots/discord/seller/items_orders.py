@@ -23,15 +23,27 @@ _STATUS: Final = "|".join(s.value for s in OrderStatus)
 MOVES: Final = ("ship", "deliver", "cancel", "refund", "accept")
 
 
-class PickOrder(ShopItem, DynamicItem[Select[Any]], template=r"cs:so:pick"):
-    def __init__(self, options: list[discord.SelectOption] | None = None, placeholder: str | None = None) -> None:
-        super().__init__(Select(custom_id="cs:so:pick", options=options or [discord.SelectOption(label="-")],
-                                placeholder=placeholder))
+def _status(text: str | None) -> OrderStatus | None:
+    return OrderStatus(text) if text else None
+
+
+def _suffix(status: OrderStatus | None) -> str:
+    return status.value if status else ""
+
+
+class PickOrder(ShopItem, DynamicItem[Select[Any]], template=rf"cs:so:pick:(?P<status>(?:{_STATUS})?)"):
+    """`status`: the list the order is picked from, so that "back" returns to it."""
+
+    def __init__(self, status: OrderStatus | None, options: list[discord.SelectOption] | None = None,
+                 placeholder: str | None = None) -> None:
+        self.status = status
+        super().__init__(Select(custom_id=f"cs:so:pick:{_suffix(status)}",
+                                options=options or [discord.SelectOption(label="-")], placeholder=placeholder))
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction[Any], item: Select[Any],
                              match: re.Match[str]) -> PickOrder:
-        return cls(item.options)
+        return cls(_status(match["status"]), item.options)
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
         from bots.discord.seller import orders
@@ -40,18 +52,18 @@ class PickOrder(ShopItem, DynamicItem[Select[Any]], template=r"cs:so:pick"):
         if not chosen.isdigit() or not 0 < int(chosen) <= MAX_ID:
             await answer_stale(interaction)
             return
-        await orders.show_order(interaction, int(chosen))
+        await orders.show_order(interaction, int(chosen), self.status)
 
 
 class ListOrders(ShopItem, DynamicItem[Button[Any]], template=rf"cs:so:list:(?P<status>(?:{_STATUS})?)"):
     def __init__(self, status: OrderStatus | None, label: str = "") -> None:
         self.status = status
-        super().__init__(Button(label=label[:80] or "-", custom_id=f"cs:so:list:{status.value if status else ''}"))
+        super().__init__(Button(label=label[:80] or "-", custom_id=f"cs:so:list:{_suffix(status)}"))
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction[Any], item: Button[Any],
                              match: re.Match[str]) -> ListOrders:
-        return cls(OrderStatus(match["status"]) if match["status"] else None, item.label or "")
+        return cls(_status(match["status"]), item.label or "")
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
         from bots.discord.seller import orders
@@ -60,22 +72,23 @@ class ListOrders(ShopItem, DynamicItem[Button[Any]], template=rf"cs:so:list:(?P<
 
 
 class MoveOrder(ShopItem, DynamicItem[Button[Any]],
-                template=rf"cs:so:(?P<move>{'|'.join(MOVES)}):(?P<order>{_ID})"):
-    def __init__(self, move: str, order_id: int, label: str = "",
+                template=rf"cs:so:(?P<move>{'|'.join(MOVES)}):(?P<order>{_ID}):(?P<status>(?:{_STATUS})?)"):
+    def __init__(self, move: str, order_id: int, status: OrderStatus | None, label: str = "",
                  style: discord.ButtonStyle = discord.ButtonStyle.secondary) -> None:
-        self.move, self.order_id = move, order_id
+        self.move, self.order_id, self.status = move, order_id, status
         self.ids = (order_id,)
-        super().__init__(Button(label=label[:80] or "-", custom_id=f"cs:so:{move}:{order_id}", style=style))
+        super().__init__(Button(label=label[:80] or "-", custom_id=f"cs:so:{move}:{order_id}:{_suffix(status)}",
+                                style=style))
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction[Any], item: Button[Any],
                              match: re.Match[str]) -> MoveOrder:
-        return cls(match["move"], int(match["order"]), item.label or "")
+        return cls(match["move"], int(match["order"]), _status(match["status"]), item.label or "")
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
         from bots.discord.seller import orders
 
-        await orders.move_order(interaction, self.move, self.order_id)
+        await orders.move_order(interaction, self.move, self.order_id, self.status)
 
 
 class DecideBroadcast(ShopItem, DynamicItem[Button[Any]], template=r"cs:bc:(?P<decision>send|discard)"):

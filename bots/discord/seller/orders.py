@@ -69,7 +69,7 @@ def _list_message(tr: Translator, locale: str, orders: list[OrderDTO],
         return embed, None
     view = discord.ui.View(timeout=None)
     options = [discord.SelectOption(label=line[:100], value=str(o.id)) for o, line in zip(orders, lines, strict=False)]
-    view.add_item(PickOrder(options, placeholder=tr.text(locale, "dso.list.placeholder")))
+    view.add_item(PickOrder(status, options, placeholder=tr.text(locale, "dso.list.placeholder")))
     return embed, view
 
 
@@ -78,7 +78,7 @@ def _amount(units: int, decimals: int) -> str:
 
 
 def _detail_message(tr: Translator, locale: str, detail: OrderDetailDTO, buyer: tuple[str, ...],
-                    role: Role | None) -> tuple[discord.Embed, discord.ui.View]:
+                    role: Role | None, origin: OrderStatus | None) -> tuple[discord.Embed, discord.ui.View]:
     order = detail.order
     lines = [tr.text(locale, "so.detail.created", when=tr.datetime(locale, order.created_at)),
              *(tr.text(locale, "so.detail.line", title=line.title, quantity=line.quantity,
@@ -97,10 +97,11 @@ def _detail_message(tr: Translator, locale: str, detail: OrderDetailDTO, buyer: 
     if detail.address is not None:
         embed.add_field(name=tr.text(locale, "so.detail.address"), value="\n".join(detail.address.lines())[:1024],
                         inline=False)
-    return embed, _detail_view(tr, locale, order, role)
+    return embed, _detail_view(tr, locale, order, role, origin)
 
 
-def _detail_view(tr: Translator, locale: str, order: OrderDTO, role: Role | None) -> discord.ui.View:
+def _detail_view(tr: Translator, locale: str, order: OrderDTO, role: Role | None,
+                 origin: OrderStatus | None) -> discord.ui.View:
     """Only the moves the order's status allows and the role may make; the core still decides on the click."""
     view = discord.ui.View(timeout=None)
     for move, action, key, style in _MOVES:
@@ -110,8 +111,8 @@ def _detail_view(tr: Translator, locale: str, order: OrderDTO, role: Role | None
             continue
         if action is OrderAction.REFUND and order.status is OrderStatus.PAID_LATE:
             key = "so.button.refund_late"
-        view.add_item(MoveOrder(move, order.id, tr.text(locale, key), style))
-    view.add_item(ListOrders(None, tr.text(locale, "so.button.back")))
+        view.add_item(MoveOrder(move, order.id, origin, tr.text(locale, key), style))
+    view.add_item(ListOrders(origin, tr.text(locale, "so.button.back")))
     return view
 
 
@@ -128,27 +129,31 @@ async def show_list(interaction: discord.Interaction[Any], status: OrderStatus |
         await reply(interaction, embed=embed, view=view)
 
 
-async def show_order(interaction: discord.Interaction[Any], order_id: int, *, notice: str | None = None) -> None:
+async def show_order(interaction: discord.Interaction[Any], order_id: int, origin: OrderStatus | None, *,
+                     notice: str | None = None) -> None:
+    """The order's detail in place of the list (`origin`: the list it came from, for "back")."""
     services, seller = services_of(interaction), await identify(interaction)
-    embed, view = await _detail(services, seller, order_id)
+    embed, view = await _detail(services, seller, order_id, origin)
     await edit(interaction, content=notice, embed=embed, view=view)
 
 
-async def _detail(services: ShopServices, seller: Buyer, order_id: int) -> tuple[discord.Embed, discord.ui.View]:
+async def _detail(services: ShopServices, seller: Buyer, order_id: int,
+                  origin: OrderStatus | None) -> tuple[discord.Embed, discord.ui.View]:
     detail = await services.shop.orders.staff_detail(seller.customer.id, order_id)  # role-checked in the core
     role = await services.shop.sellers.role_of(seller.customer.id)
     buyer = (await services.shop.customers.get(detail.order.customer_id)).identities
-    return _detail_message(services.translator, seller.locale, detail, buyer, role)
+    return _detail_message(services.translator, seller.locale, detail, buyer, role, origin)
 
 
-async def move_order(interaction: discord.Interaction[Any], move: str, order_id: int) -> None:
+async def move_order(interaction: discord.Interaction[Any], move: str, order_id: int,
+                     origin: OrderStatus | None) -> None:
     """Deliver, cancel or accept a late payment in one click; ship and refund ask first, in a modal."""
     services, seller = services_of(interaction), await identify(interaction)
     shop, tr, locale = services.shop, services.translator, seller.locale
     if move in ("ship", "refund"):
         permission = Permission.MANAGE_ORDERS if move == "ship" else Permission.REFUND
         require(await shop.sellers.role_of(seller.customer.id), permission)  # before asking anything
-        await interaction.response.send_modal(FulfilmentModal(tr, locale, move, order_id))
+        await interaction.response.send_modal(FulfilmentModal(tr, locale, move, order_id, origin))
         return
     if move == "deliver":
         order = await shop.fulfilment.deliver(seller.customer.id, order_id)
@@ -156,17 +161,18 @@ async def move_order(interaction: discord.Interaction[Any], move: str, order_id:
         order = await shop.fulfilment.cancel(seller.customer.id, order_id)
     else:
         order = await shop.fulfilment.accept_late(seller.customer.id, order_id)
-    await show_order(interaction, order.id, notice=tr.text(locale, "so.done", status=tr.status(locale, order.status)))
+    await show_order(interaction, order.id, origin,
+                     notice=tr.text(locale, "so.done", status=tr.status(locale, order.status)))
 
 
 class FulfilmentModal(discord.ui.Modal):
     """The tracking number for Ship, or the note (e.g. the refund transaction id) for Refund."""
 
-    def __init__(self, tr: Translator, locale: str, move: str, order_id: int) -> None:
+    def __init__(self, tr: Translator, locale: str, move: str, order_id: int, origin: OrderStatus | None) -> None:
         shipping = move == "ship"
         super().__init__(title=tr.text(locale, "dso.modal.ship" if shipping else "dso.modal.refund", id=order_id)[:45],
                          custom_id=f"cs:so:form:{move}:{order_id}")
-        self.move, self.order_id = move, order_id
+        self.move, self.order_id, self.origin = move, order_id, origin
         self.answer: discord.ui.TextInput[Any] = discord.ui.TextInput(
             label=tr.text(locale, "dso.modal.tracking" if shipping else "dso.modal.refund_note")[:45],
             custom_id="tracking" if shipping else "note",
@@ -188,5 +194,5 @@ class FulfilmentModal(discord.ui.Modal):
             order = await fulfilment.ship(seller.customer.id, self.order_id, self.answer.value)
         else:
             order = await fulfilment.refund(seller.customer.id, self.order_id, self.answer.value)
-        await show_order(interaction, order.id,
+        await show_order(interaction, order.id, self.origin,
                          notice=tr.text(locale, "so.done", status=tr.status(locale, order.status)))
