@@ -50,7 +50,9 @@ class DiscordBroadcastSender:
 
     async def run(self, stop: asyncio.Event, interval: timedelta = timedelta(seconds=2)) -> None:
         """Send every unfinished broadcast (the ones a restart interrupted first), until `stop` is set."""
-        await self._client.wait_until_ready()
+        while not stop.is_set() and not self._client.is_ready():  # logged in and connected; or stopping first
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.5)
         while not stop.is_set():
             try:
                 for broadcast_id in await self._shop.broadcasts.unfinished():

@@ -4,6 +4,7 @@ DMs opted-in customers only, records closed DMs as failed, reports to the author
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 from bots.discord.app import ShopBot
@@ -91,3 +92,26 @@ async def test_with_telegram_running_its_customers_are_left_to_it(
 
     assert unfinished is None and [m.content for m in dms(hana)] == [NEWS]
     assert await shop.broadcasts.pending_recipients(broadcast.id) == [on_telegram]
+
+
+async def test_the_sender_runs_until_stopped_and_delivers_what_was_queued(
+        simcord_env: Any, channel: Any, shop: Shop, simcord_bot: ShopBot, translator: Translator) -> None:
+    owner = add_manager(simcord_env, "aiko")
+    owner_id = await make_discord_owner(shop, owner)
+    await step_up(shop, owner_id)
+    hana = simcord_env.guild.add_member(simcord_env.create_user("hana"))
+    await opted_in(shop, hana)
+    await shop.broadcasts.create(owner_id, NEWS)
+    stop = asyncio.Event()
+    sender = DiscordBroadcastSender(simcord_bot, shop, translator, per_second=5)
+
+    running = asyncio.create_task(sender.run(stop, interval=timedelta(milliseconds=50)))
+    for _ in range(100):
+        if not await shop.broadcasts.unfinished():
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(running, 5)
+
+    assert await shop.broadcasts.unfinished() == []
+    assert [m.content for m in dms(hana)] == [NEWS]
