@@ -16,7 +16,7 @@ from commerce.events import Clock, actor_of, notify, record, system_clock
 from commerce.money import Money
 from commerce.order_flow import apply_transition, load_order
 from commerce.privacy import PersonalDataCipher, ShippingAddress
-from commerce.roles import Permission, Role
+from commerce.roles import Permission, Role, can
 from commerce.sellers import require_permission
 from commerce.status import OrderAction, OrderStatus
 from commerce.storage import stock
@@ -308,6 +308,26 @@ class OrderService:
                 query = query.where(exists().where(OrderLine.order_id == Order.id,
                                                    OrderLine.product_id == Product.id, Product.seller_id == actor_id))
             return [await order_dto(uow, row) for row in (await uow.session.execute(query)).scalars()]
+
+    async def staff_detail(self, actor_id: int, order_id: int) -> OrderDetailDTO:
+        """One order for the shop's staff: what `orders_by_status` would show them, with its payment; the
+        shipping address only for roles that fulfil orders. A `seller` sees orders holding their products."""
+        async with self._db.uow(write=False) as uow:
+            role = await require_permission(uow, actor_id, Permission.VIEW_ORDERS)
+            order = await uow.session.get(Order, order_id)
+            if order is None:
+                raise NotFound(entity="order", id=order_id)
+            if role is Role.SELLER and not (await uow.session.execute(select(exists().where(
+                    OrderLine.order_id == order_id, OrderLine.product_id == Product.id,
+                    Product.seller_id == actor_id)))).scalar():
+                raise NotFound(entity="order", id=order_id)
+            dto = await order_dto(uow, order)
+            request = (await uow.session.execute(select(PaymentRequest).where(PaymentRequest.order_id == order_id)
+                                                 .order_by(PaymentRequest.id.desc()).limit(1))).scalar_one_or_none()
+            payment = (PaymentSummary(request.method_id, request.asset, request.amount_units, request.decimals)
+                       if request else None)
+            address = self._address_of(order) if can(role, Permission.MANAGE_ORDERS) else None
+            return OrderDetailDTO(dto, address, payment, ())
 
     async def count_by_status(self) -> dict[OrderStatus, int]:
         async with self._db.uow(write=False) as uow:

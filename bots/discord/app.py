@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bots.common.media_store import MediaStore
 from bots.config import Settings
+from bots.discord.broadcasts import DiscordBroadcastSender
 from bots.discord.cogs.cart import Cart
 from bots.discord.cogs.catalog import Catalog
 from bots.discord.cogs.checkout import Checkout
@@ -28,6 +29,7 @@ from bots.discord.errors import answer_stale, is_stale_component, report_error
 from bots.discord.items import ALL_ITEMS
 from bots.discord.items_buyer import BUYER_ITEMS
 from bots.discord.seller import build_seller_group
+from bots.discord.seller.items_orders import SELLER_ORDER_ITEMS
 from bots.discord.seller.items_products import SELLER_PRODUCT_ITEMS
 from bots.discord.services import ShopServices
 from bots.i18n import Translator
@@ -37,7 +39,7 @@ from payments.requests import PaymentService
 
 log = logging.getLogger(__name__)
 
-SELLER_ITEMS: Final = (*SELLER_PRODUCT_ITEMS,)  # the /seller features' persistent items, one tuple each
+SELLER_ITEMS: Final = (*SELLER_PRODUCT_ITEMS, *SELLER_ORDER_ITEMS)  # the /seller features' persistent items
 EVERY_ITEM: Final = (*ALL_ITEMS, *BUYER_ITEMS, *SELLER_ITEMS)  # registered at start; anything else is stale
 
 NO_TOKEN_HELP: Final = """\
@@ -119,7 +121,9 @@ async def run_discord(settings: Settings, shop: Shop, stop: asyncio.Event, *,
     assert token is not None, "checked by the caller"
     translator = Translator.load(default=settings.shop.default_locale)
     bot = build_bot(shop, translator, settings, payments=payments, telegram_username=telegram_username)
+    broadcasts = DiscordBroadcastSender(bot, shop, translator, leave_to_telegram=settings.telegram.enabled)
     async with bot, asyncio.TaskGroup() as group:
         group.create_task(bot.start(token.get_secret_value()), name="discord gateway")
+        group.create_task(broadcasts.run(stop), name="discord broadcasts")
         await stop.wait()
         await bot.close()

@@ -11,6 +11,7 @@ import discord
 from discord import app_commands
 
 from bots.discord.context import hinted_locale, reply, services_of
+from bots.i18n import Translator
 from commerce.errors import CommerceError
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
     translator = services_of(interaction).translator
     locale = hinted_locale(interaction)
     if isinstance(error, CommerceError):
-        text = translator.error(locale, error)
+        text = _discord_wording(translator, locale, error) or translator.error(locale, error)
     elif isinstance(error, app_commands.CheckFailure | app_commands.CommandOnCooldown):
         text = translator.text(locale, "discord.not_allowed")
     else:
@@ -36,6 +37,17 @@ async def report_error(interaction: discord.Interaction[Any], error: BaseExcepti
         await reply(interaction, content=text, ephemeral=True)
     except discord.HTTPException:
         log.warning("could not tell user %s about an error", interaction.user.id, exc_info=True)
+
+
+def _discord_wording(translator: Translator, locale: str, error: CommerceError) -> str | None:
+    """Refusals whose shared text names a Telegram command (`/verify <code>`) have Discord wording:
+    `dso.error.<code>.<reason>`, then `dso.error.<code>`; None for the rest."""
+    catalog = translator.catalogs.get(locale, {})
+    reason = error.fields.get("reason")
+    for key in (f"dso.error.{error.code}.{reason}", f"dso.error.{error.code}"):
+        if key in catalog:
+            return translator.text(locale, key, **error.fields)
+    return None
 
 
 async def answer_stale(interaction: discord.Interaction[Any]) -> None:

@@ -66,7 +66,7 @@ async def run_telegram(settings: Settings, shop: Shop, stop: asyncio.Event, *,
                                                           sole_writer=settings.telegram.mode == "polling"),
                                   media_store=MediaStore(settings.media.dir))
     notifier = TelegramNotifier(bot, shop, translator, default_locale=locale, owners_chat_ids=owner_chats(settings))
-    broadcasts = BroadcastSender(bot, shop, translator)
+    broadcasts = BroadcastSender(bot, shop, translator, leave_to_discord=settings.discord.enabled)
     try:
         await set_commands(bot, translator, locale)
         await set_all_seller_menus(bot, shop, translator, locale)

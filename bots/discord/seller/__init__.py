@@ -44,9 +44,9 @@ class SellerGroup(app_commands.Group):
 def features() -> tuple[AddTo, ...]:
     """Every `/seller` subgroup, in the order Discord lists them; a feature module adds itself here
     (imported here, not at the top: each feature module imports this package for `SellerGroup`)."""
-    from bots.discord.seller import products, sales
+    from bots.discord.seller import broadcast, orders, products, sales, security, staff
 
-    return (products.add_to, sales.add_to)
+    return (products.add_to, orders.add_to, sales.add_to, staff.add_to, broadcast.add_to, security.add_to)
 
 
 def build_seller_group(services: ShopServices) -> SellerGroup | None:

@@ -33,7 +33,7 @@ from bots.i18n import Translator
 from bots.telegram.render import plain, quote, send
 from commerce.broadcasts import TEXT_MAX, BroadcastDTO
 from commerce.customers import CustomerDTO
-from commerce.message_refs import TELEGRAM
+from commerce.message_refs import DISCORD, TELEGRAM
 from commerce.roles import Permission, require
 from commerce.shop import Shop
 
@@ -111,13 +111,16 @@ class _Interrupted(Exception):
 
 
 class BroadcastSender:
-    def __init__(self, bot: Bot, shop: Shop, translator: Translator, *, per_second: float = 25) -> None:
+    def __init__(self, bot: Bot, shop: Shop, translator: Translator, *, per_second: float = 25,
+                 leave_to_discord: bool = False) -> None:
+        """`leave_to_discord`: the Discord sender runs too, so customers only it can reach are left to it."""
         if not 0 < per_second <= 30:
             raise ValueError("per_second must be within Telegram's 30 messages per second")
         self._bot = bot
         self._shop = shop
         self._tr = translator
         self._pacer = _Pacer(per_second)
+        self._leave_to_discord = leave_to_discord
 
     async def run(self, stop: asyncio.Event, interval: timedelta = timedelta(seconds=2)) -> None:
         """Send every unfinished broadcast (the ones a restart interrupted first), until `stop` is set."""
@@ -141,17 +144,24 @@ class BroadcastSender:
             pending = await self._shop.broadcasts.pending_recipients(broadcast_id, limit=BATCH)
             if not pending:
                 return await self._finish(broadcast_id)
+            handled = 0
             for customer_id in pending:
                 if stop.is_set():
                     return None
-                await self._deliver(broadcast_id, customer_id, text, stop)
+                handled += await self._deliver(broadcast_id, customer_id, text, stop)
+            if not handled:  # the rest are the Discord sender's
+                return None
         return None
 
-    async def _deliver(self, broadcast_id: int, customer_id: int, text: str, stop: asyncio.Event) -> None:
+    async def _deliver(self, broadcast_id: int, customer_id: int, text: str, stop: asyncio.Event) -> bool:
+        """False when the recipient is left to the Discord sender."""
         chat = await self._shop.message_refs.telegram_chat(customer_id)
         if chat is None:
+            if self._leave_to_discord and any(c.platform == DISCORD
+                                              for c in await self._shop.message_refs.contacts(customer_id)):
+                return False
             await self._shop.broadcasts.mark(broadcast_id, customer_id, delivered=False, error="unreachable")
-            return
+            return True
         chat_id = chat[0]
         while True:
             await self._pacer.wait(chat_id)
@@ -162,7 +172,7 @@ class BroadcastSender:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), exc.retry_after)
                 if stop.is_set():
-                    return
+                    return True
                 continue
             except TelegramForbiddenError:
                 await self._shop.message_refs.mark_unreachable(TELEGRAM, chat_id)
@@ -174,7 +184,7 @@ class BroadcastSender:
                 raise _Interrupted from exc
             else:
                 await self._shop.broadcasts.mark(broadcast_id, customer_id, delivered=True)
-            return
+            return True
 
     async def _finish(self, broadcast_id: int) -> BroadcastDTO:
         done = await self._shop.broadcasts.finish(broadcast_id)

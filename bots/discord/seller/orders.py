@@ -1,0 +1,198 @@
+"""`/seller orders list [status]`: the shop's orders for its staff, as on Telegram's `/orders_admin`.
+
+The list is an embed with a select to open one order; its detail (lines, buyer, payment, the shipping address
+for roles that fulfil orders — the core decides) offers the moves its status allows: Ship (a modal asks the
+tracking number), Deliver, Cancel, Refund (a modal for the note or refund transaction id), Accept late
+payment / Refund late payment. Every click re-reads the order and the core checks the role (and, for refunds,
+a fresh two-factor code) again. Everything here is ephemeral: orders are staff business.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Final
+
+import discord
+from discord import app_commands
+
+from bots.discord.command_translator import command_text
+from bots.discord.context import Buyer, edit, identify, reply, services_of
+from bots.discord.errors import report_error
+from bots.discord.seller.items_orders import ListOrders, MoveOrder, PickOrder
+from bots.discord.services import ShopServices
+from bots.i18n import Translator
+from commerce.fulfilment import NOTE_MAX, TRACKING_MAX
+from commerce.orders import OrderDetailDTO, OrderDTO
+from commerce.roles import Permission, Role, can, require
+from commerce.status import TRANSITIONS, OrderAction, OrderStatus
+
+LIST_SIZE: Final = 25  # a select holds 25 options
+STATUS_CHOICES: Final = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.SHIPPED,
+                         OrderStatus.DELIVERED, OrderStatus.PAID_LATE, OrderStatus.REFUNDED, OrderStatus.CANCELLED)
+# The buttons an order's detail may offer, in order: (item move, core action, label key, style).
+_MOVES: Final = (("ship", OrderAction.SHIP, "so.button.ship", discord.ButtonStyle.primary),
+                 ("deliver", OrderAction.DELIVER, "so.button.deliver", discord.ButtonStyle.success),
+                 ("accept", OrderAction.ACCEPT_LATE, "so.button.accept_late", discord.ButtonStyle.success),
+                 ("refund", OrderAction.REFUND, "so.button.refund", discord.ButtonStyle.secondary),
+                 ("cancel", OrderAction.CANCEL, "so.button.cancel", discord.ButtonStyle.danger))
+
+
+def add_to(group: app_commands.Group, services: ShopServices) -> None:
+    orders = app_commands.Group(name=command_text("dso.command.orders", "orders"),
+                                description=command_text("dso.command.orders.description",
+                                                         "The shop's orders: ship, deliver, cancel, refund"),
+                                parent=group)
+
+    @orders.command(name=command_text("dso.command.orders.list", "list"),
+                    description=command_text("dso.command.orders.list.description", "Orders by status, newest first"))
+    @app_commands.rename(status=command_text("dso.option.status", "status"))
+    @app_commands.describe(status=command_text("dso.option.status.description", "Only orders in this status"))
+    @app_commands.choices(status=[app_commands.Choice(name=command_text(f"status.{s.value}", s.value), value=s.value)
+                                  for s in STATUS_CHOICES])
+    async def list_orders(interaction: discord.Interaction[Any], status: str | None = None) -> None:
+        await show_list(interaction, OrderStatus(status) if status else None)
+
+
+# ---- presenting ----
+
+
+def _list_message(tr: Translator, locale: str, orders: list[OrderDTO],
+                  status: OrderStatus | None) -> tuple[discord.Embed, discord.ui.View | None]:
+    label = tr.status(locale, status) if status else tr.text(locale, "so.filter.all")
+    lines = [tr.text(locale, "so.list.line", id=o.id, status=tr.status(locale, o.status),
+                     total=tr.money(locale, o.total)) for o in orders]
+    if len(orders) == LIST_SIZE:
+        lines.append(tr.text(locale, "dso.list.more", shown=LIST_SIZE))
+    embed = discord.Embed(title=tr.text(locale, "so.list.heading", status=label),
+                          description="\n".join(lines) or tr.text(locale, "so.list.empty"))
+    if not orders:
+        return embed, None
+    view = discord.ui.View(timeout=None)
+    options = [discord.SelectOption(label=line[:100], value=str(o.id)) for o, line in zip(orders, lines, strict=False)]
+    view.add_item(PickOrder(status, options, placeholder=tr.text(locale, "dso.list.placeholder")))
+    return embed, view
+
+
+def _amount(units: int, decimals: int) -> str:
+    return format(Decimal(units).scaleb(-decimals).normalize(), "f")
+
+
+def _detail_message(tr: Translator, locale: str, detail: OrderDetailDTO, buyer: tuple[str, ...],
+                    role: Role | None, origin: OrderStatus | None) -> tuple[discord.Embed, discord.ui.View]:
+    order = detail.order
+    lines = [tr.text(locale, "so.detail.created", when=tr.datetime(locale, order.created_at)),
+             *(tr.text(locale, "so.detail.line", title=line.title, quantity=line.quantity,
+                       total=tr.money(locale, line.line_total)) for line in order.lines),
+             tr.text(locale, "so.detail.total", total=tr.money(locale, order.total))]
+    if order.tracking:
+        lines.append(tr.text(locale, "so.detail.tracking", tracking=order.tracking))
+    heading = tr.text(locale, "so.detail.heading", id=order.id, status=tr.status(locale, order.status))
+    embed = discord.Embed(title=heading, description="\n".join(lines))
+    embed.add_field(name=tr.text(locale, "dso.detail.buyer"), value=", ".join(buyer) or f"#{order.customer_id}")
+    payment = detail.payment
+    embed.add_field(name=tr.text(locale, "dso.detail.payment"),
+                    value=tr.text(locale, "dso.detail.payment_value", amount=_amount(payment.amount_units,
+                                  payment.decimals), asset=payment.asset, method=payment.method_id)
+                    if payment else tr.text(locale, "dso.detail.no_payment"))
+    if detail.address is not None:
+        embed.add_field(name=tr.text(locale, "so.detail.address"), value="\n".join(detail.address.lines())[:1024],
+                        inline=False)
+    return embed, _detail_view(tr, locale, order, role, origin)
+
+
+def _detail_view(tr: Translator, locale: str, order: OrderDTO, role: Role | None,
+                 origin: OrderStatus | None) -> discord.ui.View:
+    """Only the moves the order's status allows and the role may make; the core still decides on the click."""
+    view = discord.ui.View(timeout=None)
+    for move, action, key, style in _MOVES:
+        if (order.status, action) not in TRANSITIONS or (action is OrderAction.SHIP and not order.needs_shipping):
+            continue
+        if not can(role, Permission.REFUND if action is OrderAction.REFUND else Permission.MANAGE_ORDERS):
+            continue
+        if action is OrderAction.REFUND and order.status is OrderStatus.PAID_LATE:
+            key = "so.button.refund_late"
+        view.add_item(MoveOrder(move, order.id, origin, tr.text(locale, key), style))
+    view.add_item(ListOrders(origin, tr.text(locale, "so.button.back")))
+    return view
+
+
+# ---- handlers (called by the items) ----
+
+
+async def show_list(interaction: discord.Interaction[Any], status: OrderStatus | None) -> None:
+    services, seller = services_of(interaction), await identify(interaction)
+    orders = await services.shop.orders.orders_by_status(seller.customer.id, status, limit=LIST_SIZE)
+    embed, view = _list_message(services.translator, seller.locale, orders, status)
+    if interaction.type is discord.InteractionType.component:
+        await edit(interaction, embed=embed, view=view)
+    else:
+        await reply(interaction, embed=embed, view=view)
+
+
+async def show_order(interaction: discord.Interaction[Any], order_id: int, origin: OrderStatus | None, *,
+                     notice: str | None = None) -> None:
+    """The order's detail in place of the list (`origin`: the list it came from, for "back")."""
+    services, seller = services_of(interaction), await identify(interaction)
+    embed, view = await _detail(services, seller, order_id, origin)
+    await edit(interaction, content=notice, embed=embed, view=view)
+
+
+async def _detail(services: ShopServices, seller: Buyer, order_id: int,
+                  origin: OrderStatus | None) -> tuple[discord.Embed, discord.ui.View]:
+    detail = await services.shop.orders.staff_detail(seller.customer.id, order_id)  # role-checked in the core
+    role = await services.shop.sellers.role_of(seller.customer.id)
+    buyer = (await services.shop.customers.get(detail.order.customer_id)).identities
+    return _detail_message(services.translator, seller.locale, detail, buyer, role, origin)
+
+
+async def move_order(interaction: discord.Interaction[Any], move: str, order_id: int,
+                     origin: OrderStatus | None) -> None:
+    """Deliver, cancel or accept a late payment in one click; ship and refund ask first, in a modal."""
+    services, seller = services_of(interaction), await identify(interaction)
+    shop, tr, locale = services.shop, services.translator, seller.locale
+    if move in ("ship", "refund"):
+        permission = Permission.MANAGE_ORDERS if move == "ship" else Permission.REFUND
+        require(await shop.sellers.role_of(seller.customer.id), permission)  # before asking anything
+        await interaction.response.send_modal(FulfilmentModal(tr, locale, move, order_id, origin))
+        return
+    if move == "deliver":
+        order = await shop.fulfilment.deliver(seller.customer.id, order_id)
+    elif move == "cancel":
+        order = await shop.fulfilment.cancel(seller.customer.id, order_id)
+    else:
+        order = await shop.fulfilment.accept_late(seller.customer.id, order_id)
+    await show_order(interaction, order.id, origin,
+                     notice=tr.text(locale, "so.done", status=tr.status(locale, order.status)))
+
+
+class FulfilmentModal(discord.ui.Modal):
+    """The tracking number for Ship, or the note (e.g. the refund transaction id) for Refund."""
+
+    def __init__(self, tr: Translator, locale: str, move: str, order_id: int, origin: OrderStatus | None) -> None:
+        shipping = move == "ship"
+        super().__init__(title=tr.text(locale, "dso.modal.ship" if shipping else "dso.modal.refund", id=order_id)[:45],
+                         custom_id=f"cs:so:form:{move}:{order_id}")
+        self.move, self.order_id, self.origin = move, order_id, origin
+        self.answer: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label=tr.text(locale, "dso.modal.tracking" if shipping else "dso.modal.refund_note")[:45],
+            custom_id="tracking" if shipping else "note",
+            required=shipping, max_length=TRACKING_MAX if shipping else NOTE_MAX,
+            style=discord.TextStyle.short if shipping else discord.TextStyle.paragraph)
+        self.add_item(self.answer)
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await self._submit(interaction)
+        except Exception as exc:  # noqa: BLE001 — every failure is reported to the user and logged
+            await report_error(interaction, exc)
+
+    async def _submit(self, interaction: discord.Interaction[Any]) -> None:
+        services, seller = services_of(interaction), await identify(interaction)
+        tr, locale = services.translator, seller.locale
+        fulfilment = services.shop.fulfilment
+        if self.move == "ship":
+            order = await fulfilment.ship(seller.customer.id, self.order_id, self.answer.value)
+        else:
+            order = await fulfilment.refund(seller.customer.id, self.order_id, self.answer.value)
+        await show_order(interaction, order.id, self.origin,
+                         notice=tr.text(locale, "so.done", status=tr.status(locale, order.status)))
