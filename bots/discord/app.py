@@ -12,10 +12,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bots.common.media_store import MediaStore
+from bots.common.outbox_sender import OutboxSender
 from bots.config import Settings
 from bots.discord.cogs.cart import Cart
 from bots.discord.cogs.catalog import Catalog
 from bots.discord.cogs.checkout import Checkout
+from bots.discord.cogs.link import Link
 from bots.discord.cogs.orders import Orders
 from bots.discord.cogs.payment import Payment
 from bots.discord.cogs.privacy import Privacy
@@ -25,6 +27,7 @@ from bots.discord.cogs.support import Support
 from bots.discord.command_translator import CatalogCommandTranslator
 from bots.discord.errors import answer_stale, is_stale_component, report_error
 from bots.discord.items import ALL_ITEMS
+from bots.discord.notifier import DiscordChannel, discord_owner_ids, tell_missed
 from bots.discord.seller import build_seller_group
 from bots.discord.services import ShopServices
 from bots.i18n import Translator
@@ -66,7 +69,7 @@ class ShopBot(commands.Bot):
         catalog, payment = Catalog(self.services), Payment(self.services)
         checkout = Checkout(self.services, payment)
         for cog in (catalog, Cart(self.services), checkout, payment, Orders(self.services),
-                    ShopInfo(self.services), Privacy(self.services), Support(self.services),
+                    ShopInfo(self.services), Privacy(self.services), Support(self.services), Link(self.services),
                     Share(self.services, catalog, checkout)):
             await self.add_cog(cog)
         seller = build_seller_group(self.services)
@@ -86,9 +89,17 @@ class ShopBot(commands.Bot):
             await self.tree.sync(guild=guild)
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
-        """A click on one of our components that no item understands any more: say so, change nothing."""
+        """A click on one of our components that no item understands any more: say so, change nothing.
+        Someone whose DMs were found closed is told so (with what they missed) after the answer."""
         if is_stale_component(interaction, [item.__discord_ui_compiled_template__ for item in ALL_ITEMS]):
             await answer_stale(interaction)
+        if interaction.type in (discord.InteractionType.application_command, discord.InteractionType.component,
+                                discord.InteractionType.modal_submit):
+            try:
+                await tell_missed(interaction, self.services.shop, self.services.translator,
+                                  self.services.default_locale)
+            except Exception:  # noqa: BLE001 — a nicety: never in the way of the answer itself
+                log.exception("closed-DM follow-up failed for user %s", interaction.user.id)
 
     @staticmethod
     async def _on_app_command_error(interaction: discord.Interaction[Any],
@@ -105,14 +116,18 @@ def build_bot(shop: Shop, translator: Translator, settings: Settings, *, payment
     return ShopBot(services, guild_ids=tuple(settings.discord.guild_ids))
 
 
-async def run_discord(settings: Settings, shop: Shop, stop: asyncio.Event, *,
+async def run_discord(settings: Settings, shop: Shop, stop: asyncio.Event, sender: OutboxSender, *,
                       payments: PaymentService | None = None, telegram_username: str | None = None) -> None:
-    """Connect to Discord and answer until `stop` is set; then close the connection and return."""
+    """Connect to Discord and answer until `stop` is set; then close the connection and return. Once logged in,
+    Discord's notification channel (DMs) is attached to `sender`, the process's one outbox sender."""
     token = settings.discord_token()
     assert token is not None, "checked by the caller"
     translator = Translator.load(default=settings.shop.default_locale)
     bot = build_bot(shop, translator, settings, payments=payments, telegram_username=telegram_username)
     async with bot, asyncio.TaskGroup() as group:
-        group.create_task(bot.start(token.get_secret_value()), name="discord gateway")
+        await bot.login(token.get_secret_value())
+        sender.attach(DiscordChannel(bot, shop, translator, default_locale=settings.shop.default_locale,
+                                     owner_ids=discord_owner_ids(settings.sellers.owners)))
+        group.create_task(bot.connect(), name="discord gateway")
         await stop.wait()
         await bot.close()
