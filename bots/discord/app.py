@@ -27,7 +27,7 @@ from bots.discord.cogs.support import Support
 from bots.discord.command_translator import CatalogCommandTranslator
 from bots.discord.errors import answer_stale, is_stale_component, report_error
 from bots.discord.items import ALL_ITEMS
-from bots.discord.notifier import DiscordChannel, discord_owner_ids, tell_missed
+from bots.discord.notifier import DiscordChannel, discord_owner_ids
 from bots.discord.seller import build_seller_group
 from bots.discord.services import ShopServices
 from bots.i18n import Translator
@@ -89,17 +89,9 @@ class ShopBot(commands.Bot):
             await self.tree.sync(guild=guild)
 
     async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
-        """A click on one of our components that no item understands any more: say so, change nothing.
-        Someone whose DMs were found closed is told so (with what they missed) after the answer."""
+        """A click on one of our components that no item understands any more: say so, change nothing."""
         if is_stale_component(interaction, [item.__discord_ui_compiled_template__ for item in ALL_ITEMS]):
             await answer_stale(interaction)
-        if interaction.type in (discord.InteractionType.application_command, discord.InteractionType.component,
-                                discord.InteractionType.modal_submit):
-            try:
-                await tell_missed(interaction, self.services.shop, self.services.translator,
-                                  self.services.default_locale)
-            except Exception:  # noqa: BLE001 — a nicety: never in the way of the answer itself
-                log.exception("closed-DM follow-up failed for user %s", interaction.user.id)
 
     @staticmethod
     async def _on_app_command_error(interaction: discord.Interaction[Any],

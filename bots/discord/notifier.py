@@ -14,13 +14,12 @@ seller with a Discord identity, by DM.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import html
 import logging
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 import aiohttp
@@ -199,27 +198,13 @@ def _translated_errors() -> Iterator[None]:
         raise RetryLater(f"{type(exc).__name__}: {exc}") from None
 
 
-MISSED_WAIT: Final = 2.5  # seconds to wait for the interaction's own answer (Discord allows 3)
-
-
-async def tell_missed(interaction: discord.Interaction[Any], shop: Shop, translator: Translator,
-                      default_locale: str) -> bool:
-    """The user's DMs were found closed: after this interaction's own answer, tell them so privately, with the
-    notifications they missed, and try DMs again from now on. True when told."""
+async def tell_missed(interaction: discord.Interaction[Any], shop: Shop, translator: Translator, locale: str,
+                      since: datetime) -> bool:
+    """The user's DMs were found closed at `since`: after this interaction's own answer, tell them so privately,
+    with the notifications they missed, and try DMs again from now on. True when told."""
     user_id = interaction.user.id
-    since = await shop.message_refs.unreachable_since(DISCORD, user_id)
-    if since is None:
-        return False
-    for _ in range(int(MISSED_WAIT / 0.05)):
-        if interaction.response.is_done():
-            break
-        await asyncio.sleep(0.05)
-    else:
-        return False  # never answered (or a modal is coming): try at the next interaction
-    if not await shop.message_refs.mark_reachable(DISCORD, user_id):
-        return False  # another interaction of theirs is telling them already
+    await shop.message_refs.mark_reachable(DISCORD, user_id)  # (identifying them did it already, as a rule)
     customer = await shop.customers.identify(DISCORD, user_id)
-    locale = translator.locale_for(customer.locale, None, default_locale)
     words = NoticeWriter(shop, translator, quote, limit=MESSAGE_LIMIT)
     parts = []
     for item in await shop.outbox.missed(customer.id, since):
@@ -229,10 +214,8 @@ async def tell_missed(interaction: discord.Interaction[Any], shop: Shop, transla
     heading = translator.text(locale, "discord.dm_closed")
     if parts:
         heading += " " + translator.text(locale, "discord.dm_closed.missed")
-    parts.insert(0, heading)
-    text = "\n\n".join(parts)
     try:
-        await interaction.followup.send(content=_fit(text), ephemeral=True)
+        await interaction.followup.send(content=_fit("\n\n".join([heading, *parts])), ephemeral=True)
     except discord.HTTPException:
         logger.warning("could not tell discord user %s about closed DMs", user_id, exc_info=True)
         return False
