@@ -17,8 +17,6 @@ from commerce.shop import Shop
 from tests.conftest import FakeClock
 from tests.support.factories import make_owner, make_product
 
-OWNER_ID = 990_001
-
 
 @pytest.fixture
 def notifier(simcord_bot: ShopBot, shop: Shop, translator: Translator, clock: FakeClock) -> DiscordNotifier:
@@ -140,7 +138,8 @@ async def test_closed_dms_tell_the_seller_and_the_buyer_at_their_next_interactio
                                clock=clock)
     customer = await a_customer(shop, buyer, "en")
     order_id = await an_order(shop, customer)
-    await notifier.send_due()  # the staff's "new order" first
+    await notifier.send_due()
+    assert dms(seller) == [f"🛒 New order #{order_id} is waiting for payment."]  # staff news by DM
     simcord_env.inject_error("POST", f"/channels/{buyer.user.dm_channel.id}/messages", status=403, code=50007,
                              message="Cannot send messages to this user", times=None)
     await shop.payments.payment_confirmed(order_id)
@@ -160,3 +159,20 @@ async def test_closed_dms_tell_the_seller_and_the_buyer_at_their_next_interactio
     assert await shop.message_refs.unreachable_since("discord", buyer.id) is None  # DMs are tried again
     again = await buyer.slash(channel, "cart")
     assert again.followups == []  # told once
+
+
+async def test_discord_trouble_is_retried_later_and_the_message_kept(
+        simcord_env: Any, buyer: Any, shop: Shop, notifier: DiscordNotifier, clock: FakeClock) -> None:
+    customer = await a_customer(shop, buyer, "en")
+    order_id = await an_order(shop, customer)
+    await shop.payments.payment_confirmed(order_id)
+    simcord_env.inject_error("POST", f"/channels/{buyer.user.dm_channel.id}/messages", status=503, times=1)
+
+    await notifier.send_due()
+    assert dms(buyer) == []
+    assert await shop.message_refs.unreachable_since("discord", buyer.id) is None  # not the buyer's doing
+
+    clock.advance(minutes=1)
+    await notifier.send_due()
+    [paid] = dms(buyer)
+    assert "Payment confirmed" in paid
