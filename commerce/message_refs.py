@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import CursorResult, select, update
@@ -82,6 +83,14 @@ class MessageRefs:
     async def mark_reachable(self, platform: str, external_id: str | int) -> bool:
         """They wrote to the shop again: messages may be sent once more."""
         return await self._set_unreachable(platform, external_id, None)
+
+    async def unreachable_since(self, platform: str, external_id: str | int) -> datetime | None:
+        """When this identity was found unreachable; None when it can be reached (or is unknown)."""
+        async with self._db.uow(write=False) as uow:
+            return (await uow.session.execute(
+                select(col(Identity.unreachable_since)).where(col(Identity.platform) == platform,
+                                                              col(Identity.external_id) == str(external_id))
+            )).scalar_one_or_none()
 
     async def contacts(self, customer_id: int) -> list[Contact]:
         """Every reachable identity of the customer, oldest first; none when they were erased."""

@@ -13,6 +13,7 @@ from commerce.storage.db import Database
 from commerce.storage.tables import OutboxMessage
 
 MAX_ATTEMPTS: Final = 8
+UNREACHABLE: Final = "buyer unreachable"  # last_error of a buyer's message nobody could be reached for
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,19 @@ class OutboxService:
                 .order_by(OutboxMessage.id).limit(limit))).scalars()
             return [OutboxItem(r.id or 0, r.customer_id, r.audience, r.topic, dict(r.payload), r.attempts,
                                r.created_at) for r in rows]
+
+    async def missed(self, customer_id: int, since: datetime, *, limit: int = 3) -> list[OutboxItem]:
+        """The customer's latest messages given up on since `since` because they could be reached nowhere,
+        oldest first (at most `limit`): what to tell them when they come back."""
+        async with self._db.uow(write=False) as uow:
+            rows = list((await uow.session.execute(
+                select(OutboxMessage).where(OutboxMessage.customer_id == customer_id,
+                                            OutboxMessage.audience != "sellers",
+                                            OutboxMessage.failed_at >= since,
+                                            OutboxMessage.last_error == UNREACHABLE)
+                .order_by(OutboxMessage.id.desc()).limit(limit))).scalars())
+            return [OutboxItem(r.id or 0, r.customer_id, r.audience, r.topic, dict(r.payload), r.attempts,
+                               r.created_at) for r in reversed(rows)]
 
     async def mark_sent(self, message_id: int) -> None:
         await self._set(message_id, sent_at=self._clock())

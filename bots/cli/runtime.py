@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from bots.app import open_shop
 from bots.cli.common import Cli, CliError, Commands, add_command
+from bots.common.outbox_sender import OutboxSender
 from bots.config import Settings
 from bots.payments_setup import PaymentSetupError, open_payments, run_watchers
 from payments.errors import ExtendedKeyError
@@ -97,7 +98,11 @@ async def _serve(settings: Settings, cli: Cli, *, telegram: bool, discord: bool 
             cli.say("no [[payments.methods]] in bot.toml: nothing to watch")
         if not telegram and not discord and payments is None:
             return 0
+        # One outbox sender for the whole process: each front-end attaches its channel (DESIGN.md §3).
+        sender = OutboxSender(shop, expect=[p for p, on in (("telegram", telegram), ("discord", discord)) if on])
         async with asyncio.TaskGroup() as group:
+            if telegram or discord:
+                group.create_task(sender.run(stop), name="notifications")
             if payments is not None:
                 group.create_task(run_watchers(payments, shop, stop,
                                                poll=timedelta(seconds=settings.payments.watch_interval_seconds)))
@@ -109,13 +114,14 @@ async def _serve(settings: Settings, cli: Cli, *, telegram: bool, discord: bool 
                 # keep the collector from re-scanning them, which paused the bot ~0.5 s every few thousand updates.
                 gc.freeze()
 
-                group.create_task(run_telegram(settings, shop, stop,
+                group.create_task(run_telegram(settings, shop, stop, sender,
                                                payments=payments.service if payments else None))
                 cli.say("telegram: answering (Ctrl-C stops)")
             if discord:
                 from bots.discord.app import run_discord
 
-                group.create_task(run_discord(settings, shop, stop, payments=payments.service if payments else None,
+                group.create_task(run_discord(settings, shop, stop, sender,
+                                              payments=payments.service if payments else None,
                                               telegram_username=await _telegram_username(settings)
                                               if telegram else None))
                 cli.say("discord: answering (Ctrl-C stops)")

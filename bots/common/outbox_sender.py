@@ -13,13 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from datetime import datetime, timedelta
 from typing import Final, Protocol
 
 from commerce.events import Clock, system_clock
 from commerce.message_refs import Contact
-from commerce.outbox import OutboxItem
+from commerce.outbox import UNREACHABLE, OutboxItem
 from commerce.shop import Shop
 
 logger = logging.getLogger(__name__)
@@ -66,10 +66,13 @@ class _Deferred(Exception):
 
 
 class OutboxSender:
-    def __init__(self, shop: Shop, *, clock: Clock = system_clock) -> None:
+    def __init__(self, shop: Shop, *, clock: Clock = system_clock, expect: Iterable[str] = ()) -> None:
+        """`expect`: the platforms that will attach a channel; nothing is sent until they all have (a buyer
+        only on Discord must not be found "unreachable" because Discord was still logging in)."""
         self._shop = shop
         self._clock = clock
         self._channels: dict[str, Channel] = {}
+        self._expected = frozenset(expect)
         self._paused_until: dict[str, datetime] = {}
 
     def attach(self, channel: Channel) -> None:
@@ -94,7 +97,7 @@ class OutboxSender:
 
     async def send_due(self, limit: int = 50) -> int:
         """One pass over the due outbox messages; returns how many were settled (sent, failed or rescheduled)."""
-        if not self._channels:
+        if not self._channels or not self._expected <= self._channels.keys():
             return 0
         handled = 0
         for item in await self._shop.outbox.due(limit=limit):
@@ -138,7 +141,7 @@ class OutboxSender:
         contacts = await self._ordered_contacts(item)
         if not contacts:
             await self._staff_about_unreachable(item)
-            return "buyer unreachable"
+            return UNREACHABLE
         usable = self._usable()
         for contact in contacts:
             if contact.platform not in usable:
@@ -152,7 +155,7 @@ class OutboxSender:
                 continue
             return None
         await self._staff_about_unreachable(item)
-        return "buyer unreachable"
+        return UNREACHABLE
 
     async def _ordered_contacts(self, item: OutboxItem) -> list[Contact]:
         """The buyer's reachable identities on running platforms; the one showing this order's card first."""

@@ -12,11 +12,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bots.common.media_store import MediaStore
+from bots.common.outbox_sender import OutboxSender
 from bots.config import Settings
 from bots.discord.broadcasts import DiscordBroadcastSender
 from bots.discord.cogs.cart import Cart
 from bots.discord.cogs.catalog import Catalog
 from bots.discord.cogs.checkout import Checkout
+from bots.discord.cogs.link import Link
 from bots.discord.cogs.orders import Orders
 from bots.discord.cogs.payment import Payment
 from bots.discord.cogs.privacy import Privacy
@@ -28,6 +30,7 @@ from bots.discord.command_translator import CatalogCommandTranslator
 from bots.discord.errors import answer_stale, is_stale_component, report_error
 from bots.discord.items import ALL_ITEMS
 from bots.discord.items_buyer import BUYER_ITEMS
+from bots.discord.notifier import DiscordChannel, discord_owner_ids
 from bots.discord.seller import build_seller_group
 from bots.discord.seller.items_orders import SELLER_ORDER_ITEMS
 from bots.discord.seller.items_products import SELLER_PRODUCT_ITEMS
@@ -75,7 +78,7 @@ class ShopBot(commands.Bot):
         checkout = Checkout(self.services, payment)
         for cog in (catalog, Cart(self.services), checkout, payment, Orders(self.services, payment, support),
                     ShopInfo(self.services), Privacy(self.services), support, Reviews(self.services),
-                    Share(self.services, catalog, checkout)):
+                    Link(self.services), Share(self.services, catalog, checkout)):
             await self.add_cog(cog)
         seller = build_seller_group(self.services)
         if seller is not None:
@@ -114,16 +117,20 @@ def build_bot(shop: Shop, translator: Translator, settings: Settings, *, payment
     return ShopBot(services, guild_ids=tuple(settings.discord.guild_ids))
 
 
-async def run_discord(settings: Settings, shop: Shop, stop: asyncio.Event, *,
+async def run_discord(settings: Settings, shop: Shop, stop: asyncio.Event, sender: OutboxSender, *,
                       payments: PaymentService | None = None, telegram_username: str | None = None) -> None:
-    """Connect to Discord and answer until `stop` is set; then close the connection and return."""
+    """Connect to Discord and answer until `stop` is set; then close the connection and return. Once logged in,
+    Discord's notification channel (DMs) is attached to `sender`, the process's one outbox sender."""
     token = settings.discord_token()
     assert token is not None, "checked by the caller"
     translator = Translator.load(default=settings.shop.default_locale)
     bot = build_bot(shop, translator, settings, payments=payments, telegram_username=telegram_username)
     broadcasts = DiscordBroadcastSender(bot, shop, translator, leave_to_telegram=settings.telegram.enabled)
     async with bot, asyncio.TaskGroup() as group:
-        group.create_task(bot.start(token.get_secret_value()), name="discord gateway")
+        await bot.login(token.get_secret_value())
+        sender.attach(DiscordChannel(bot, shop, translator, default_locale=settings.shop.default_locale,
+                                     owner_ids=discord_owner_ids(settings.sellers.owners)))
+        group.create_task(bot.connect(), name="discord gateway")
         group.create_task(broadcasts.run(stop), name="discord broadcasts")
         await stop.wait()
         await bot.close()

@@ -1,5 +1,6 @@
 """Who is interacting and how to answer them: the customer behind the Discord user, their language, and
-replies that work whether or not the interaction was already answered (or deferred)."""
+replies that work whether or not the interaction was already answered (or deferred). Someone whose DMs were
+found closed is told so after the answer, with the notifications they missed (bots/discord/notifier.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from commerce.customers import CustomerDTO
 log = logging.getLogger(__name__)
 
 MAX_ID: Final = 2**31 - 1  # ids are INTEGER columns (32-bit on PostgreSQL)
+DMS_CLOSED: Final = "dms_closed_since"  # interaction.extras: the notifier found this user's DMs closed then
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +48,30 @@ async def identify(interaction: discord.Interaction[Any]) -> Buyer:
     services = services_of(interaction)
     hint = language_of(interaction.locale)
     user = interaction.user
+    # Read before `identify`, which counts any contact as "reachable again": closed DMs stay closed, so
+    # the user is told after the answer (`reply`/`edit`), with what they missed.
+    closed_since = await services.shop.message_refs.unreachable_since("discord", user.id)
+    if closed_since is not None:
+        interaction.extras[DMS_CLOSED] = closed_since
     customer = await services.shop.customers.identify("discord", user.id, display_name=user.display_name,
                                                       locale=hint)
     locale = services.translator.locale_for(customer.locale, hint, services.default_locale)
     interaction.extras["locale"] = locale
     return Buyer(customer, locale)
+
+
+async def _after_answer(interaction: discord.Interaction[Any]) -> None:
+    """Someone whose DMs were found closed hears so, privately, once the interaction is answered."""
+    since = interaction.extras.pop(DMS_CLOSED, None)
+    if since is None:
+        return
+    from bots.discord.notifier import tell_missed  # the notifier is the only other user of the words
+
+    services = services_of(interaction)
+    try:
+        await tell_missed(interaction, services.shop, services.translator, hinted_locale(interaction), since)
+    except Exception:  # a nicety: never in the way of the answer itself
+        log.exception("closed-DM follow-up failed for user %s", interaction.user.id)
 
 
 def private(interaction: discord.Interaction[Any]) -> bool:
@@ -75,6 +96,7 @@ async def reply(interaction: discord.Interaction[Any], *, content: str | None = 
         await interaction.followup.send(**kwargs)
     else:
         await interaction.response.send_message(**kwargs)
+    await _after_answer(interaction)
 
 
 async def edit(interaction: discord.Interaction[Any], *, content: str | None = None,
@@ -86,3 +108,4 @@ async def edit(interaction: discord.Interaction[Any], *, content: str | None = N
         await interaction.edit_original_response(**kwargs)
     else:
         await interaction.response.edit_message(**kwargs)
+    await _after_answer(interaction)

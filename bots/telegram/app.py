@@ -1,5 +1,5 @@
 """Running the Telegram front-end: the bot, its command menus (each language; each seller's chat), long polling,
-clean stop.
+its notification channel on the process's outbox sender, clean stop.
 
 `chatshop run` calls `run_telegram` inside its task group, beside the payment watchers.
 """
@@ -15,6 +15,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 
+from bots.common.outbox_sender import OutboxSender
 from bots.config import Settings
 from bots.i18n import Translator
 from bots.telegram.command_menu import set_all_seller_menus, set_commands
@@ -22,7 +23,7 @@ from bots.telegram.dispatcher import build_dispatcher
 from bots.telegram.fsm_storage import DatabaseStorage
 from bots.telegram.handlers.broadcast import BroadcastSender
 from bots.telegram.media_store import MediaStore
-from bots.telegram.notifier import TelegramNotifier
+from bots.telegram.notifier import TelegramChannel
 from bots.telegram.session import ShopSession
 from bots.telegram.webhook import run_webhook, webhook_path
 from commerce.conversations import ConversationStore
@@ -51,9 +52,10 @@ def owner_chats(settings: Settings) -> list[int]:
     return [int(owner.partition(":")[2]) for owner in settings.sellers.owners if owner.startswith("telegram:")]
 
 
-async def run_telegram(settings: Settings, shop: Shop, stop: asyncio.Event, *,
+async def run_telegram(settings: Settings, shop: Shop, stop: asyncio.Event, sender: OutboxSender, *,
                        payments: PaymentService | None = None) -> None:
-    """Poll Telegram and send queued notifications until `stop` is set; finish the update in hand and return."""
+    """Poll Telegram until `stop` is set; finish the update in hand and return. Notifications go out through
+    `sender` (the process's one outbox sender, run by the caller), which Telegram's channel is attached to."""
     token = settings.telegram_token()
     assert token is not None, "checked by the caller"
     locale = settings.shop.default_locale
@@ -65,13 +67,12 @@ async def run_telegram(settings: Settings, shop: Shop, stop: asyncio.Event, *,
                                   storage=DatabaseStorage(ConversationStore(shop.db),
                                                           sole_writer=settings.telegram.mode == "polling"),
                                   media_store=MediaStore(settings.media.dir))
-    notifier = TelegramNotifier(bot, shop, translator, default_locale=locale, owners_chat_ids=owner_chats(settings))
+    sender.attach(TelegramChannel(bot, shop, translator, default_locale=locale, owners_chat_ids=owner_chats(settings)))
     broadcasts = BroadcastSender(bot, shop, translator, leave_to_discord=settings.discord.enabled)
     try:
         await set_commands(bot, translator, locale)
         await set_all_seller_menus(bot, shop, translator, locale)
         async with asyncio.TaskGroup() as group:
-            group.create_task(notifier.run(stop), name="telegram notifications")
             group.create_task(broadcasts.run(stop), name="telegram broadcasts")
             if settings.telegram.mode == "webhook":
                 secret = settings.secret(settings.telegram.webhook_secret_env)

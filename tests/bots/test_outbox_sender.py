@@ -178,3 +178,24 @@ async def test_a_delivered_order_invites_a_review(shop: Shop, bot: MockBot, send
     assert delivered.reply_markup is not None
     [[button]] = delivered.reply_markup.inline_keyboard
     assert ReviewCallback.unpack(button.callback_data or "").order_id == order_id
+
+
+async def test_nothing_goes_out_until_every_expected_platform_is_attached(
+        shop: Shop, bot: MockBot, other: RecordingChannel, translator: Translator, clock: FakeClock) -> None:
+    """`chatshop run` with both bots: Discord logs in after Telegram starts. A Discord-only buyer must not be
+    found "unreachable" in between."""
+    sender = OutboxSender(shop, clock=clock, expect=["telegram", DISCORD])
+    sender.attach(TelegramChannel(bot, shop, translator, default_locale="en", owners_chat_ids=[OWNER_CHAT]))
+    buyer, _chat = await a_buyer(shop, "en")
+    await link_discord(shop, buyer)
+    order_id = await an_order(shop, buyer)
+    await shop.payments.payment_confirmed(order_id)
+
+    assert await sender.send_due() == 0
+    [row] = [r for r in await outbox_rows(shop, "order.payment_confirmed") if r.customer_id == buyer]
+    assert row.sent_at is None and row.failed_at is None and row.attempts == 0  # waiting, not given up on
+
+    sender.attach(other)
+    await sender.send_due()
+    [row] = [r for r in await outbox_rows(shop, "order.payment_confirmed") if r.customer_id == buyer]
+    assert row.sent_at is not None

@@ -54,12 +54,14 @@ def test_one_run_serves_telegram_and_discord_on_the_same_shop(
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
     started: dict[str, Any] = {}
 
-    async def fake_telegram(settings: Any, shop: Any, stop: asyncio.Event, **kwargs: Any) -> None:
+    async def fake_telegram(settings: Any, shop: Any, stop: asyncio.Event, sender: Any, **kwargs: Any) -> None:
         started["telegram"] = shop
+        started["senders"] = [sender]
         stop.set()  # as Ctrl-C would
 
-    async def fake_discord(settings: Any, shop: Any, stop: asyncio.Event, **kwargs: Any) -> None:
+    async def fake_discord(settings: Any, shop: Any, stop: asyncio.Event, sender: Any, **kwargs: Any) -> None:
         started["discord"] = (shop, kwargs["telegram_username"], settings.discord.guild_ids)
+        started["senders"].append(sender)
         await stop.wait()
 
     async def username(_settings: Any) -> str:
@@ -75,6 +77,8 @@ def test_one_run_serves_telegram_and_discord_on_the_same_shop(
     out = capsys.readouterr().out
     assert "discord: answering" in out and "telegram: answering" in out
     assert started["discord"] == (started["telegram"], "sakura_bot", [1234])
+    telegram_sender, discord_sender = started["senders"]
+    assert telegram_sender is discord_sender  # one outbox sender for the process, both channels on it
 
 
 async def test_commands_are_synced_with_japanese_and_english_names(simcord_env: Any,
@@ -92,10 +96,10 @@ async def test_commands_are_synced_with_japanese_and_english_names(simcord_env: 
 
 def test_every_command_text_has_a_key_in_both_catalogs_matching_its_fallback(translator: Translator) -> None:
     """The English fallback in the code is what the en catalog says, and ja has its own words."""
-    from bots.discord.cogs import cart, catalog, orders, privacy, share, shop_info, support
+    from bots.discord.cogs import cart, catalog, link, orders, privacy, share, shop_info, support
 
     cogs = (catalog.Catalog, cart.Cart, orders.Orders, privacy.Privacy, share.Share, shop_info.ShopInfo,
-            support.Support)
+            support.Support, link.Link)
     texts: list[Any] = []
     for cog in cogs:
         for command in cog.__cog_app_commands__:

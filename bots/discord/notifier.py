@@ -1,0 +1,231 @@
+"""Notifications on Discord: the outbox sender's Discord channel (DESIGN.md §3, "Notifications").
+
+Buyers hear by DM. Status news about a payment edits the DM payment message in place when there is one
+(`message_refs`, platform "discord"); anything else is a new DM. The words are the shared ones
+(`bots.common.notices`, a small HTML subset), turned into Discord Markdown here; every value was escaped for
+Markdown first (and for HTML, so the conversion can't be fooled), so nobody's text can add formatting.
+
+Discord's answers decide what happens to the outbox row: 403 (DMs closed, no shared server) or an unknown
+user → the buyer is unreachable here (the sender tries their other platforms, and the next time they use the
+bot they are told what they missed); 429 → Discord is paused for the delay it asks for; 5xx and network
+trouble → retried with backoff. The staff are the owners in bot.toml with `discord:` identities and every
+seller with a Discord identity, by DM.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import logging
+import re
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+import aiohttp
+import discord
+from discord.utils import escape_markdown
+
+from bots.common.notices import STAFF_ABOUT_UNREACHABLE, NoticeWriter
+from bots.common.outbox_sender import OutboxSender, RetryLater, Unreachable
+from bots.i18n import Translator
+from commerce.events import Clock, system_clock
+from commerce.message_refs import DISCORD, Contact
+from commerce.outbox import OutboxItem
+from commerce.shop import Shop
+
+logger = logging.getLogger(__name__)
+
+PAYMENT_CARD: Final = "payment"
+MESSAGE_LIMIT: Final = 2000
+
+_CODE = re.compile(r"<code>(.*?)</code>", re.DOTALL)
+_QUOTE = re.compile(r"<blockquote>(.*?)</blockquote>", re.DOTALL)
+_BOLD = re.compile(r"</?b>")
+_TAG = re.compile(r"</?[a-z]+>")
+_MD_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+
+
+def quote(value: str) -> str:
+    """A value going into a notice: Markdown-escaped for Discord, then HTML-escaped for the conversion."""
+    return html.escape(escape_markdown(value), quote=False)
+
+
+def to_markdown(text: str) -> str:
+    """The notices' HTML subset (<b>, <code>, <blockquote>) as Discord Markdown; entities unescaped.
+
+    Code spans show their text literally, so the Markdown escapes `quote` added are taken out again there
+    (a key like `AB_CD` stays copyable); a backtick inside is fenced with double backticks.
+    """
+    def code(match: re.Match[str]) -> str:
+        inner = _MD_ESCAPE.sub(r"\1", html.unescape(match.group(1)))
+        if "`" in inner:
+            return f"`` {inner.replace('``', '` `')} ``"
+        return f"`{inner}`" if inner else ""
+
+    def blockquote(match: re.Match[str]) -> str:
+        return "\n".join(f"> {line}" for line in match.group(1).split("\n"))
+
+    spans: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:  # code spans are finished: hide them from the other rules
+        spans.append(code(match))
+        return f"\x00{len(spans) - 1}\x00"
+
+    text = _CODE.sub(keep, text)
+    text = _QUOTE.sub(blockquote, text)
+    text = _BOLD.sub("**", text)
+    text = _TAG.sub("", text)
+    text = html.unescape(text)
+    return re.sub(r"\x00(\d+)\x00", lambda m: spans[int(m.group(1))], text)
+
+
+def discord_owner_ids(owners: list[Any]) -> list[int]:
+    """The `discord:<id>` owners of bot.toml."""
+    ids = []
+    for owner in owners:
+        platform, _, external_id = str(owner).partition(":")
+        if platform == DISCORD and external_id.isdigit():
+            ids.append(int(external_id))
+    return ids
+
+
+class DiscordChannel:
+    platform = DISCORD
+
+    def __init__(self, client: discord.Client, shop: Shop, translator: Translator, *, default_locale: str,
+                 owner_ids: list[int]) -> None:
+        self._client = client
+        self._shop = shop
+        self._tr = translator
+        self._default_locale = default_locale
+        self._owners = list(owner_ids)
+        self._words = NoticeWriter(shop, translator, quote, limit=MESSAGE_LIMIT)
+
+    async def buyer_texts(self, item: OutboxItem, contact: Contact) -> list[str]:
+        """What this message says to the buyer on Discord (Markdown); empty when it says nothing."""
+        locale = self._tr.locale_for(contact.locale, None, self._default_locale)
+        notice = await self._words.for_buyer(item, locale)
+        return [] if notice is None else [to_markdown(text) for text in notice.texts]
+
+    async def to_buyer(self, item: OutboxItem, contact: Contact) -> None:
+        locale = self._tr.locale_for(contact.locale, None, self._default_locale)
+        notice = await self._words.for_buyer(item, locale)
+        if notice is None:
+            logger.debug("no discord message for topic %s; skipped", item.topic)
+            return
+        if not contact.external_id.isdigit():
+            raise Unreachable(f"not a Discord user id: {contact.external_id[:30]}")
+        texts = [_fit(to_markdown(text)) for text in notice.texts]
+        with _translated_errors():
+            if notice.edits_card and notice.order_id is not None and await self._edit_card(notice.order_id,
+                                                                                           texts[0]):
+                texts = texts[1:]
+            if not texts:
+                return
+            user = await self._user(int(contact.external_id))
+            for text in texts:
+                await user.send(content=text)
+
+    async def to_staff(self, item: OutboxItem) -> None:
+        text = await self._words.for_staff(item, self._default_locale)
+        if text is None:
+            logger.debug("no discord message for staff topic %s; skipped", item.topic)
+            return
+        await self._tell_staff(_fit(to_markdown(text)))
+
+    async def to_staff_about_unreachable(self, item: OutboxItem) -> None:
+        text = self._tr.text(self._default_locale, STAFF_ABOUT_UNREACHABLE, **self._words.fields(item.payload))
+        await self._tell_staff(_fit(to_markdown(text)))
+
+    async def _staff_ids(self) -> list[int]:
+        ids = dict.fromkeys(self._owners)
+        for member in await self._shop.sellers.staff():
+            for contact in await self._shop.message_refs.contacts(member.customer_id):
+                if contact.platform == DISCORD and contact.external_id.isdigit():
+                    ids[int(contact.external_id)] = None
+        return list(ids)
+
+    async def _tell_staff(self, text: str) -> None:
+        for user_id in await self._staff_ids():
+            try:
+                with _translated_errors():
+                    user = await self._user(user_id)
+                    await user.send(content=text)
+            except Unreachable:
+                logger.warning("discord staff member %s can't be sent DMs; skipped", user_id)
+
+    async def _user(self, user_id: int) -> discord.User:
+        return self._client.get_user(user_id) or await self._client.fetch_user(user_id)
+
+    async def _edit_card(self, order_id: int, text: str) -> bool:
+        """Rewrite the DM payment message (the QR and buttons go: they are no use now); False when there is
+        none or it can no longer be edited."""
+        card = await self._shop.message_refs.find(order_id, DISCORD, PAYMENT_CARD)
+        if card is None:
+            return False
+        message = self._client.get_partial_messageable(card.chat_id).get_partial_message(card.message_id)
+        try:
+            await message.edit(content=text, attachments=[], view=None)
+        except (discord.NotFound, discord.Forbidden) as exc:
+            logger.info("payment message of order %s not editable (%s); sending a new DM", order_id, exc.text)
+            return False
+        return True
+
+
+def _fit(text: str) -> str:
+    """Within Discord's limit (a quoted support message gains "> " on every line)."""
+    return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT - 1] + "…"
+
+
+@contextlib.contextmanager
+def _translated_errors() -> Iterator[None]:
+    """Discord's refusals in the outbox sender's terms."""
+    try:
+        yield
+    except discord.Forbidden as exc:  # 50007: DMs closed, no shared server, or the bot is blocked
+        raise Unreachable(exc.text or "forbidden") from None
+    except discord.NotFound as exc:  # an unknown user (deleted account)
+        raise Unreachable(exc.text or "unknown user") from None
+    except discord.RateLimited as exc:
+        raise RetryLater(f"rate limited: retry after {exc.retry_after:.0f}s",
+                         delay=timedelta(seconds=max(1.0, exc.retry_after)), pause=True) from None
+    except discord.HTTPException as exc:
+        if exc.status == 429:
+            raise RetryLater("rate limited", delay=timedelta(seconds=5), pause=True) from None
+        raise RetryLater(f"{type(exc).__name__} {exc.status}: {exc.text[:200]}") from None
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        raise RetryLater(f"{type(exc).__name__}: {exc}") from None
+
+
+async def tell_missed(interaction: discord.Interaction[Any], shop: Shop, translator: Translator, locale: str,
+                      since: datetime) -> bool:
+    """The user's DMs were found closed at `since`: after this interaction's own answer, tell them so privately,
+    with the notifications they missed, and try DMs again from now on. True when told."""
+    user_id = interaction.user.id
+    await shop.message_refs.mark_reachable(DISCORD, user_id)  # (identifying them did it already, as a rule)
+    customer = await shop.customers.identify(DISCORD, user_id)
+    words = NoticeWriter(shop, translator, quote, limit=MESSAGE_LIMIT)
+    parts = []
+    for item in await shop.outbox.missed(customer.id, since):
+        notice = await words.for_buyer(item, locale)
+        if notice is not None:
+            parts.extend(to_markdown(text) for text in notice.texts)
+    heading = translator.text(locale, "discord.dm_closed")
+    if parts:
+        heading += " " + translator.text(locale, "discord.dm_closed.missed")
+    try:
+        await interaction.followup.send(content=_fit("\n\n".join([heading, *parts])), ephemeral=True)
+    except discord.HTTPException:
+        logger.warning("could not tell discord user %s about closed DMs", user_id, exc_info=True)
+        return False
+    return True
+
+
+class DiscordNotifier(OutboxSender):
+    """An outbox sender with only Discord attached (the tests; `chatshop run` shares one sender)."""
+
+    def __init__(self, client: discord.Client, shop: Shop, translator: Translator, *, default_locale: str,
+                 owner_ids: list[int], clock: Clock = system_clock) -> None:
+        super().__init__(shop, clock=clock)
+        self.attach(DiscordChannel(client, shop, translator, default_locale=default_locale, owner_ids=owner_ids))
