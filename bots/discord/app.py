@@ -113,7 +113,8 @@ def build_bot(shop: Shop, translator: Translator, settings: Settings, *, payment
     services = ShopServices(
         shop=shop, translator=translator, conversations=ConversationStore(shop.db), shop_name=settings.shop.name,
         terms=settings.shop.terms, default_locale=settings.shop.default_locale, payments=payments,
-        media_store=media_store or MediaStore(settings.media.dir), telegram_username=telegram_username)
+        media_store=media_store or MediaStore(settings.media.dir), telegram_username=telegram_username,
+        seller_role=settings.discord.seller_role)
     return ShopBot(services, guild_ids=tuple(settings.discord.guild_ids))
 
 

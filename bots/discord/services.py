@@ -22,3 +22,4 @@ class ShopServices:
     payments: PaymentService | None = None  # None: no payment method configured, checkout says so politely
     media_store: MediaStore | None = None  # None: cards are shown without their photo
     telegram_username: str | None = None  # known: /share also shows the Telegram deep link
+    seller_role: str = ""  # [discord] seller_role: in a server, /seller needs Manage Server or this role

@@ -33,12 +33,25 @@ class SellerGroup(app_commands.Group):
 
     async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         person = await identify(interaction)
+        if not self._allowed_in_this_server(interaction.user):
+            await reply(interaction, content=self.services.translator.text(
+                person.locale, "discord.seller.role_needed", role=self.services.seller_role))
+            return False
         role = await self.services.shop.sellers.role_of(person.customer.id)
         if role is None:
             error = PermissionDenied(permission="seller", role=None)
             await reply(interaction, content=self.services.translator.error(person.locale, error))
             return False
         return True
+
+
+    def _allowed_in_this_server(self, user: discord.User | discord.Member) -> bool:
+        """With `[discord] seller_role` set, a server member also needs Manage Server or that role (DMs: the
+        shop role alone decides)."""
+        wanted = self.services.seller_role
+        if not wanted or not isinstance(user, discord.Member):
+            return True
+        return user.guild_permissions.manage_guild or any(role.name == wanted for role in user.roles)
 
 
 def features() -> tuple[AddTo, ...]:
