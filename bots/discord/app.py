@@ -130,7 +130,8 @@ async def run_discord(settings: Settings, shop: Shop, stop: asyncio.Event, sende
     async with bot, asyncio.TaskGroup() as group:
         await bot.login(token.get_secret_value())
         sender.attach(DiscordChannel(bot, shop, translator, default_locale=settings.shop.default_locale,
-                                     owner_ids=discord_owner_ids(settings.sellers.owners)))
+                                     owner_ids=discord_owner_ids(settings.sellers.owners),
+                                     ephemeral_cards=bot.services.ephemeral_cards))
         group.create_task(bot.connect(), name="discord gateway")
         group.create_task(broadcasts.run(stop), name="discord broadcasts")
         await stop.wait()

@@ -28,6 +28,7 @@ from discord.utils import escape_markdown
 
 from bots.common.notices import STAFF_ABOUT_UNREACHABLE, NoticeWriter
 from bots.common.outbox_sender import OutboxSender, RetryLater, Unreachable
+from bots.discord.ephemeral_cards import EphemeralCards
 from bots.i18n import Translator
 from commerce.events import Clock, system_clock
 from commerce.message_refs import DISCORD, Contact
@@ -90,12 +91,19 @@ def discord_owner_ids(owners: list[Any]) -> list[int]:
     return ids
 
 
+# Status news that only moves a counter: shown live on the payment message, not worth a DM each time.
+_PROGRESS_ONLY: Final = frozenset({"order.confirmations"})
+# After these the payment message has nothing more to show.
+_FINAL: Final = frozenset({"order.payment_confirmed", "order.payment_invalid", "order.expire", "order.cancel"})
+
+
 class DiscordChannel:
     platform = DISCORD
 
     def __init__(self, client: discord.Client, shop: Shop, translator: Translator, *, default_locale: str,
-                 owner_ids: list[int]) -> None:
+                 owner_ids: list[int], ephemeral_cards: EphemeralCards | None = None) -> None:
         self._client = client
+        self._ephemeral = ephemeral_cards
         self._shop = shop
         self._tr = translator
         self._default_locale = default_locale
@@ -118,9 +126,10 @@ class DiscordChannel:
             raise Unreachable(f"not a Discord user id: {contact.external_id[:30]}")
         texts = [_fit(to_markdown(text)) for text in notice.texts]
         with _translated_errors():
-            if notice.edits_card and notice.order_id is not None and await self._edit_card(notice.order_id,
-                                                                                           texts[0]):
-                texts = texts[1:]
+            if notice.edits_card and notice.order_id is not None:
+                live = await self._edit_ephemeral(notice.order_id, texts[0], final=item.topic in _FINAL)
+                if await self._edit_card(notice.order_id, texts[0]) or (live and item.topic in _PROGRESS_ONLY):
+                    texts = texts[1:]
             if not texts:
                 return
             user = await self._user(int(contact.external_id))
@@ -157,6 +166,23 @@ class DiscordChannel:
 
     async def _user(self, user_id: int) -> discord.User:
         return self._client.get_user(user_id) or await self._client.fetch_user(user_id)
+
+    async def _edit_ephemeral(self, order_id: int, text: str, *, final: bool) -> bool:
+        """Update the ephemeral payment message shown in a server, while its interaction token lasts. It may
+        have been dismissed, so news that matters still comes by DM too; only progress counts are not."""
+        cards = self._ephemeral
+        message = cards.find(order_id) if cards is not None else None
+        if cards is None or message is None:
+            return False
+        try:
+            await message.edit(content=text, attachments=[], view=None)
+        except discord.HTTPException as exc:
+            logger.info("ephemeral payment message of order %s not editable (%s)", order_id, exc.text)
+            cards.forget(order_id)
+            return False
+        if final:
+            cards.forget(order_id)
+        return True
 
     async def _edit_card(self, order_id: int, text: str) -> bool:
         """Rewrite the DM payment message (the QR and buttons go: they are no use now); False when there is
@@ -228,4 +254,6 @@ class DiscordNotifier(OutboxSender):
     def __init__(self, client: discord.Client, shop: Shop, translator: Translator, *, default_locale: str,
                  owner_ids: list[int], clock: Clock = system_clock) -> None:
         super().__init__(shop, clock=clock)
-        self.attach(DiscordChannel(client, shop, translator, default_locale=default_locale, owner_ids=owner_ids))
+        services = getattr(client, "services", None)  # a ShopBot carries the ephemeral payment messages it sent
+        self.attach(DiscordChannel(client, shop, translator, default_locale=default_locale, owner_ids=owner_ids,
+                                   ephemeral_cards=getattr(services, "ephemeral_cards", None)))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bots.common.media_store import MediaStore
+from bots.discord.ephemeral_cards import EphemeralCards
 from bots.i18n import Translator
 from commerce.conversations import ConversationStore
 from commerce.shop import Shop
@@ -23,3 +24,4 @@ class ShopServices:
     media_store: MediaStore | None = None  # None: cards are shown without their photo
     telegram_username: str | None = None  # known: /share also shows the Telegram deep link
     seller_role: str = ""  # [discord] seller_role: in a server, /seller needs Manage Server or this role
+    ephemeral_cards: EphemeralCards = field(default_factory=EphemeralCards)  # payment messages the notifier may edit

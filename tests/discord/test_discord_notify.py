@@ -176,3 +176,33 @@ async def test_discord_trouble_is_retried_later_and_the_message_kept(
     await notifier.send_due()
     [paid] = dms(buyer)
     assert "Payment confirmed" in paid
+
+
+async def test_the_ephemeral_payment_message_in_a_server_follows_the_payment_live(
+        simcord_env: Any, channel: Any, buyer: Any, shop: Shop, notifier: DiscordNotifier) -> None:
+    owner = await make_owner(shop)
+    product = await make_product(shop, owner, title="Tea", price="1500", kind="digital")
+    await shop.catalog.add_digital_items(owner, product.variants[0].id, ["TEA-1"])
+    card = (await buyer.slash(channel, "product", name="Tea")).response
+    checkout = await buyer.click(card, label="⚡ Buy now")
+    summary = await buyer.select(checkout.response, ["usdt-eth"])
+    paying = await buyer.click(summary.response, label="✅ Confirm and pay")
+    [payment] = paying.followups
+    assert payment.ephemeral and payment.attachments  # only the buyer sees it, with the QR
+    customer = await shop.customers.identify("discord", buyer.id)
+    await shop.customers.set_locale(customer.id, "en")
+    [order] = await shop.orders.history(customer.id)
+
+    await shop.payments.payment_seen(order.id)
+    await shop.payments.confirmation_progress(order.id, confirmations=3, required=12)
+    await notifier.send_due()
+    [live] = paying.followups
+    assert "3/12" in live.content and not live.attachments  # edited in place; the QR is of no use now
+    assert not any("3/12" in text for text in dms(buyer))  # a counter is not worth a DM of its own
+    assert any("seen" in text.lower() for text in dms(buyer))  # it may have been dismissed: news still comes
+
+    await shop.payments.payment_confirmed(order.id)
+    await notifier.send_due()
+    [done] = paying.followups
+    assert "confirmed" in done.content.lower()
+    assert any("confirmed" in text.lower() for text in dms(buyer))

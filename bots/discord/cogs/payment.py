@@ -78,7 +78,9 @@ class Payment(commands.Cog):
         message = await interaction.followup.send(
             content=payment_text(self.services, locale, view), file=file, view=self._buttons(locale, view.order.id),
             ephemeral=private(interaction), wait=True)
-        if not private(interaction):  # a DM message can be edited later by the notifier; ephemeral ones can't
+        if private(interaction):  # ephemeral: editable through this interaction's token for a while only
+            self.services.ephemeral_cards.remember(view.order.id, message)
+        else:  # a DM message can be edited by the notifier for as long as it exists
             await self.services.shop.message_refs.remember(order_id=view.order.id, platform="discord",
                                                            chat_id=message.channel.id, message_id=message.id)
 
