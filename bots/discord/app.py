@@ -27,7 +27,13 @@ from bots.discord.cogs.share import Share
 from bots.discord.cogs.shop_info import ShopInfo
 from bots.discord.cogs.support import Support
 from bots.discord.command_translator import CatalogCommandTranslator
-from bots.discord.errors import answer_stale, is_stale_component, report_error
+from bots.discord.errors import (
+    answer_form_expired,
+    answer_stale,
+    is_orphaned_form,
+    is_stale_component,
+    report_error,
+)
 from bots.discord.items import ALL_ITEMS
 from bots.discord.items_buyer import BUYER_ITEMS
 from bots.discord.notifier import DiscordChannel, discord_owner_ids
@@ -101,6 +107,15 @@ class ShopBot(commands.Bot):
         known = [item.__discord_ui_compiled_template__ for item in EVERY_ITEM]
         if is_stale_component(interaction, known):
             await answer_stale(interaction)
+        elif (forms := self._open_forms()) is not None and is_orphaned_form(interaction, forms):
+            await answer_form_expired(interaction)
+
+    def _open_forms(self) -> set[str] | None:
+        """custom_ids of the modals this process has open. discord.py keeps them in its view store and has no
+        public way to ask; without one the check is skipped (nothing is worse than before)."""
+        store = getattr(self._connection, "_view_store", None)
+        modals = getattr(store, "_modals", None)
+        return set(modals) if isinstance(modals, dict) else None
 
     @staticmethod
     async def _on_app_command_error(interaction: discord.Interaction[Any],

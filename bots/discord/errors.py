@@ -55,6 +55,19 @@ async def answer_stale(interaction: discord.Interaction[Any]) -> None:
     await reply(interaction, content=text, ephemeral=True)
 
 
+async def answer_form_expired(interaction: discord.Interaction[Any]) -> None:
+    text = services_of(interaction).translator.text(hinted_locale(interaction), "discord.form_expired")
+    await reply(interaction, content=text, ephemeral=True)
+
+
+def is_orphaned_form(interaction: discord.Interaction[Any], open_forms: set[str]) -> bool:
+    """A form (modal) submitted that this process never opened: it was open across a restart. Discord offers
+    no persistent modals, and discord.py would drop the answers without a word."""
+    if interaction.type is not discord.InteractionType.modal_submit or not isinstance(interaction.data, dict):
+        return False
+    return str(interaction.data.get("custom_id", "")) not in open_forms
+
+
 def is_stale_component(interaction: discord.Interaction[Any], patterns: list[Any]) -> bool:
     """A click on one of our components that no item understands (an older version's), or one that isn't on
     the message it claims to come from (forged): discord.py would drop both without a word."""

@@ -152,3 +152,21 @@ async def test_buttons_keep_working_after_a_restart(simcord_env: Any, channel: A
     bought = await buyer.click(shared, label="🛒 Buy")
     assert bought.ephemeral and "📮 Enter address" in button_labels(bought.response)
     assert embed_of(card).title == "Tea cup"
+
+
+async def test_a_form_open_across_a_restart_is_answered_and_changes_nothing(
+        simcord_env: Any, channel: Any, buyer: Any, shop: Shop, make_bot: Callable[[], ShopBot]) -> None:
+    owner = await make_owner(shop)
+    await make_product(shop, owner, title="Tea cup", price="1500")
+    card = await open_card(buyer, channel, "Tea cup")
+    asked = await buyer.click(card, label="⚡ Buy now")
+    form = await buyer.click(asked.response, label="📮 Enter address")
+    assert form.modal is not None
+
+    await simcord_env.restart_bot(make_bot())  # the form is still open on the buyer's screen
+
+    ids = [row["components"][0]["custom_id"] for row in form.modal["components"]]
+    submitted = await buyer.submit_modal(form, dict.fromkeys(ids, "x"))
+    assert submitted.ephemeral and "open it again" in submitted.response.content
+    customer = await shop.customers.identify("discord", buyer.id)
+    assert await shop.orders.history(customer.id) == [] and await shop.customers.addresses(customer.id) == []
