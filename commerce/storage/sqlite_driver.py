@@ -11,6 +11,8 @@ Server-side (streaming) cursors are aiosqlite's own, unchanged.
 from __future__ import annotations
 
 import collections
+import functools
+import re
 import sqlite3
 from collections.abc import Sequence
 from typing import Any, Final
@@ -48,9 +50,44 @@ def _execute(connection: sqlite3.Connection, begin: str | None, operation: str, 
         cursor.close()
 
 
+_WRITES: Final = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=1024)  # SQLAlchemy compiles each statement once: the same strings come back
+def _is_read(operation: str) -> bool:
+    """A SELECT, or a WITH … SELECT (a CTE may also lead a write: any write keyword, even quoted, says no)."""
+    head = operation.lstrip()[:7].upper()
+    if head.startswith("SELECT") and head[6:7].isspace():
+        return True
+    return head.startswith("WITH") and head[4:5].isspace() and _WRITES.search(operation) is None
+
+
 async def _here(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
     """`_execute` on the event loop; a coroutine because SQLAlchemy's async layer insists on an await."""
     return _execute(connection, None, operation, parameters, many)
+
+
+async def _begin_here(connection: sqlite3.Connection, begin: str) -> bool:
+    """Try `begin` (BEGIN IMMEDIATE) on the event loop without waiting: False if another connection holds
+    the write lock, and then the caller waits for it on the worker thread as always."""
+    (timeout,) = connection.execute("PRAGMA busy_timeout").fetchone()
+    connection.execute("PRAGMA busy_timeout = 0")
+    try:
+        connection.execute(begin)
+    except sqlite3.OperationalError as error:
+        if error.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            return False
+        raise
+    finally:
+        connection.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+    return True
+
+
+async def _end_here(connection: sqlite3.Connection, commit: bool) -> None:
+    if commit:
+        connection.commit()
+    else:
+        connection.rollback()
 
 
 class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
@@ -100,6 +137,10 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         adapt: OneHopConnection = self._adapt_connection  # type: ignore[assignment]
         begin = adapt.take_pending_begin()
         try:
+            if begin is not None and begin.startswith(_TAKES_WRITE_LOCK) and await_(_begin_here(connection._conn,
+                                                                                                begin)):
+                adapt.holds_write_lock = True  # the lock was free: no need to wait for it on the worker
+                begin = None
             if begin is None and adapt.cannot_wait(operation):
                 outcome: _Outcome = await_(_here(connection._conn, operation, parameters, many))
             else:
@@ -151,7 +192,7 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
             if self._in_transaction():
                 return True
             self.holds_write_lock = False
-        return operation[:7].upper().startswith("SELECT ")
+        return _is_read(operation)
 
     def begin_with_next_statement(self, begin: str) -> None:
         """Send `begin` (e.g. "BEGIN IMMEDIATE") in the same hop as the next statement; an error it raises
@@ -167,16 +208,24 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         return sqlite_connection is None or sqlite_connection.in_transaction
 
     def rollback(self) -> None:
-        self._pending_begin = None
-        self.holds_write_lock = False
-        if self._in_transaction():
-            super().rollback()
+        self._end(commit=False)
 
     def commit(self) -> None:
+        self._end(commit=True)
+
+    def _end(self, *, commit: bool) -> None:
         self._pending_begin = None
-        self.holds_write_lock = False
-        if self._in_transaction():
-            super().commit()
+        held, self.holds_write_lock = self.holds_write_lock, False
+        if not self._in_transaction():
+            return
+        if not held:  # a read (deferred) transaction: on the worker, as before
+            super().commit() if commit else super().rollback()
+            return
+        # Ending our own write transaction waits on no one (a WAL checkpoint after it is PASSIVE).
+        try:
+            await_(_end_here(self._connection._conn, commit))  # type: ignore[attr-defined]
+        except Exception as error:
+            self._handle_exception(error)
 
 
 class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
