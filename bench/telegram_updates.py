@@ -145,6 +145,8 @@ async def main() -> None:
     parser.add_argument("--products", type=int, default=1000)
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sort", default="tottime", help="the profile's order (tottime, cumulative, …)")
+    parser.add_argument("--top", type=int, default=25, help="how many profile entries to print")
     parser.add_argument("--storage", choices=["database", "memory"], default="database")
     args = parser.parse_args()
 
@@ -168,7 +170,7 @@ async def main() -> None:
             await run(full_dispatcher(shop, translator, args.storage), updates)
             profiler.disable()
             out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
+            pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
             print(out.getvalue())
 
 

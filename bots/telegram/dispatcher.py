@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TypedDict
 
-from aiogram import Dispatcher
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 
 from bots.i18n import Translator
+from bots.telegram.callback_routes import ShopDispatcher
 from bots.telegram.errors import build_errors_router, build_stale_button_router
 from bots.telegram.flood import FloodLimit
 from bots.telegram.handlers.broadcast import build_broadcast_router
@@ -53,12 +53,12 @@ class ShopData(TypedDict):
 
 def build_dispatcher(shop: Shop, translator: Translator, *, shop_name: str, terms: str, default_locale: str,
                      storage: BaseStorage | None = None, payments: PaymentService | None = None,
-                     media_store: MediaStore | None = None) -> Dispatcher:
+                     media_store: MediaStore | None = None) -> ShopDispatcher:
     """`storage` keeps conversations across restarts in production; the default is in memory."""
     data = ShopData(shop=shop, translator=translator, shop_name=shop_name, terms=terms,
                     default_locale=default_locale, payments=payments, media_store=media_store)
     # One update at a time per chat: an album of photos, or a double tap on Confirm, can't race itself.
-    dispatcher = Dispatcher(storage=storage, events_isolation=SimpleEventIsolation(), **data)
+    dispatcher = ShopDispatcher(storage=storage, events_isolation=SimpleEventIsolation(), **data)
     dispatcher.update.outer_middleware(IdentifyCustomer())
     # Searching, inline queries and checkout steps cost the most: one shared per-user budget for them.
     expensive = FloodLimit(max_per_window=20, window=timedelta(seconds=10))

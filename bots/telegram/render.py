@@ -7,6 +7,7 @@ message is sent and the pressed one deleted, so the chat still shows one screen,
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -59,7 +60,14 @@ class Reply:
 def button_for(action: Action) -> InlineKeyboardButton:
     if action.kind in SWITCH_INLINE_KINDS:  # opens "@bot <title>" in a chat the user picks: no payload reaches us
         return InlineKeyboardButton(text=action.label, switch_inline_query=action.value or "")
-    return InlineKeyboardButton(text=action.label, callback_data=callback_for(action).pack())
+    return InlineKeyboardButton(text=action.label, callback_data=payload_of(action))
+
+
+@functools.lru_cache(maxsize=4096)
+def payload_of(action: Action) -> str:
+    """The packed payload of a button; the same buttons come back on every menu and card, and building and
+    packing their CallbackData (two pydantic round trips) was most of what a keyboard cost."""
+    return callback_for(action).pack()
 
 
 def keyboard(rows: Rows) -> InlineKeyboardMarkup | None:
