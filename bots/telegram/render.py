@@ -57,7 +57,9 @@ class Reply:
     photo: str | None = None  # a media reference: the message is that photo, with `text` as its caption
 
 
+@functools.lru_cache(maxsize=4096)
 def button_for(action: Action) -> InlineKeyboardButton:
+    """aiogram's types are frozen: the same button (an Action is a frozen value) is built and validated once."""
     if action.kind in SWITCH_INLINE_KINDS:  # opens "@bot <title>" in a chat the user picks: no payload reaches us
         return InlineKeyboardButton(text=action.label, switch_inline_query=action.value or "")
     return InlineKeyboardButton(text=action.label, callback_data=payload_of(action))
@@ -72,7 +74,8 @@ def payload_of(action: Action) -> str:
 
 def keyboard(rows: Rows) -> InlineKeyboardMarkup | None:
     buttons = [[button_for(action) for action in row] for row in rows if row]
-    return InlineKeyboardMarkup(inline_keyboard=buttons) if buttons else None
+    # The buttons are validated already (button_for); validating the markup would walk them all again.
+    return InlineKeyboardMarkup.model_construct(inline_keyboard=buttons) if buttons else None
 
 
 def plain(text: str) -> Reply:
