@@ -22,7 +22,7 @@ from payments.uri import checksum_address
 from payments.watcher import ChainWatcher
 from tests.conftest import FakeClock
 from tests.discord.conftest import SHOP_NAME, button_labels, decode_qr
-from tests.support.anvil import Anvil, mine, send_eth
+from tests.support.anvil import Anvil, mine, send_eth, wait_for_receipt
 from tests.support.factories import make_owner, make_product
 
 SHOP_ADDRESS = "0x00000000000000000000000000000000c0ffee02"
@@ -86,7 +86,7 @@ async def test_from_share_to_paid_on_a_real_chain(
     assert uri == f"ethereum:{checksum_address(SHOP_ADDRESS)}@{anvil.chain_id}?value={wei}"
     assert 10**16 <= wei < 10**16 + 10**6  # ¥4,500 at ¥450,000/ETH, plus the order's offset
 
-    send_eth(anvil, anvil.accounts[0], SHOP_ADDRESS, wei)
+    wait_for_receipt(anvil, send_eth(anvil, anvil.accounts[0], SHOP_ADDRESS, wei))  # anvil may answer before mining
     mine(anvil, 1)
     await watcher.step()
     await sender.send_due()

@@ -124,11 +124,11 @@ async def test_evm_a_reverted_chain_changes_the_block_hash_and_its_transfers(evm
     shop = fresh_evm_address(4)
     watch = Watch(frozenset({shop}))
     fork_point = snapshot(anvil)
-    send_eth(anvil, anvil.accounts[0], shop, 5)
+    wait_for_receipt(anvil, send_eth(anvil, anvil.accounts[0], shop, 5))  # anvil may answer before mining
     height = block_number(anvil)
     orphaned = await evm.block_hash(height)
     revert(anvil, fork_point)
-    send_eth(anvil, anvil.accounts[1], shop, 6)
+    wait_for_receipt(anvil, send_eth(anvil, anvil.accounts[1], shop, 6))
     assert block_number(anvil) == height
     assert await evm.block_hash(height) != orphaned
     assert [t.amount for t in (await evm.block(height, watch)).transfers] == [6]
