@@ -148,8 +148,21 @@ def _gallery(product: ProductDTO, shown: int, *, category_id: int | None, page: 
     return (to(shown - 1, "◀"), to(shown, f"{shown + 1}/{count}"), to(shown + 1, "▶"))
 
 
+def variant_name(variant: VariantDTO) -> str:
+    """What a variant is called to a person: its options ("S / Red"), else its SKU."""
+    return variant.label or variant.sku
+
+
+def chosen_variant(product: ProductDTO, variant_id: int | None) -> VariantDTO | None:
+    """The variant a button named, or the only one; None when the person must still pick one."""
+    variant = next((v for v in product.variants if v.id == variant_id), None)
+    if variant is None and len(product.variants) == 1:
+        [variant] = product.variants
+    return variant
+
+
 def _variant_label(tr: Translator, locale: str, variant: VariantDTO) -> str:
-    name = label(variant.label or variant.sku, LABEL_MAX - 12)
+    name = label(variant_name(variant), LABEL_MAX - 12)
     return f"{name} · {tr.money(locale, variant.price)}"
 
 

@@ -15,6 +15,7 @@ import discord
 from discord import app_commands
 
 from bots.common.digital_items import UPLOAD_MAX_BYTES, UnreadableUpload, import_report, read_items
+from bots.common.presenters import variant_name
 from bots.discord.command_translator import command_text
 from bots.discord.context import MAX_ID, Buyer, edit, identify, reply, services_of
 from bots.discord.errors import report_error
@@ -51,10 +52,6 @@ class Refused(Exception):
         self.key, self.fields = key, fields
 
 
-def _variant_name(variant: VariantDTO) -> str:
-    return variant.label or variant.sku
-
-
 def parse_stock(text: str) -> int:
     text = text.strip()
     if not text.isdecimal() or not 0 <= int(text) <= STOCK_MAX:
@@ -85,7 +82,7 @@ def manage_card(tr: Translator, locale: str, product: ProductDTO, category: str 
              t(locale, "sell.kind.digital" if digital else "sell.kind.physical"),
              t(locale, "sell.summary.category", category=category or t(locale, "sell.summary.no_category")),
              t(locale, "sell.edit.photos", count=len(product.photos), limit=PHOTOS_MAX)]
-    variants = [t(locale, "sell.edit.variant_line", name=_variant_name(v), price=tr.money(locale, v.price),
+    variants = [t(locale, "sell.edit.variant_line", name=variant_name(v), price=tr.money(locale, v.price),
                   stock=v.stock) for v in product.variants]
     parts = ["\n".join(map(md, facts)), "\n".join(map(md, variants))]
     if product.description:
@@ -238,7 +235,7 @@ class VariantModal(_Modal):
 
     def __init__(self, tr: Translator, locale: str, action: ProductAction, product: ProductDTO,
                  variant: VariantDTO) -> None:
-        name = _variant_name(variant)
+        name = variant_name(variant)
         super().__init__(title=tr.text(locale, f"discord.seller.{action.value}.modal", variant=name)[:45],
                          timeout=900)
         self.action, self.product_id, self.variant_id = action, product.id, variant.id
@@ -255,7 +252,7 @@ class VariantModal(_Modal):
         catalog, tr = services.shop.catalog, services.translator
         if self.action is A.PRICE:
             variant = await catalog.set_price(person.customer.id, self.variant_id, self.value.value.strip())
-            notice = tr.text(person.locale, "sell.edit.price_set", variant=_variant_name(variant),
+            notice = tr.text(person.locale, "sell.edit.price_set", variant=variant_name(variant),
                              price=tr.money(person.locale, variant.price))
         else:
             await catalog.set_stock(person.customer.id, self.variant_id, parse_stock(self.value.value))
@@ -282,7 +279,7 @@ async def on_product_action(interaction: discord.Interaction[Any], action: Produ
                 await interaction.response.send_modal(VariantModal(tr, locale, action, product, product.variants[0]))
                 return
             options = [discord.SelectOption(label=tr.text(
-                locale, "sell.edit.variant_line", name=_variant_name(v), price=tr.money(locale, v.price),
+                locale, "sell.edit.variant_line", name=variant_name(v), price=tr.money(locale, v.price),
                 stock=v.stock)[:100], value=str(v.id)) for v in product.variants[:25]]
             view = discord.ui.View(timeout=None)
             view.add_item(ChooseManagedVariant(action, product.id, options))
@@ -398,7 +395,7 @@ def add_to(group: app_commands.Group, services: ShopServices) -> None:
         chosen = next((v for v in managed.variants if v.id == variant), None) if variant else (
             managed.variants[0] if len(managed.variants) == 1 else None)
         if chosen is None:
-            names = ", ".join(f"{v.id}: {_variant_name(v)}" for v in managed.variants)
+            names = ", ".join(f"{v.id}: {variant_name(v)}" for v in managed.variants)
             await reply(interaction, content=md(tr.text(locale, "discord.seller.items_variant", variants=names)))
             return
         try:

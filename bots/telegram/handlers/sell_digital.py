@@ -14,6 +14,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bots.common.digital_items import UPLOAD_MAX_BYTES, UnreadableUpload, import_report, read_items
+from bots.common.presenters import chosen_variant, variant_name
 from bots.i18n import Translator
 from bots.telegram.handlers import sell_views as views
 from bots.telegram.handlers.sell_callbacks import ManageAction, ManageCallback
@@ -33,16 +34,14 @@ async def start_upload(callback: CallbackQuery, callback_data: ManageCallback, s
     """From the card: pick the variant (when there are several), then ask for the list."""
     assert callback_data.product_id is not None
     product = await shop.catalog.managed_product(customer.id, callback_data.product_id)
-    variant = next((v for v in product.variants if v.id == callback_data.variant_id), None)
-    if variant is None and len(product.variants) == 1:
-        [variant] = product.variants
+    variant = chosen_variant(product, callback_data.variant_id)
     if variant is None:
         await edit(callback, views.variant_picker(translator, locale, product, ManageAction.DIGITAL))
         return
     await state.set_state(DigitalForm.items)
     await state.set_data({"product_id": product.id, "variant_id": variant.id})
     await send(callback, views.prompt(translator, locale, product.id, translator.text(
-        locale, "sell.digital.ask", variant=views.variant_name(variant), stock=variant.stock,
+        locale, "sell.digital.ask", variant=variant_name(variant), stock=variant.stock,
         kilobytes=UPLOAD_MAX_BYTES // 1024, limit=DIGITAL_IMPORT_MAX)))
 
 

@@ -21,6 +21,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bots.common.presenters import chosen_variant, variant_name
 from bots.i18n import Translator
 from bots.telegram.callbacks import MAX_ID
 from bots.telegram.handlers import sell_views as views
@@ -181,15 +182,13 @@ async def start_variant_step(callback: CallbackQuery, callback_data: ManageCallb
     """Price or stock: the variant is picked first when there are several."""
     assert callback_data.product_id is not None
     product = await shop.catalog.managed_product(customer.id, callback_data.product_id)
-    variant = next((v for v in product.variants if v.id == callback_data.variant_id), None)
-    if variant is None and len(product.variants) == 1:
-        [variant] = product.variants
+    variant = chosen_variant(product, callback_data.variant_id)
     if variant is None:
         await edit(callback, views.variant_picker(translator, locale, product, callback_data.action))
         return
     await state.set_state(EditForm.price if callback_data.action is A.PRICE else EditForm.stock)
     await state.set_data({"product_id": product.id, "variant_id": variant.id})
-    name = views.variant_name(variant)
+    name = variant_name(variant)
     if callback_data.action is A.PRICE:
         example = translator.money(locale, Money.parse("1200", shop.catalog.currency))
         text = translator.text(locale, "sell.edit.ask_price", variant=name, currency=shop.catalog.currency,
@@ -206,7 +205,7 @@ async def take_price(message: Message, state: FSMContext, shop: Shop, customer: 
     await state.clear()
     price = translator.money(locale, variant.price)
     await send(message, views.done(translator, locale, data["product_id"], translator.text(
-        locale, "sell.edit.price_set", variant=views.variant_name(variant), price=price)))
+        locale, "sell.edit.price_set", variant=variant_name(variant), price=price)))
 
 
 async def take_stock(message: Message, state: FSMContext, shop: Shop, customer: CustomerDTO,
@@ -215,7 +214,7 @@ async def take_stock(message: Message, state: FSMContext, shop: Shop, customer: 
     variant = await shop.catalog.set_stock(customer.id, data["variant_id"], parse_stock(message.text))
     await state.clear()
     await send(message, views.done(translator, locale, data["product_id"], translator.text(
-        locale, "sell.stock_set", sku=views.variant_name(variant), stock=variant.stock)))
+        locale, "sell.stock_set", sku=variant_name(variant), stock=variant.stock)))
 
 
 # ---- category ----
@@ -322,7 +321,7 @@ async def _create_variant(message: Message, state: FSMContext, shop: Shop, custo
         price=data["price"], stock=stock, options=data["options"]))
     await state.clear()
     await send(message, views.done(translator, locale, data["product_id"], translator.text(
-        locale, "sell.edit.variant_added", variant=views.variant_name(variant),
+        locale, "sell.edit.variant_added", variant=variant_name(variant),
         price=translator.money(locale, variant.price), stock=variant.stock)))
 
 

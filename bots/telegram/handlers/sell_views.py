@@ -10,11 +10,11 @@ from typing import Final
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bots.common.presenters import label, shorten
+from bots.common.presenters import label, shorten, variant_name
 from bots.i18n import Translator
 from bots.telegram.handlers.sell_callbacks import ManageAction, ManageCallback
 from bots.telegram.render import Reply, bold, quote
-from commerce.catalog import PHOTOS_MAX, CategoryDTO, Page, ProductDTO, ProductKind, VariantDTO
+from commerce.catalog import PHOTOS_MAX, CategoryDTO, Page, ProductDTO, ProductKind
 
 DESCRIPTION_PREVIEW: Final = 300
 CATEGORY_BUTTONS_MAX: Final = 12
@@ -28,10 +28,6 @@ def button(text: str, action: ManageAction, **ids: int | None) -> InlineKeyboard
 
 def markup(*rows: Sequence[InlineKeyboardButton]) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[list(row) for row in rows if row])
-
-
-def variant_name(variant: VariantDTO) -> str:
-    return variant.label or variant.sku
 
 
 def product_list(tr: Translator, locale: str, page: Page[ProductDTO]) -> Reply:
