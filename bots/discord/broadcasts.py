@@ -1,8 +1,5 @@
-"""Delivers seller broadcasts by DM to opted-in customers who have a Discord identity (the Discord twin of
-Telegram's `BroadcastSender`, with the same `run(stop)` / `send_broadcast(id, stop)` API).
-
-It works from the recipients stored in the core, marking each one as it goes, so after a restart it carries
-on with the ones still pending and nobody gets the message twice from a finished send. DMs are paced well
+"""Delivers seller broadcasts by DM to opted-in customers who have a Discord identity (resuming, batches and
+the report are shared with Telegram's sender in `bots.common.broadcast_sender`). DMs are paced well
 under Discord's limits (discord.py also waits out any 429 by itself); closed DMs are recorded as failed, and
 the author gets a delivered/failed report by DM when the broadcast is done.
 """
@@ -13,11 +10,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import timedelta
 from typing import Final
 
 import discord
 
+from bots.common.broadcast_sender import BroadcastInterrupted, BroadcastSender
 from bots.discord.delivery import send_dm
 from bots.i18n import Translator
 from commerce.broadcasts import BroadcastDTO
@@ -26,64 +23,31 @@ from commerce.shop import Shop
 
 log = logging.getLogger(__name__)
 
-BATCH: Final = 100
 CONTENT_MAX: Final = 2000  # a Discord message's text; longer broadcasts go in an embed (4096)
 MAX_PER_SECOND: Final = 5.0  # DMs to many different people look like spam to Discord well before the API limit
 
 
-class _Interrupted(Exception):
-    """Discord or the network is away: leave the rest pending and try again on the next pass."""
+class DiscordBroadcastSender(BroadcastSender):
+    platform = DISCORD
 
-
-class DiscordBroadcastSender:
     def __init__(self, client: discord.Client, shop: Shop, translator: Translator, *, per_second: float = 1.0,
                  leave_to_telegram: bool = False) -> None:
         """`leave_to_telegram`: the Telegram sender runs too, so customers it can reach are left pending for it."""
         if not 0 < per_second <= MAX_PER_SECOND:
             raise ValueError(f"per_second must be within 0 and {MAX_PER_SECOND}")
+        super().__init__(shop)
         self._client = client
-        self._shop = shop
         self._tr = translator
         self._gap = 1.0 / per_second
         self._next_slot = 0.0
         self._leave_to_telegram = leave_to_telegram
 
-    async def run(self, stop: asyncio.Event, interval: timedelta = timedelta(seconds=2)) -> None:
-        """Send every unfinished broadcast (the ones a restart interrupted first), until `stop` is set."""
+    async def ready(self, stop: asyncio.Event) -> None:
         while not stop.is_set() and not self._client.is_ready():  # logged in and connected; or stopping first
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.5)
-        while not stop.is_set():
-            try:
-                for broadcast_id in await self._shop.broadcasts.unfinished():
-                    if stop.is_set():
-                        break
-                    await self.send_broadcast(broadcast_id, stop)
-            except _Interrupted:
-                pass
-            except Exception:  # the database may be briefly away: log and keep going
-                log.exception("discord broadcast pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval.total_seconds())
 
-    async def send_broadcast(self, broadcast_id: int, stop: asyncio.Event) -> BroadcastDTO | None:
-        """Deliver to every pending recipient; the report once none is left, None when stopped early (or when
-        the rest are left to the Telegram sender)."""
-        text = (await self._shop.broadcasts.status(broadcast_id)).text
-        while not stop.is_set():
-            pending = await self._shop.broadcasts.pending_recipients(broadcast_id, limit=BATCH)
-            if not pending:
-                return await self._finish(broadcast_id)
-            handled = 0
-            for customer_id in pending:
-                if stop.is_set():
-                    return None
-                handled += await self._deliver(broadcast_id, customer_id, text)
-            if not handled:
-                return None
-        return None
-
-    async def _deliver(self, broadcast_id: int, customer_id: int, text: str) -> bool:
+    async def deliver(self, broadcast_id: int, customer_id: int, text: str, stop: asyncio.Event) -> bool:
         """False when the recipient is left to the Telegram sender."""
         contacts = await self._shop.message_refs.contacts(customer_id)
         user_id = _discord_user(contacts)
@@ -97,7 +61,7 @@ class DiscordBroadcastSender:
             delivered = await send_dm(self._client, user_id, **_message(text))
         except discord.HTTPException as exc:
             log.warning("discord broadcast %s interrupted: %s", broadcast_id, exc)
-            raise _Interrupted from exc
+            raise BroadcastInterrupted from exc
         await self._shop.broadcasts.mark(broadcast_id, customer_id, delivered=delivered,
                                          error=None if delivered else "dm_closed")
         return True
@@ -109,20 +73,18 @@ class DiscordBroadcastSender:
         if start > now:
             await asyncio.sleep(start - now)
 
-    async def _finish(self, broadcast_id: int) -> BroadcastDTO:
-        done = await self._shop.broadcasts.finish(broadcast_id)
+    async def report(self, done: BroadcastDTO) -> None:
         contacts = await self._shop.message_refs.contacts(done.author_id)
         author = _discord_user(contacts)
         if author is None:
             log.info("broadcast %s done (%s delivered, %s failed); author not on discord",
-                     broadcast_id, done.delivered, done.failed)
-            return done
+                     done.id, done.delivered, done.failed)
+            return
         stored = next((c.locale for c in contacts), None)
         locale = self._tr.locale_for(stored, None, self._tr.default)
         report = self._tr.text(locale, "broadcast.report", id=done.id, delivered=done.delivered, failed=done.failed)
         with contextlib.suppress(discord.HTTPException):  # the counts stay in the core; the report is a courtesy
             await send_dm(self._client, author, content=report)
-        return done
 
 
 def _discord_user(contacts: list[Contact]) -> int | None:

@@ -21,7 +21,7 @@ from bots.i18n import Translator
 from bots.telegram.command_menu import set_all_seller_menus, set_commands
 from bots.telegram.dispatcher import build_dispatcher
 from bots.telegram.fsm_storage import DatabaseStorage
-from bots.telegram.handlers.broadcast import BroadcastSender
+from bots.telegram.handlers.broadcast import TelegramBroadcastSender
 from bots.telegram.media_store import MediaStore
 from bots.telegram.notifier import TelegramChannel
 from bots.telegram.session import ShopSession
@@ -68,7 +68,7 @@ async def run_telegram(settings: Settings, shop: Shop, stop: asyncio.Event, send
                                                           sole_writer=settings.telegram.mode == "polling"),
                                   media_store=MediaStore(settings.media.dir))
     sender.attach(TelegramChannel(bot, shop, translator, default_locale=locale, owners_chat_ids=owner_chats(settings)))
-    broadcasts = BroadcastSender(bot, shop, translator, leave_to_discord=settings.discord.enabled)
+    broadcasts = TelegramBroadcastSender(bot, shop, translator, leave_to_discord=settings.discord.enabled)
     try:
         await set_commands(bot, translator, locale)
         await set_all_seller_menus(bot, shop, translator, locale)

@@ -29,7 +29,7 @@ def webhook_path(webhook_url: str) -> str:
 
 class _UpdateHandler(SimpleRequestHandler):
     """aiogram's handler, except that stopping waits for accepted updates instead of closing the bot session
-    (the session belongs to `run_telegram`, which still sends notifications after the web server stops)."""
+    (the session belongs to `run_telegram`: the shared outbox sender may still use it after the web server stops)."""
 
     async def close(self) -> None:
         pending = set(self._background_feed_update_tasks)

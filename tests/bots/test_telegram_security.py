@@ -19,7 +19,7 @@ from teremok import MockBot
 
 from bots.i18n import Translator
 from bots.telegram import build_dispatcher
-from bots.telegram.handlers.broadcast import BroadcastSender
+from bots.telegram.handlers.broadcast import TelegramBroadcastSender
 from bots.telegram.render import quote
 from commerce.broadcasts import BroadcastDTO
 from commerce.errors import PermissionDenied
@@ -177,7 +177,7 @@ async def a_broadcast(shop: Shop, clock: FakeClock, recipients: int) -> tuple[in
     return author, broadcast.id, buyers
 
 
-async def run_until_done(sender: BroadcastSender, shop: Shop) -> None:
+async def run_until_done(sender: TelegramBroadcastSender, shop: Shop) -> None:
     stop = asyncio.Event()
     task = asyncio.create_task(sender.run(stop))
     try:
@@ -195,7 +195,7 @@ async def test_the_sender_delivers_marks_a_blocked_chat_failed_and_reports(
     bot = MockBot()
     bot.mock_session.add_result(SendMessage, Response[Message](
         ok=False, error_code=403, description="Forbidden: bot was blocked by the user"))  # the first buyer
-    await run_until_done(BroadcastSender(bot, shop, translator), shop)
+    await run_until_done(TelegramBroadcastSender(bot, shop, translator), shop)
 
     status = await shop.broadcasts.status(broadcast_id)
     assert (status.status, status.delivered, status.failed, status.pending) == ("done", 2, 1, 0)
@@ -211,12 +211,12 @@ async def test_a_restarted_sender_resumes_without_resending(
     author, broadcast_id, buyers = await a_broadcast(shop, clock, recipients=5)
     stop = asyncio.Event()
     first = StoppingBot(stop, after=2)
-    assert await BroadcastSender(first, shop, translator).send_broadcast(broadcast_id, stop) is None
+    assert await TelegramBroadcastSender(first, shop, translator).send_broadcast(broadcast_id, stop) is None
     assert (await shop.broadcasts.status(broadcast_id)).pending == 3
     assert await shop.broadcasts.unfinished() == [broadcast_id]
 
     second = MockBot()  # a new process: a new bot and a new sender
-    await run_until_done(BroadcastSender(second, shop, translator), shop)
+    await run_until_done(TelegramBroadcastSender(second, shop, translator), shop)
     chats = [await chat_of(shop, buyer) for buyer in buyers]
     assert [len(texts_to(first, chat)) for chat in chats] == [1, 1, 0, 0, 0]
     assert [len(texts_to(second, chat)) for chat in chats] == [0, 0, 1, 1, 1]
@@ -229,10 +229,11 @@ async def test_sends_are_paced_within_telegrams_limit(shop: Shop, clock: FakeClo
     _, broadcast_id, _ = await a_broadcast(shop, clock, recipients=6)
     loop = asyncio.get_running_loop()
     started = loop.time()
-    await BroadcastSender(MockBot(), shop, translator, per_second=10).send_broadcast(broadcast_id, asyncio.Event())
+    sender = TelegramBroadcastSender(MockBot(), shop, translator, per_second=10)
+    await sender.send_broadcast(broadcast_id, asyncio.Event())
     assert loop.time() - started >= 0.5  # six sends at 10/s need at least five gaps of 0.1 s
     with pytest.raises(ValueError, match="30"):
-        BroadcastSender(MockBot(), shop, translator, per_second=100)
+        TelegramBroadcastSender(MockBot(), shop, translator, per_second=100)
 
 
 def _assert_report(bot: MockBot, translator: Translator, chat_id: int, status: BroadcastDTO) -> None:

@@ -1,9 +1,9 @@
-"""Broadcasts: `/broadcast` asks a seller for the text, and `BroadcastSender` delivers it within Telegram's limits.
+"""Broadcasts: `/broadcast` asks a seller for the text, and `TelegramBroadcastSender` delivers it within
+Telegram's limits.
 
 Creating one needs the BROADCAST permission and a two-factor code from the last ten minutes, both checked in
-the core; `/broadcast` asks the core first only so that nobody types a message that will be refused. The
-sender works from the recipients stored in the core, marking each one as it goes, so after a restart it
-carries on with the ones still pending and nobody gets the message twice from a finished send.
+the core; `/broadcast` asks the core first only so that nobody types a message that will be refused. What
+every platform's sender shares (resuming after a restart, batches, the report) is `bots.common.broadcast_sender`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from datetime import timedelta
 from typing import Final
 
 from aiogram import Bot, F, Router
@@ -29,6 +28,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
+from bots.common.broadcast_sender import BroadcastInterrupted, BroadcastSender
 from bots.i18n import Translator
 from bots.telegram.render import plain, quote, send
 from commerce.broadcasts import TEXT_MAX, BroadcastDTO
@@ -40,7 +40,6 @@ from commerce.shop import Shop
 logger = logging.getLogger(__name__)
 
 PER_CHAT_INTERVAL: Final = 1.0   # seconds between two messages to one chat (Telegram's per-chat limit)
-BATCH: Final = 100
 
 
 class BroadcastForm(StatesGroup):
@@ -106,54 +105,26 @@ class _Pacer:
             await asyncio.sleep(start - now)
 
 
-class _Interrupted(Exception):
-    """Telegram or the network is away: leave the rest pending and try again on the next pass."""
+class TelegramBroadcastSender(BroadcastSender):
+    """Within Telegram's limits: ≈ 30 messages a second overall, one a second per chat; flood control waited out."""
 
+    platform = TELEGRAM
 
-class BroadcastSender:
     def __init__(self, bot: Bot, shop: Shop, translator: Translator, *, per_second: float = 25,
                  leave_to_discord: bool = False) -> None:
         """`leave_to_discord`: the Discord sender runs too, so customers only it can reach are left to it."""
         if not 0 < per_second <= 30:
             raise ValueError("per_second must be within Telegram's 30 messages per second")
+        super().__init__(shop)
         self._bot = bot
-        self._shop = shop
         self._tr = translator
         self._pacer = _Pacer(per_second)
         self._leave_to_discord = leave_to_discord
 
-    async def run(self, stop: asyncio.Event, interval: timedelta = timedelta(seconds=2)) -> None:
-        """Send every unfinished broadcast (the ones a restart interrupted first), until `stop` is set."""
-        while not stop.is_set():
-            try:
-                for broadcast_id in await self._shop.broadcasts.unfinished():
-                    if stop.is_set():
-                        break
-                    await self.send_broadcast(broadcast_id, stop)
-            except _Interrupted:
-                pass
-            except Exception:  # the database may be briefly away: log and keep going
-                logger.exception("broadcast pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval.total_seconds())
+    def prepare(self, text: str) -> str:
+        return quote(text)
 
-    async def send_broadcast(self, broadcast_id: int, stop: asyncio.Event) -> BroadcastDTO | None:
-        """Deliver to every pending recipient; the final report once none is left, None when stopped early."""
-        text = quote((await self._shop.broadcasts.status(broadcast_id)).text)
-        while not stop.is_set():
-            pending = await self._shop.broadcasts.pending_recipients(broadcast_id, limit=BATCH)
-            if not pending:
-                return await self._finish(broadcast_id)
-            handled = 0
-            for customer_id in pending:
-                if stop.is_set():
-                    return None
-                handled += await self._deliver(broadcast_id, customer_id, text, stop)
-            if not handled:  # the rest are the Discord sender's
-                return None
-        return None
-
-    async def _deliver(self, broadcast_id: int, customer_id: int, text: str, stop: asyncio.Event) -> bool:
+    async def deliver(self, broadcast_id: int, customer_id: int, text: str, stop: asyncio.Event) -> bool:
         """False when the recipient is left to the Discord sender."""
         chat = await self._shop.message_refs.telegram_chat(customer_id)
         if chat is None:
@@ -181,22 +152,20 @@ class BroadcastSender:
                 await self._shop.broadcasts.mark(broadcast_id, customer_id, delivered=False, error=exc.message)
             except TelegramAPIError as exc:
                 logger.warning("broadcast %s interrupted: %s", broadcast_id, exc.message)
-                raise _Interrupted from exc
+                raise BroadcastInterrupted from exc
             else:
                 await self._shop.broadcasts.mark(broadcast_id, customer_id, delivered=True)
             return True
 
-    async def _finish(self, broadcast_id: int) -> BroadcastDTO:
-        done = await self._shop.broadcasts.finish(broadcast_id)
+    async def report(self, done: BroadcastDTO) -> None:
         author_id: int | None = done.author_id
         author = await self._shop.message_refs.telegram_chat(author_id) if author_id is not None else None
         if author is None:
             logger.info("broadcast %s done (%s delivered, %s failed); author not on telegram",
-                        broadcast_id, done.delivered, done.failed)
-            return done
+                        done.id, done.delivered, done.failed)
+            return
         chat_id, stored_locale = author
         locale = self._tr.locale_for(stored_locale, None, self._tr.default)
         report = self._tr.text(locale, "broadcast.report", id=done.id, delivered=done.delivered, failed=done.failed)
         with contextlib.suppress(TelegramAPIError):  # the counts stay in the core; the report is a courtesy
             await self._bot.send_message(chat_id, quote(report), parse_mode=ParseMode.HTML)
-        return done
