@@ -78,10 +78,6 @@ class OutboxSender:
     def attach(self, channel: Channel) -> None:
         self._channels[channel.platform] = channel
 
-    @property
-    def platforms(self) -> tuple[str, ...]:
-        return tuple(self._channels)
-
     async def run(self, stop: asyncio.Event, interval: timedelta = timedelta(seconds=1)) -> None:
         """Deliver until `stop` is set. A full batch is followed at once by the next one."""
         while not stop.is_set():

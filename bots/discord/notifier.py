@@ -110,12 +110,6 @@ class DiscordChannel:
         self._owners = list(owner_ids)
         self._words = NoticeWriter(shop, translator, quote, limit=MESSAGE_LIMIT)
 
-    async def buyer_texts(self, item: OutboxItem, contact: Contact) -> list[str]:
-        """What this message says to the buyer on Discord (Markdown); empty when it says nothing."""
-        locale = self._tr.locale_for(contact.locale, None, self._default_locale)
-        notice = await self._words.for_buyer(item, locale)
-        return [] if notice is None else [to_markdown(text) for text in notice.texts]
-
     async def to_buyer(self, item: OutboxItem, contact: Contact) -> None:
         locale = self._tr.locale_for(contact.locale, None, self._default_locale)
         notice = await self._words.for_buyer(item, locale)

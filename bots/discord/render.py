@@ -24,7 +24,6 @@ from bots.common.views import (
     OrderDetailView,
     OrderListView,
     OrderRows,
-    OrdersView,
     ProductCardView,
     Rows,
 )
@@ -146,11 +145,6 @@ def cart_message(view: CartView) -> tuple[discord.Embed, discord.ui.View | None]
         lines += ["", f"**{md(view.total)}**"]
     embed = discord.Embed(title=md(view.heading), description="\n".join(lines) or None, colour=COLOUR)
     return embed, view_of(view.rows)
-
-
-def orders_embed(view: OrdersView) -> discord.Embed:
-    return discord.Embed(title=md(view.heading), description="\n".join(md(line) for line in view.lines) or None,
-                         colour=COLOUR)
 
 
 # ---- the buyer's orders ----

@@ -26,7 +26,7 @@ from aiogram.types import (
 )
 from aiogram.utils.text_decorations import html_decoration
 
-from bots.common.views import Action, CartView, ListView, MenuView, OrdersView, ProductCardView, Rows
+from bots.common.views import Action, CartView, ListView, MenuView, ProductCardView, Rows
 from bots.telegram.callbacks import SWITCH_INLINE_KINDS, callback_for
 from bots.telegram.media_store import MediaStore
 
@@ -134,12 +134,6 @@ def render_cart(view: CartView) -> Reply:
              for line in view.lines]
     text = "\n".join([bold(view.heading), *lines, "", bold(view.total)])
     return Reply(text, keyboard(view.rows))
-
-
-def render_orders(view: OrdersView) -> Reply:
-    lines = [quote(line) for line in view.lines]
-    heading = bold(view.heading) if lines else quote(view.heading)
-    return Reply("\n".join([heading, *lines]))
 
 
 async def send(target: Message | CallbackQuery, reply: Reply, media: MediaStore | None = None) -> None:
