@@ -65,6 +65,16 @@ def _to_dto(customer: Customer, identities: list[Identity]) -> CustomerDTO:
                        customer.referred_by, tuple(f"{i.platform}:{i.external_id}" for i in identities))
 
 
+async def live_customer(uow: UnitOfWork, customer_id: int) -> Customer:
+    """The customer row, refusing an unknown or erased one."""
+    customer = await uow.session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(entity="customer", id=customer_id)
+    if customer.erased_at is not None:
+        raise CustomerErased(id=customer_id)
+    return customer
+
+
 async def find_or_create_customer(uow: UnitOfWork, platform: str, external_id: str,
                                   display_name: str | None = None) -> tuple[Customer, bool]:
     """The customer behind a platform identity, created on first sight. Used inside a unit of work."""
@@ -188,7 +198,7 @@ class CustomerService:
 
     async def get(self, customer_id: int) -> CustomerDTO:
         async with self._db.uow(write=False) as uow:
-            customer = await self._customer(uow, customer_id)
+            customer = await live_customer(uow, customer_id)
             return _to_dto(customer, await self._identities(uow, customer_id))
 
     async def set_locale(self, customer_id: int, locale: str) -> CustomerDTO:
@@ -202,7 +212,7 @@ class CustomerService:
     async def save_address(self, customer_id: int, address: ShippingAddress) -> SavedAddress:
         token = self._cipher.encrypt_address(address)
         async with self._db.uow() as uow:
-            await self._customer(uow, customer_id)
+            await live_customer(uow, customer_id)
             rows = list((await uow.session.execute(
                 select(Address).where(Address.customer_id == customer_id).order_by(Address.id)
             )).scalars())
@@ -231,7 +241,7 @@ class CustomerService:
     async def export(self, customer_id: int) -> dict[str, Any]:
         """Everything we hold about this person, readable (GDPR/APPI access request)."""
         async with self._db.uow(write=False) as uow:
-            customer = await self._customer(uow, customer_id)
+            customer = await live_customer(uow, customer_id)
             session = uow.session
             identities = await self._identities(uow, customer_id)
             addresses = (await session.execute(select(Address).where(Address.customer_id == customer_id)))
@@ -261,7 +271,7 @@ class CustomerService:
         """Forget the person; orders keep their lines and totals for accounting, anonymised."""
         now = self._clock()
         async with self._db.uow() as uow:
-            customer = await self._customer(uow, customer_id)
+            customer = await live_customer(uow, customer_id)
             session = uow.session
             identities = [f"{i.platform}:{i.external_id}" for i in await self._identities(uow, customer_id)]
             await session.execute(delete(Identity).where(Identity.customer_id == customer_id))
@@ -287,7 +297,7 @@ class CustomerService:
 
     async def _update(self, customer_id: int, **values: Any) -> CustomerDTO:
         async with self._db.uow() as uow:
-            customer = await self._customer(uow, customer_id)
+            customer = await live_customer(uow, customer_id)
             for key, value in values.items():
                 setattr(customer, key, value)
             identities = await self._identities(uow, customer_id)
@@ -295,15 +305,6 @@ class CustomerService:
         dto = _to_dto(customer, identities)
         self.recent.forget(dto.identities)
         return dto
-
-    @staticmethod
-    async def _customer(uow: UnitOfWork, customer_id: int) -> Customer:
-        customer = await uow.session.get(Customer, customer_id)
-        if customer is None:
-            raise NotFound(entity="customer", id=customer_id)
-        if customer.erased_at is not None:
-            raise CustomerErased(id=customer_id)
-        return customer
 
     @staticmethod
     async def _identities(uow: UnitOfWork, customer_id: int | None) -> list[Identity]:

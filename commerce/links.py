@@ -29,7 +29,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from commerce.cart import MAX_LINES, MAX_QUANTITY
-from commerce.customers import CustomerDTO, _to_dto
+from commerce.customers import CustomerDTO, _to_dto, live_customer
 from commerce.errors import CommerceError, CustomerErased, NotFound
 from commerce.events import Clock, actor_of, record, system_clock
 from commerce.storage.db import Database, UnitOfWork
@@ -166,7 +166,7 @@ class LinkService:
             code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
             try:
                 async with self._db.uow() as uow:
-                    await self._live_customer(uow, customer_id)
+                    await live_customer(uow, customer_id)
                     row = await uow.session.get(LinkCode, customer_id, with_for_update=True)
                     if row is None:
                         row = LinkCode(customer_id=customer_id)
@@ -337,12 +337,3 @@ class LinkService:
         row.failures, row.failures_since, row.locked_until = 0, None, None
         await session.delete(absorbed)
         await session.flush()
-
-    @staticmethod
-    async def _live_customer(uow: UnitOfWork, customer_id: int) -> Customer:
-        customer = await uow.session.get(Customer, customer_id)
-        if customer is None:
-            raise NotFound(entity="customer", id=customer_id)
-        if customer.erased_at is not None:
-            raise CustomerErased(id=customer_id)
-        return customer

@@ -132,29 +132,35 @@ async def take_description(event: Message | CallbackQuery, state: FSMContext, tr
                             _buttons(translator, locale, _cancel_row())))
 
 
-async def store_upload(bot: Bot, file_id: str, media_store: MediaStore) -> str:
-    """Download, clean (in a worker thread: decoding is CPU-bound) and store one upload; its media reference."""
-    downloaded = await bot.download(file_id)
+async def store_upload(bot: Bot, message: Message, media_store: MediaStore) -> str:
+    """The message's photo (or image sent as a file): refused unread when Telegram says it is too large, else
+    downloaded, cleaned (in a worker thread: decoding is CPU-bound) and stored. Its media reference; raises
+    PhotoRejected."""
+    upload = message.photo[-1] if message.photo else message.document
+    assert upload is not None  # the filters let only photos and documents in
+    if upload.file_size is not None and upload.file_size > MAX_BYTES:
+        raise PhotoRejected(RejectReason.TOO_LARGE_BYTES)
+    downloaded = await bot.download(upload.file_id)
     assert downloaded is not None  # without a destination, aiogram returns the bytes in memory
     photo = await asyncio.to_thread(process_photo, downloaded.read())
     return await media_store.save(photo)
+
+
+def rejection_text(translator: Translator, locale: str, rejected: PhotoRejected) -> str:
+    return translator.text(locale, f"sell.photo_rejected.{RejectReason(rejected.reason).value}")
 
 
 async def take_photo(message: Message, bot: Bot, state: FSMContext, shop: Shop, customer: CustomerDTO,
                      media_store: MediaStore, translator: Translator, locale: str) -> None:
     await _require_seller(shop, customer)  # uploads cost CPU and disk: only while still a seller
     photos: list[str] = (await state.get_data()).get("photos", [])
-    upload = message.photo[-1] if message.photo else message.document
-    assert upload is not None  # the filter lets only photos and documents in
     if len(photos) >= PHOTOS_MAX:
         text = translator.text(locale, "sell.photo_limit", limit=PHOTOS_MAX)
-    elif upload.file_size is not None and upload.file_size > MAX_BYTES:
-        text = translator.text(locale, "sell.photo_rejected.too_large_bytes")
     else:
         try:
-            reference = await store_upload(bot, upload.file_id, media_store)
+            reference = await store_upload(bot, message, media_store)
         except PhotoRejected as rejected:
-            text = translator.text(locale, f"sell.photo_rejected.{RejectReason(rejected.reason).value}")
+            text = rejection_text(translator, locale, rejected)
         else:
             photos = [*photos, reference] if reference not in photos else photos
             await state.update_data(photos=photos)

@@ -30,6 +30,7 @@ from bots.telegram.handlers.sell import (
     parse_category_name,
     parse_options,
     parse_stock,
+    rejection_text,
     store_upload,
 )
 from bots.telegram.handlers.sell_callbacks import ManageAction, ManageCallback
@@ -49,7 +50,7 @@ from commerce.catalog import (
 from commerce.customers import CustomerDTO
 from commerce.money import Money
 from commerce.shop import Shop
-from media.photos import MAX_BYTES, PhotoRejected, RejectReason
+from media.photos import PhotoRejected
 
 PAGE_SIZE: Final = 8
 _STOCK_ARGS: Final = re.compile(r"\s*([1-9][0-9]{0,9})\s+([0-9]{1,9})\s*")
@@ -269,18 +270,13 @@ async def clear_photos(callback: CallbackQuery, callback_data: ManageCallback, s
 async def take_photo(message: Message, bot: Bot, state: FSMContext, shop: Shop, customer: CustomerDTO,
                      media_store: MediaStore, translator: Translator, locale: str) -> None:
     data = await state.get_data()
-    upload = message.photo[-1] if message.photo else message.document
-    assert upload is not None  # the filter lets only photos and documents in
-    if upload.file_size is not None and upload.file_size > MAX_BYTES:
-        text = translator.text(locale, "sell.photo_rejected.too_large_bytes")
+    try:
+        reference = await store_upload(bot, message, media_store)
+    except PhotoRejected as rejected:
+        text = rejection_text(translator, locale, rejected)
     else:
-        try:
-            reference = await store_upload(bot, upload.file_id, media_store)
-        except PhotoRejected as rejected:
-            text = translator.text(locale, f"sell.photo_rejected.{RejectReason(rejected.reason).value}")
-        else:
-            product = await shop.catalog.add_photos(customer.id, data["product_id"], [reference])
-            text = translator.text(locale, "sell.edit.photo_added", count=len(product.photos), limit=PHOTOS_MAX)
+        product = await shop.catalog.add_photos(customer.id, data["product_id"], [reference])
+        text = translator.text(locale, "sell.edit.photo_added", count=len(product.photos), limit=PHOTOS_MAX)
     await send(message, views.done(translator, locale, data["product_id"], text))
 
 
