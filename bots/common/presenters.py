@@ -12,6 +12,7 @@ from bots.common.views import (
     CartLineView,
     CartView,
     ListView,
+    ManageCardText,
     MenuView,
     OrderButton,
     OrderButtonKind,
@@ -24,7 +25,7 @@ from bots.common.views import (
 )
 from bots.i18n import Translator
 from commerce.cart import CartDTO, CartLineDTO
-from commerce.catalog import CategoryDTO, Page, ProductDTO, VariantDTO
+from commerce.catalog import PHOTOS_MAX, CategoryDTO, Page, ProductDTO, ProductKind, VariantDTO
 from commerce.money import format_units
 from commerce.orders import OrderDetailDTO, OrderDTO
 from commerce.privacy import ShippingAddress
@@ -32,6 +33,7 @@ from commerce.reviews import REVIEWABLE
 from commerce.status import OrderStatus
 
 DESCRIPTION_PREVIEW: Final = 600  # a card is a glance; it must also fit a photo caption later
+MANAGE_DESCRIPTION_PREVIEW: Final = 300  # on the seller's manage card, below the facts and variants
 LABEL_MAX: Final = 40  # button labels longer than this get cut off on phones anyway
 SHARE_QUERY_MAX: Final = 256  # Telegram's inline query limit
 
@@ -151,6 +153,21 @@ def _gallery(product: ProductDTO, shown: int, *, category_id: int | None, page: 
 def variant_name(variant: VariantDTO) -> str:
     """What a variant is called to a person: its options ("S / Red"), else its SKU."""
     return variant.label or variant.sku
+
+
+def present_manage_card(tr: Translator, locale: str, product: ProductDTO, category: str | None) -> ManageCardText:
+    """The seller's card for one of their products (`category`: its name, None when it has none)."""
+    t = tr.text
+    digital = product.kind is ProductKind.DIGITAL
+    facts = (t(locale, "sell.edit.visible" if product.visible else "sell.edit.hidden"),
+             t(locale, "sell.kind.digital" if digital else "sell.kind.physical"),
+             t(locale, "sell.summary.category", category=category or t(locale, "sell.summary.no_category")),
+             t(locale, "sell.edit.photos", count=len(product.photos), limit=PHOTOS_MAX))
+    variants = tuple(t(locale, "sell.edit.variant_line", name=variant_name(v), price=tr.money(locale, v.price),
+                       stock=v.stock) for v in product.variants)
+    description = shorten(product.description, MANAGE_DESCRIPTION_PREVIEW) if product.description else None
+    return ManageCardText(t(locale, "sell.edit.card_heading", id=product.id, title=product.title), facts, variants,
+                          description)
 
 
 def chosen_variant(product: ProductDTO, variant_id: int | None) -> VariantDTO | None:

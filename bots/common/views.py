@@ -154,3 +154,13 @@ class OrderDetailView:
     items_heading: str | None
     digital_items: tuple[tuple[str, str], ...]  # (title, key or code): shown as copyable code
     rows: OrderRows
+
+
+@dataclass(frozen=True, slots=True)
+class ManageCardText:
+    """A product as its seller manages it: what each platform shows above its buttons."""
+
+    heading: str
+    facts: tuple[str, ...]  # visibility, kind, category, photos
+    variants: tuple[str, ...]  # one line each: name, price, stock
+    description: str | None  # shortened

@@ -15,7 +15,7 @@ import discord
 from discord import app_commands
 
 from bots.common.digital_items import UPLOAD_MAX_BYTES, UnreadableUpload, import_report, read_items
-from bots.common.presenters import variant_name
+from bots.common.presenters import present_manage_card, variant_name
 from bots.discord.command_translator import command_text
 from bots.discord.context import MAX_ID, Buyer, edit, identify, reply, services_of
 from bots.discord.errors import report_error
@@ -38,7 +38,6 @@ from commerce.errors import InvalidInput
 from media.photos import MAX_BYTES, PhotoRejected, RejectReason, process_photo
 
 PAGE_SIZE: Final = 10
-DESCRIPTION_PREVIEW: Final = 300
 MODAL_DESCRIPTION_MAX: Final = 4000  # Discord's limit for a text input
 AUTOCOMPLETE_MAX: Final = 25
 A = ProductAction
@@ -78,19 +77,11 @@ def manage_card(tr: Translator, locale: str, product: ProductDTO, category: str 
                 notice: str | None = None) -> tuple[str | None, discord.Embed, discord.ui.View]:
     t = tr.text
     digital = product.kind is ProductKind.DIGITAL
-    facts = [t(locale, "sell.edit.visible" if product.visible else "sell.edit.hidden"),
-             t(locale, "sell.kind.digital" if digital else "sell.kind.physical"),
-             t(locale, "sell.summary.category", category=category or t(locale, "sell.summary.no_category")),
-             t(locale, "sell.edit.photos", count=len(product.photos), limit=PHOTOS_MAX)]
-    variants = [t(locale, "sell.edit.variant_line", name=variant_name(v), price=tr.money(locale, v.price),
-                  stock=v.stock) for v in product.variants]
-    parts = ["\n".join(map(md, facts)), "\n".join(map(md, variants))]
-    if product.description:
-        description = product.description
-        if len(description) > DESCRIPTION_PREVIEW:
-            description = description[:DESCRIPTION_PREVIEW - 1] + "…"
-        parts.append(md(description))
-    embed = discord.Embed(title=md(t(locale, "sell.edit.card_heading", id=product.id, title=product.title))[:256],
+    card = present_manage_card(tr, locale, product, category)
+    parts = ["\n".join(map(md, card.facts)), "\n".join(map(md, card.variants))]
+    if card.description:
+        parts.append(md(card.description))
+    embed = discord.Embed(title=md(card.heading)[:256],
                           description="\n\n".join(parts)[:4096], colour=COLOUR)
     view = discord.ui.View(timeout=None)
     pid = product.id

@@ -10,13 +10,12 @@ from typing import Final
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bots.common.presenters import label, shorten, variant_name
+from bots.common.presenters import label, present_manage_card, variant_name
 from bots.i18n import Translator
 from bots.telegram.handlers.sell_callbacks import ManageAction, ManageCallback
 from bots.telegram.render import Reply, bold, quote
 from commerce.catalog import PHOTOS_MAX, CategoryDTO, Page, ProductDTO, ProductKind
 
-DESCRIPTION_PREVIEW: Final = 300
 CATEGORY_BUTTONS_MAX: Final = 12
 
 A = ManageAction
@@ -51,17 +50,11 @@ def manage_card(tr: Translator, locale: str, product: ProductDTO, categories: Se
     t = tr.text
     digital = product.kind is ProductKind.DIGITAL
     category = next((c.name for c in categories if c.id == product.category_id), None)
-    facts = [t(locale, "sell.edit.visible" if product.visible else "sell.edit.hidden"),
-             t(locale, "sell.kind.digital" if digital else "sell.kind.physical"),
-             t(locale, "sell.summary.category", category=category or t(locale, "sell.summary.no_category")),
-             t(locale, "sell.edit.photos", count=len(product.photos), limit=PHOTOS_MAX)]
-    variants = [t(locale, "sell.edit.variant_line", name=variant_name(v), price=tr.money(locale, v.price),
-                  stock=v.stock) for v in product.variants]
-    parts = [*([quote(notice)] if notice else []), bold(t(locale, "sell.edit.card_heading", id=product.id,
-                                                          title=product.title)),
-             "\n".join(map(quote, facts)), "\n".join(map(quote, variants))]
-    if product.description:
-        parts.append(quote(shorten(product.description, DESCRIPTION_PREVIEW)))
+    card = present_manage_card(tr, locale, product, category)
+    parts = [*([quote(notice)] if notice else []), bold(card.heading),
+             "\n".join(map(quote, card.facts)), "\n".join(map(quote, card.variants))]
+    if card.description:
+        parts.append(quote(card.description))
     pid = product.id
     stock_or_items = (button(t(locale, "sell.edit.button.digital"), A.DIGITAL, product_id=pid) if digital
                       else button(t(locale, "sell.edit.button.stock"), A.STOCK, product_id=pid))
