@@ -59,7 +59,8 @@ async def first_answer() -> float:
                 await asyncio.sleep(0.02)
             return api.sent("sendMessage")[0].at - started
         finally:
-            process.send_signal(signal.SIGTERM)
+            if process.returncode is None:
+                process.send_signal(signal.SIGTERM)
             await process.wait()
             await api.stop()
 
