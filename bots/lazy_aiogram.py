@@ -23,7 +23,8 @@ def import_aiogram() -> None:
     if "aiogram" in sys.modules:
         return
     pydantic_rebuild = BaseModel.__dict__["model_rebuild"]
-    recorded: dict[str, Any] = {}
+    names: dict[str, Any] = {}  # aiogram passes every type the same namespace: all of its types
+    modules: set[str] = set()
 
     def record_namespace(cls: type[BaseModel], *, force: bool = False, raise_errors: bool = True,
                          _parent_namespace_depth: int = 2, _types_namespace: Any = None) -> bool | None:
@@ -31,7 +32,9 @@ def import_aiogram() -> None:
             return pydantic_rebuild.__func__(cls, force=force, raise_errors=raise_errors,
                                              _parent_namespace_depth=_parent_namespace_depth + 1,
                                              _types_namespace=_types_namespace)
-        recorded.update(_types_namespace)
+        if not names:
+            names.update(_types_namespace)
+        modules.add(cls.__module__)
         return None
 
     BaseModel.model_rebuild = classmethod(record_namespace)  # type: ignore[method-assign, assignment]
@@ -42,19 +45,7 @@ def import_aiogram() -> None:
     # When pydantic builds a model it resolves each nested type's annotations in that type's module, where
     # aiogram imports the names only under TYPE_CHECKING. They are added to those modules (never replacing a
     # name that is there), so a type builds whoever asks first: a method, a `Response[list[Update]]`, a filter.
-    for module in {model.__module__ for model in _deferred_aiogram_models()}:
-        names = vars(sys.modules[module])
-        for name, value in recorded.items():
-            names.setdefault(name, value)
-
-
-def _deferred_aiogram_models() -> list[type[BaseModel]]:
-    found, stack, seen = [], [BaseModel], set()
-    while stack:
-        for sub in stack.pop().__subclasses__():
-            if sub not in seen:
-                seen.add(sub)
-                stack.append(sub)
-                if sub.__module__.startswith("aiogram.") and not sub.__pydantic_complete__:
-                    found.append(sub)
-    return found
+    for module in modules:
+        module_names = vars(sys.modules[module])
+        for name, value in names.items():
+            module_names.setdefault(name, value)
