@@ -6,9 +6,10 @@ import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
+from functools import cache
 from typing import Any, Final
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, String, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from commerce.errors import CustomerErased, InvalidInput, NotFound
@@ -183,18 +184,19 @@ class CustomerService:
         raise RuntimeError("could not identify customer")  # pragma: no cover
 
     async def _known(self, platform: str, external: str) -> CustomerDTO | None:
-        """The common case, read-only: every update from a chat user lands here, so it takes no write lock.
+        """The common case, read-only: every update from a chat user lands here, so it takes no write lock,
+        and it is one Core statement (the customer with all their identities).
 
         None when the person is new or was marked unreachable (the write path creates or clears that).
         """
         async with self._db.uow(write=False) as uow:
-            row = (await uow.session.execute(
-                select(Customer, Identity.unreachable_since).join(Identity, Identity.customer_id == Customer.id)
-                .where(Identity.platform == platform, Identity.external_id == external))).one_or_none()
-            if row is None or row.unreachable_since is not None:
-                return None
-            customer = row[0]
-            return _to_dto(customer, await self._identities(uow, customer.id))
+            rows = (await (await uow.connection()).execute(
+                _known_statement(), {"platform": platform, "external_id": external})).all()
+        if not rows or rows[0].unreachable_since is not None:
+            return None
+        first = rows[0]
+        return CustomerDTO(first.id, first.locale, first.marketing_opt_in, first.referral_code, first.referred_by,
+                           tuple(f"{row.platform}:{row.external_id}" for row in rows))
 
     async def get(self, customer_id: int) -> CustomerDTO:
         async with self._db.uow(write=False) as uow:
@@ -310,3 +312,18 @@ class CustomerService:
     async def _identities(uow: UnitOfWork, customer_id: int | None) -> list[Identity]:
         return list((await uow.session.execute(
             select(Identity).where(Identity.customer_id == customer_id).order_by(Identity.id))).scalars())
+
+
+@cache
+def _known_statement() -> Select[Any]:
+    """The customer behind one identity, a row per identity they have (in order), with that one's mark."""
+    customers = Customer.__table__  # type: ignore[attr-defined]
+    mine, every = Identity.__table__.alias("mine"), Identity.__table__.alias("every")  # type: ignore[attr-defined]
+    c = customers.c
+    return (select(c.id, c.locale, c.marketing_opt_in, c.referral_code, c.referred_by, mine.c.unreachable_since,
+                   every.c.platform, every.c.external_id)
+            .select_from(mine.join(customers, c.id == mine.c.customer_id)
+                         .join(every, every.c.customer_id == c.id))
+            .where(mine.c.platform == bindparam("platform", type_=String),
+                   mine.c.external_id == bindparam("external_id", type_=String))
+            .order_by(every.c.id))

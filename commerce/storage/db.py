@@ -96,33 +96,38 @@ class Database:
         # busy handler (which sleeps in growing steps), keeps checkouts flowing; other processes still
         # wait on the busy timeout.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        # How each kind of unit of work begins its transaction on SQLite (`_on_sqlite_begin`).
+        self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
+        self._reader = self.engine.execution_options(sqlite_begin="NONE") if self.is_sqlite else self.engine
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
-        begin = ("IMMEDIATE" if write else "NONE") if self.is_sqlite else None
-        return UnitOfWork(self._sessions, write_lock=self._write_lock if write else None, sqlite_begin=begin)
+        return UnitOfWork(self._writer if write else self._reader, self._sessions,
+                          write_lock=self._write_lock if write else None)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
 
 
 class UnitOfWork:
-    """`async with db.uow() as uow: …; await uow.commit()` — leaving without commit rolls back."""
+    """`async with db.uow() as uow: …; await uow.commit()` — leaving without commit rolls back.
 
-    session: AsyncSession
+    It holds one connection for its whole life. The ORM session is made on first use of `session`, bound to
+    that connection: hot paths that only run Core statements (`connection()`) never pay for one.
+    """
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, write_lock: asyncio.Lock | None,
-                 sqlite_begin: str | None) -> None:
+    def __init__(self, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], *,
+                 write_lock: asyncio.Lock | None) -> None:
+        self._engine = engine
         self._sessions = sessions
         self._write_lock = write_lock
-        self._sqlite_begin = sqlite_begin
+        self._connection: AsyncConnection | None = None
+        self._session: AsyncSession | None = None
 
     async def __aenter__(self) -> Self:
         if self._write_lock is not None:
             await self._write_lock.acquire()
-        self.session = self._sessions()
         try:
-            if self._sqlite_begin is not None:
-                await self.session.connection(execution_options={"sqlite_begin": self._sqlite_begin})
+            self._connection = await self._engine.connect().start()
         except BaseException:
             await self._close()
             raise
@@ -132,24 +137,44 @@ class UnitOfWork:
                         tb: TracebackType | None) -> None:
         await self._close()
 
+    @property
+    def session(self) -> AsyncSession:
+        """The ORM session of this unit of work, on its connection and in its transaction."""
+        if self._session is None:
+            assert self._connection is not None, "a unit of work is used inside `async with`"
+            # Joining a transaction Core statements began: the session may roll it back, and
+            # `commit()` below commits it (join_transaction_mode="rollback_only").
+            self._session = self._sessions(bind=self._connection, join_transaction_mode="rollback_only")
+        return self._session
+
     async def _close(self) -> None:
-        self.session.info.pop(QUEUED_ROWS, None)
         try:
-            await self.session.rollback()
+            if self._session is not None:
+                self._session.info.pop(QUEUED_ROWS, None)
+                try:
+                    await self._session.rollback()
+                finally:
+                    await self._session.close()
         finally:
             try:
-                await self.session.close()
+                if self._connection is not None:
+                    await self._connection.close()  # rolls back what is not committed
             finally:
                 if self._write_lock is not None:
                     self._write_lock.release()
 
     async def connection(self) -> AsyncConnection:
         """This unit of work's connection, for Core statements on hot paths (same transaction as the session)."""
-        return await self.session.connection()
+        assert self._connection is not None, "a unit of work is used inside `async with`"
+        return self._connection
 
     async def commit(self) -> None:
-        await write_queued_rows(self.session)
-        await self.session.commit()
+        if self._session is not None:
+            await write_queued_rows(self._session)
+            await self._session.commit()  # ends the session's own transaction, or only flushes a joined one
+        assert self._connection is not None
+        if self._connection.in_transaction():
+            await self._connection.commit()
 
     async def flush(self) -> None:
         await self.session.flush()
