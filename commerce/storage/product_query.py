@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import Integer, RowMapping, Select, bindparam, func, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commerce.storage.tables import Product, Review, Variant
@@ -18,6 +18,29 @@ from commerce.storage.tables import Product, Review, Variant
 PRODUCTS = Product.__table__  # type: ignore[attr-defined]
 VARIANTS = Variant.__table__  # type: ignore[attr-defined]
 REVIEWS = Review.__table__  # type: ignore[attr-defined]
+
+
+# What a card shows, and nothing else: each column read is converted
+# (JSON, timestamps), so the others are left in the table.
+PRODUCT_FIELDS: Final = ("id", "title", "description", "kind", "visible", "category_id", "seller_id", "photos")
+VARIANT_FIELDS: Final = ("id", "sku", "options", "price_minor", "stock")
+_PRODUCT_KEYS: Final = tuple((name, f"p_{name}") for name in PRODUCT_FIELDS)
+_VARIANT_KEYS: Final = tuple((name, f"v_{name}") for name in VARIANT_FIELDS)
+
+
+def _page_statement(conditions: list[Any], offset: Any, limit: Any) -> Select[Any]:
+    p, v, r = PRODUCTS.c, VARIANTS.c, REVIEWS.c
+    # An uncorrelated count is computed once, from the index; a window count would materialise every match.
+    total = select(func.count()).select_from(PRODUCTS).where(*conditions).scalar_subquery()
+    page = (select(p.id.label("page_id"), total.label("total")).where(*conditions)
+            .order_by(p.id.desc()).offset(offset).limit(limit).cte("page"))
+    ratings = (select(r.product_id, func.avg(r.stars).label("avg"), func.count().label("n"))
+               .where(r.product_id.in_(select(page.c.page_id))).group_by(r.product_id).subquery())
+    return (select(page.c.total, *[p[name].label(key) for name, key in _PRODUCT_KEYS],
+                   *[v[name].label(key) for name, key in _VARIANT_KEYS], ratings.c.avg, ratings.c.n)
+             .select_from(page.join(PRODUCTS, p.id == page.c.page_id).join(VARIANTS, v.product_id == p.id)
+                          .outerjoin(ratings, ratings.c.product_id == p.id))
+             .order_by(p.id.desc(), v.position, v.id))
 
 
 @dataclass(slots=True)
@@ -65,25 +88,8 @@ async def product_page(connection: AsyncConnection, conditions: list[Any], *, of
     for row in rows:
         entry = grouped.get(row["p_id"])
         if entry is None:
-            entry = grouped[row["p_id"]] = ProductRows(_prefixed(row, "p_"), [], row["avg"], row["n"] or 0)
-        entry.variants.append(_prefixed(row, "v_"))
+            entry = grouped[row["p_id"]] = ProductRows({name: row[key] for name, key in _PRODUCT_KEYS}, [],
+                                                       row["avg"], row["n"] or 0)
+        entry.variants.append({name: row[key] for name, key in _VARIANT_KEYS})
     return list(grouped.values()), rows[0]["total"]
 
-
-def _page_statement(conditions: list[Any], offset: Any, limit: Any) -> Select[Any]:
-    p, v, r = PRODUCTS.c, VARIANTS.c, REVIEWS.c
-    # An uncorrelated count is computed once, from the index; a window count would materialise every match.
-    total = select(func.count()).select_from(PRODUCTS).where(*conditions).scalar_subquery()
-    page = (select(p.id.label("page_id"), total.label("total")).where(*conditions)
-            .order_by(p.id.desc()).offset(offset).limit(limit).cte("page"))
-    ratings = (select(r.product_id, func.avg(r.stars).label("avg"), func.count().label("n"))
-               .where(r.product_id.in_(select(page.c.page_id))).group_by(r.product_id).subquery())
-    return (select(page.c.total, *[c.label(f"p_{c.name}") for c in p], *[c.label(f"v_{c.name}") for c in v],
-                    ratings.c.avg, ratings.c.n)
-             .select_from(page.join(PRODUCTS, p.id == page.c.page_id).join(VARIANTS, v.product_id == p.id)
-                          .outerjoin(ratings, ratings.c.product_id == p.id))
-             .order_by(p.id.desc(), v.position, v.id))
-
-
-def _prefixed(row: RowMapping, prefix: str) -> dict[str, Any]:
-    return {key[len(prefix):]: value for key, value in row.items() if key.startswith(prefix)}
