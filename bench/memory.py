@@ -1,11 +1,13 @@
 """Peak memory (RSS) of the running Telegram shop with 10,000 products.
 
-Usage: python -m bench.memory [--products 10000] [--updates 6000] [--users 1000]
+Usage: python -m bench.memory [--products 10000] [--updates 6000] [--users 1000] [--with-discord]
 
 Builds what `chatshop run` builds for Telegram (the shop on SQLite, the full dispatcher with conversations
 in the database, the bot; no watcher), fills PRODUCTS products, then feeds browse → card → add-to-cart
 presses from USERS buyers spread over every product, and reports the process's peak RSS (ru_maxrss) after
-each stage. Target (DESIGN.md §9): ≤ 200 MB for the whole process.
+each stage. `--with-discord` also imports the Discord front-end (`bots.discord.app`, discord.py with it),
+as `chatshop run` does when both platforms are enabled; its client is not connected. Target (DESIGN.md §9):
+≤ 200 MB for the whole process.
 """
 
 from __future__ import annotations
@@ -30,7 +32,10 @@ async def main() -> None:
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--updates", type=int, default=6000)
     parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--with-discord", action="store_true", help="import the Discord front-end too")
     args = parser.parse_args()
+    if args.with_discord:
+        import bots.discord.app  # noqa: F401 — what enabling Discord adds to the process
     print(f"imports (aiogram, SQLAlchemy, babel…)     : {peak_mb():6.1f} MB")
     translator = Translator.load()
     async with fresh_shop("sqlite") as shop:

@@ -20,14 +20,6 @@ from functools import cache
 from typing import Final, get_args, get_origin
 from urllib.parse import urlsplit
 
-# bip_utils ships no type information.
-from bip_utils import (  # type: ignore[import-untyped]
-    Base58ChecksumError,
-    Base58Decoder,
-    Bip39Languages,
-    Kekkak256,
-)
-from bip_utils.bip.bip39.bip39_mnemonic_utils import Bip39WordsListGetter  # type: ignore[import-untyped]
 from pydantic import BaseModel, BeforeValidator
 from pydantic_core import ErrorDetails, PydanticCustomError
 
@@ -85,6 +77,10 @@ def peek(secret: str) -> str:
 
 @cache
 def _bip39_words() -> frozenset[str]:
+    # bip_utils (no type information; ~0.2 s and ~10 MB to import) only when a key is being checked.
+    from bip_utils import Bip39Languages  # type: ignore[import-untyped]
+    from bip_utils.bip.bip39.bip39_mnemonic_utils import Bip39WordsListGetter  # type: ignore[import-untyped]
+
     words = Bip39WordsListGetter.Instance().GetByLanguage(Bip39Languages.ENGLISH)
     return frozenset(words.GetWordAtIdx(i) for i in range(words.Length()))
 
@@ -197,6 +193,8 @@ def check_xpub_envs(data: Mapping[str, object], environ: Mapping[str, str]) -> l
 
 
 def _checksum_ok(extended_key: str) -> bool:
+    from bip_utils import Base58ChecksumError, Base58Decoder
+
     try:
         Base58Decoder.CheckDecode(extended_key)
     except (Base58ChecksumError, ValueError):
@@ -295,6 +293,8 @@ def eip55_ok(address: str) -> bool:
     digits = address[2:]
     if digits in (digits.lower(), digits.upper()):
         return True
+    from bip_utils import Kekkak256
+
     hashed = Kekkak256.QuickDigest(digits.lower().encode()).hex()[:40]
     return all(c.isdigit() or c.isupper() == (int(h, 16) >= 8) for c, h in zip(digits, hashed, strict=True))
 

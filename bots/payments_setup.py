@@ -19,7 +19,6 @@ from commerce.events import Clock, system_clock
 from commerce.payment_records import PaymentRecords
 from commerce.shop import Shop
 from payments.backends.base import ChainBackend
-from payments.derive import AddressDeriver, EvmAddressDeriver
 from payments.methods import PaymentMethod, bitcoin_method, evm_method
 from payments.rates import RateSource, build_rate_source
 from payments.requests import PaymentService
@@ -53,6 +52,9 @@ def _account_key(family: str, xpub: str) -> str:
 
 
 def build_methods(settings: Settings) -> dict[str, PaymentMethod]:
+    # Address derivation (bip_utils: ~0.2 s and ~10 MB to import) is loaded only by a shop that takes payments.
+    from payments.derive import AddressDeriver, EvmAddressDeriver
+
     methods: dict[str, PaymentMethod] = {}
     for spec in settings.payments.methods:
         where = f"payments method {spec.id!r}"

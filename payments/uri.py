@@ -12,8 +12,6 @@ from decimal import Decimal
 from typing import Any, Final
 from urllib.parse import quote, unquote
 
-from bip_utils import Kekkak256  # type: ignore[import-untyped]  # bip-utils ships no type hints
-
 from commerce.money import EXACT, format_units
 
 BIP21_MAX_PLACES: Final = 8
@@ -38,6 +36,9 @@ def checksum_address(address: str) -> str:
     """
     if not _EVM_ADDRESS.fullmatch(address):
         raise ValueError("an EVM address is 0x followed by 40 hexadecimal digits")
+    # bip-utils (no type hints) costs ~0.2 s to import: only a shop with an EVM method gets here.
+    from bip_utils import Kekkak256  # type: ignore[import-untyped]
+
     body = address[2:]
     digest = Kekkak256.QuickDigest(body.lower()).hex()
     encoded = "".join(char.upper() if int(nibble, 16) >= 8 else char
