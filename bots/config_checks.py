@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, BeforeValidator
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from payments.uri import checksum_address
+
 Loc = tuple[str | int, ...]
 
 _B58: Final = "1-9A-HJ-NP-Za-km-z"
@@ -290,13 +292,11 @@ def _is_url(value: str, schemes: tuple[str, ...]) -> bool:
 
 def eip55_ok(address: str) -> bool:
     """Mixed-case addresses carry an EIP-55 checksum; all-lower/upper ones do not."""
-    digits = address[2:]
-    if digits in (digits.lower(), digits.upper()):
-        return True
-    from bip_utils import Kekkak256
-
-    hashed = Kekkak256.QuickDigest(digits.lower().encode()).hex()[:40]
-    return all(c.isdigit() or c.isupper() == (int(h, 16) >= 8) for c, h in zip(digits, hashed, strict=True))
+    try:
+        checksum_address(address)
+    except ValueError:
+        return False
+    return True
 
 
 def always_eight(value: object) -> int:
