@@ -19,7 +19,8 @@ from commerce.roles import Permission, Role
 from commerce.sellers import require_permission
 from commerce.storage.db import Database, UnitOfWork
 from commerce.storage.product_query import ProductRows, prepared, product_page
-from commerce.storage.tables import Category, DigitalItem, Product, Variant
+from commerce.storage.recent_reads import RecentReads
+from commerce.storage.tables import Category, DigitalItem, Product, Review, Variant
 
 CATEGORY_NAME_MAX: Final = 64
 OPTIONS_MAX: Final = 3
@@ -168,6 +169,10 @@ def _options(options: dict[str, str]) -> dict[str, str]:
             for k, v in options.items()}
 
 
+# What the cards, pages and category list are read from (a review moves a card's rating).
+CARD_TABLES: Final = (str(Product.__tablename__), str(Variant.__tablename__), str(Review.__tablename__))
+CATEGORY_TABLES: Final = (str(Category.__tablename__),)
+
 _CATEGORIES: Final = select(Category.id, Category.name).order_by(Category.position, Category.id)  # type: ignore[arg-type]
 
 
@@ -190,21 +195,36 @@ class CatalogService:
         self._db = db
         self.currency = currency
         self._clock = clock
+        # Every buyer browses the same few screens (commerce/storage/recent_reads.py).
+        self._recent_categories: RecentReads[tuple[CategoryDTO, ...]] = RecentReads(db.committed, CATEGORY_TABLES)
+        self._recent_cards: RecentReads[ProductDTO] = RecentReads(db.committed, CARD_TABLES)
+        self._recent_pages: RecentReads[Page[ProductDTO]] = RecentReads(db.committed, CARD_TABLES)
 
     # ---- reading (buyers) ----
 
     async def categories(self) -> list[CategoryDTO]:
-        async with self._db.uow(write=False) as uow:
-            rows = await (await uow.connection()).execute(_CATEGORIES)
-            return [CategoryDTO(r.id, r.name) for r in rows]
+        found = self._recent_categories.get(None)
+        if found is None:
+            version = self._recent_categories.version()
+            async with self._db.uow(write=False) as uow:
+                rows = await (await uow.connection()).execute(_CATEGORIES)
+                found = tuple(CategoryDTO(r.id, r.name) for r in rows)
+            self._recent_categories.put(None, found, version)
+        return list(found)
 
     async def product(self, product_id: int, *, include_hidden: bool = False) -> ProductDTO:
         def conditions() -> list[Any]:
             return [Product.id == bindparam("product_id"), *_listed(include_hidden)]
 
+        key = (product_id, include_hidden)
+        dto = self._recent_cards.get(key)
+        if dto is not None:
+            return dto
+        version = self._recent_cards.version()
         dto = await self._one(prepared(("product", include_hidden), conditions), {"product_id": product_id})
         if dto is None:
             raise NotFound(entity="product", id=product_id)
+        self._recent_cards.put(key, dto, version)
         return dto
 
     async def variant(self, variant_id: int) -> tuple[ProductDTO, VariantDTO]:
@@ -224,8 +244,15 @@ class CatalogService:
             in_category = [Product.category_id == bindparam("category_id")] if category_id is not None else []
             return [*_listed(include_hidden), *in_category]
 
+        key = (category_id, page, page_size, include_hidden)
+        found = self._recent_pages.get(key)
+        if found is not None:
+            return found
+        version = self._recent_pages.version()
         statement = prepared(("list", include_hidden, category_id is not None), conditions)
-        return await self._page([], page, page_size, statement, {"category_id": category_id})
+        found = await self._page([], page, page_size, statement, {"category_id": category_id})
+        self._recent_pages.put(key, found, version)
+        return found
 
     async def search(self, text: str, *, page: int = 0, page_size: int = 10) -> Page[ProductDTO]:
         """Products whose title or description contains every word of `text` (any language, no stemming)."""

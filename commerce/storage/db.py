@@ -8,10 +8,11 @@ read-to-write upgrade. PostgreSQL runs the same code through asyncpg.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Final, Self
 
-from sqlalchemy import Table, event, insert
+from sqlalchemy import Connection, Table, event, insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from commerce.storage.sqlite_driver import OneHopConnection, one_hop_dbapi
+from commerce.storage.sqlite_driver import OneHopConnection, is_read, one_hop_dbapi
 
 # `PRAGMA application_id` of every chatshop SQLite file ("CHSH"): lets restore tell our files apart.
 SQLITE_APPLICATION_ID: Final = 0x43485348
@@ -48,6 +49,45 @@ def _on_sqlite_begin(conn: Any) -> None:
         driver.begin_with_next_statement(f"BEGIN {mode}")  # saves a thread hop
     else:
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+ANY_TABLE: Final = "*"
+_WRITTEN: Final = "chatshop_written_tables"  # in the connection's `info`: what its transaction has changed
+
+
+def _note_written(conn: Connection, _cursor: Any, statement: str, _parameters: Any, context: Any,
+                  _executemany: bool) -> None:
+    """After each statement: remember the table an INSERT, UPDATE or DELETE changed (any SQL we can't read
+    as a plain SELECT counts as changing every table), for `Committed` once the transaction commits."""
+    compiled = context.compiled
+    target = getattr(compiled, "statement", None)
+    if getattr(target, "is_dml", False):
+        name = getattr(target.table, "name", ANY_TABLE)
+    elif getattr(target, "is_select", False) or is_read(statement):
+        return
+    else:
+        name = ANY_TABLE
+    conn.info.setdefault(_WRITTEN, set()).add(name)
+
+
+class Committed:
+    """How many commits of this process have changed each table: a version for caches of what was read.
+
+    A cache takes `version(tables)` before it reads and keeps the result only while the version is the
+    same. It moves after the commit is done, so a read that overlapped a change is never kept as fresh.
+    Another process's commits are not seen here: caches also expire after a few seconds.
+    """
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+
+    def note(self, tables: Iterable[str]) -> None:
+        for name in tables:
+            self._counts[name] = self._counts.get(name, 0) + 1
+
+    def version(self, tables: Iterable[str]) -> int:
+        counts = self._counts
+        return counts.get(ANY_TABLE, 0) + sum(counts.get(name, 0) for name in tables)
 
 
 QUEUED_ROWS: Final = "chatshop_queued_rows"
@@ -79,9 +119,11 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
                                      pool_reset_on_return=None, module=one_hop_dbapi())
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
-        return engine
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_timeout=120,
-                               pool_pre_ping=True)
+    else:
+        engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_timeout=120,
+                                     pool_pre_ping=True)
+    event.listen(engine.sync_engine, "after_cursor_execute", _note_written)
+    return engine
 
 
 class Database:
@@ -92,6 +134,7 @@ class Database:
         self.engine = create_engine(url, echo=echo)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        self.committed = Committed()
         # SQLite has one writer at a time. Queueing writers of this process here, rather than in SQLite's
         # busy handler (which sleeps in growing steps), keeps checkouts flowing; other processes still
         # wait on the busy timeout.
@@ -101,7 +144,7 @@ class Database:
         self._reader = self.engine.execution_options(sqlite_begin="NONE") if self.is_sqlite else self.engine
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
-        return UnitOfWork(self._writer if write else self._reader, self._sessions,
+        return UnitOfWork(self._writer if write else self._reader, self._sessions, self.committed,
                           write_lock=self._write_lock if write else None)
 
     async def dispose(self) -> None:
@@ -115,10 +158,11 @@ class UnitOfWork:
     that connection: hot paths that only run Core statements (`connection()`) never pay for one.
     """
 
-    def __init__(self, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], *,
+    def __init__(self, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], committed: Committed, *,
                  write_lock: asyncio.Lock | None) -> None:
         self._engine = engine
         self._sessions = sessions
+        self._committed = committed
         self._write_lock = write_lock
         self._connection: AsyncConnection | None = None
         self._session: AsyncSession | None = None
@@ -158,6 +202,7 @@ class UnitOfWork:
         finally:
             try:
                 if self._connection is not None:
+                    self._connection.sync_connection.info.pop(_WRITTEN, None)  # rolled back: nothing changed
                     await self._connection.close()  # rolls back what is not committed
             finally:
                 if self._write_lock is not None:
@@ -175,6 +220,9 @@ class UnitOfWork:
         assert self._connection is not None
         if self._connection.in_transaction():
             await self._connection.commit()
+        written = self._connection.sync_connection.info.pop(_WRITTEN, None)
+        if written:
+            self._committed.note(written)
 
     async def flush(self) -> None:
         await self.session.flush()

@@ -54,7 +54,7 @@ _WRITES: Final = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE
 
 
 @functools.lru_cache(maxsize=1024)  # SQLAlchemy compiles each statement once: the same strings come back
-def _is_read(operation: str) -> bool:
+def is_read(operation: str) -> bool:
     """A SELECT, or a WITH … SELECT (a CTE may also lead a write: any write keyword, even quoted, says no)."""
     head = operation.lstrip()[:7].upper()
     if head.startswith("SELECT") and head[6:7].isspace():
@@ -192,7 +192,7 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
             if self._in_transaction():
                 return True
             self.holds_write_lock = False
-        return _is_read(operation)
+        return is_read(operation)
 
     def begin_with_next_statement(self, begin: str) -> None:
         """Send `begin` (e.g. "BEGIN IMMEDIATE") in the same hop as the next statement; an error it raises

@@ -12,7 +12,7 @@ import pytest
 
 from commerce.shop import Shop
 from commerce.storage.db import Database
-from commerce.storage.sqlite_driver import _is_read
+from commerce.storage.sqlite_driver import is_read
 from tests.support.factories import make_owner, make_product
 
 
@@ -73,4 +73,4 @@ async def test_writes_and_reads_on_the_event_loop_see_each_other(shop: Shop, sql
     ("PRAGMA foreign_keys", False), ("BEGIN IMMEDIATE", False),
 ])
 def test_only_plain_reads_count_as_reads(sql: str, read: bool) -> None:
-    assert _is_read(sql) is read
+    assert is_read(sql) is read

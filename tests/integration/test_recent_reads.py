@@ -1,0 +1,58 @@
+"""Cards, pages and categories come from memory only while nothing this process committed changed them."""
+
+from __future__ import annotations
+
+from sqlalchemy import text, update
+
+from commerce.privacy import ShippingAddress
+from commerce.shop import Shop
+from commerce.storage.db import ANY_TABLE
+from commerce.storage.tables import Variant
+from tests.support.factories import make_buyer, make_owner, make_product, step_up
+
+HOME = ShippingAddress(name="Hanako Yamada", postal_code="100-0001", region="Tokyo", city="Chiyoda",
+                       line1="1-1 Chiyoda", phone="090-0000-0000")
+
+
+async def test_a_checkout_shows_on_the_card_and_the_page_at_once(shop: Shop) -> None:
+    owner = await make_owner(shop)
+    product = await make_product(shop, owner, stock=3)
+    assert (await shop.catalog.product(product.id)).stock == 3
+    assert (await shop.catalog.list_products()).items[0].stock == 3
+
+    buyer = await make_buyer(shop)
+    await shop.cart.add(buyer, product.variants[0].id, 3)
+    await shop.orders.checkout(buyer, address=HOME)  # reserves all three
+
+    assert (await shop.catalog.product(product.id)).stock == 0
+    assert (await shop.catalog.list_products()).items[0].stock == 0
+
+
+async def test_seller_edits_and_new_categories_show_at_once(shop: Shop) -> None:
+    owner = await make_owner(shop)
+    product = await make_product(shop, owner, title="Tea cup")
+    assert [c.name for c in await shop.catalog.categories()] == []
+    await step_up(shop, owner)
+    await shop.catalog.update_product(owner, product.id, title="Tea bowl")
+    await shop.catalog.set_price(owner, product.variants[0].id, "900")
+    await shop.catalog.create_category(owner, "Ceramics")
+
+    card = await shop.catalog.product(product.id)
+    assert card.title == "Tea bowl" and card.variants[0].price.amount == 900
+    assert [c.name for c in await shop.catalog.categories()] == ["Ceramics"]
+
+
+async def test_a_change_rolled_back_moves_nothing_and_raw_sql_counts_as_any_table(shop: Shop) -> None:
+    owner = await make_owner(shop)
+    product = await make_product(shop, owner, stock=5)
+    before = shop.db.committed.version(["variant"])
+    async with shop.db.uow() as uow:  # left without commit: rolled back
+        await (await uow.connection()).execute(update(Variant).values(stock=1))
+    assert shop.db.committed.version(["variant"]) == before
+    assert (await shop.catalog.product(product.id)).stock == 5
+
+    async with shop.db.uow() as uow:
+        await (await uow.connection()).execute(text("UPDATE variant SET stock = 2"))
+        await uow.commit()
+    assert shop.db.committed.version([ANY_TABLE]) >= 1
+    assert (await shop.catalog.product(product.id)).stock == 2
