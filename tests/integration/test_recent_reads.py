@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text, update
 
+from commerce.errors import OutOfStock
 from commerce.privacy import ShippingAddress
 from commerce.shop import Shop
-from commerce.storage.db import ANY_TABLE
+from commerce.storage.db import ANY_TABLE, Database
 from commerce.storage.tables import Variant
 from tests.support.factories import make_buyer, make_owner, make_product, step_up
 
@@ -56,3 +58,22 @@ async def test_a_change_rolled_back_moves_nothing_and_raw_sql_counts_as_any_tabl
         await uow.commit()
     assert shop.db.committed.version([ANY_TABLE]) >= 1
     assert (await shop.catalog.product(product.id)).stock == 2
+
+
+async def test_another_process_selling_out_may_linger_on_the_card_but_never_in_the_cart(shop: Shop) -> None:
+    owner = await make_owner(shop)
+    product = await make_product(shop, owner, stock=2)
+    assert (await shop.catalog.product(product.id)).stock == 2  # now remembered
+
+    other = Database(shop.db.url)  # a second process on the same database
+    try:
+        async with other.uow() as uow:
+            await (await uow.connection()).execute(update(Variant).values(stock=0))
+            await uow.commit()
+    finally:
+        await other.dispose()
+
+    assert (await shop.catalog.product(product.id)).stock == 2  # this process was not told: up to 5 s stale
+    buyer = await make_buyer(shop)
+    with pytest.raises(OutOfStock):
+        await shop.cart.add(buyer, product.variants[0].id, 1)
