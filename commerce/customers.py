@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import secrets
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from functools import cache
 from typing import Any, Final
@@ -16,6 +15,7 @@ from commerce.errors import CustomerErased, InvalidInput, NotFound
 from commerce.events import Clock, actor_of, record, system_clock
 from commerce.privacy import PersonalDataCipher, ShippingAddress
 from commerce.storage.db import Database, UnitOfWork
+from commerce.storage.recent_reads import RecentReads
 from commerce.storage.tables import (
     Address,
     CartLine,
@@ -32,7 +32,6 @@ PLATFORMS: Final = frozenset({"telegram", "discord", "cli"})
 LOCALES: Final = frozenset({"ja", "en"})
 MAX_ADDRESSES: Final = 5
 ERASED: Final = "[erased]"
-RECENT_TTL_SECONDS: Final = 5
 RECENT_MAX: Final = 10_000
 
 
@@ -95,70 +94,36 @@ async def find_or_create_customer(uow: UnitOfWork, platform: str, external_id: s
     return customer, True
 
 
-class RecentCustomers:
-    """Who was identified in the last few seconds, by platform identity: every chat update identifies its
-    sender, and a person pressing buttons is the same person a second later. An entry lives `ttl_seconds`;
-    every change this process makes to what `CustomerDTO` shows (locale, opt-in, erasure, reachability)
-    forgets it at once, so only another process's change can go unseen, and only for that long.
-    """
-
-    def __init__(self, ttl_seconds: int = RECENT_TTL_SECONDS, size: int = RECENT_MAX,
-                 now_ns: Callable[[], int] = time.monotonic_ns) -> None:
-        self._ttl_ns = ttl_seconds * 1_000_000_000
-        self._size = size
-        self._now_ns = now_ns
-        self._entries: dict[tuple[str, str], tuple[int, CustomerDTO]] = {}
-        # Bumped by every `forget`: a read that began before a change must not store what it read.
-        self.epoch = 0
-
-    def get(self, platform: str, external_id: str) -> CustomerDTO | None:
-        entry = self._entries.get((platform, external_id))
-        if entry is None:
-            return None
-        if entry[0] <= self._now_ns():
-            del self._entries[(platform, external_id)]
-            return None
-        return entry[1]
-
-    def put(self, platform: str, external_id: str, customer: CustomerDTO, *, epoch: int) -> None:
-        if epoch != self.epoch:
-            return
-        if len(self._entries) >= self._size:
-            del self._entries[next(iter(self._entries))]  # the oldest
-        self._entries[(platform, external_id)] = (self._now_ns() + self._ttl_ns, customer)
-
-    def forget(self, identities: Iterable[str]) -> None:
-        """Drop these `platform:id` identities."""
-        self.epoch += 1
-        for identity in identities:
-            platform, _, external_id = identity.partition(":")
-            self._entries.pop((platform, external_id), None)
-
-
 class CustomerService:
     def __init__(self, db: Database, cipher: PersonalDataCipher, clock: Clock = system_clock) -> None:
         self._db = db
         self._cipher = cipher
         self._clock = clock
-        self.recent = RecentCustomers()
+        # Who was identified in the last few seconds, by (platform, external id): every chat update identifies
+        # its sender. Every change this process makes to what `CustomerDTO` shows forgets the identities.
+        self._recent: RecentReads[CustomerDTO] = RecentReads(db.committed, size=RECENT_MAX)
 
     async def identify(self, platform: str, external_id: str | int, *, display_name: str | None = None,
                        locale: str | None = None, referral: str | None = None) -> CustomerDTO:
         """The customer behind a chat user; created on first contact. Safe under concurrent calls."""
         external = str(external_id)
         parse_identity(f"{platform}:{external}")
-        recent = self.recent.get(platform, external)
+        recent = self._recent.get((platform, external))
         if recent is not None:
             return recent
-        epoch = self.recent.epoch
+        version = self._recent.version()
         customer = await self._known(platform, external) or await self._first_contact(
             platform, external, display_name=display_name, locale=locale, referral=referral)
-        self.recent.put(platform, external, customer, epoch=epoch)
+        self._recent.put((platform, external), customer, version)
         return customer
 
     def forget_identity(self, platform: str, external_id: str | int) -> None:
         """Something about this identity changed outside this service (e.g. it became unreachable)."""
-        self.recent.forget([f"{platform}:{external_id}"])
+        self._recent.forget([(platform, str(external_id))])
+
+    def forget_identities(self, identities: Iterable[str]) -> None:
+        """These `platform:id` identities changed outside this service (e.g. two customers were linked)."""
+        self._recent.forget([identity.partition(":")[::2] for identity in identities])
 
     async def _first_contact(self, platform: str, external: str, *, display_name: str | None, locale: str | None,
                              referral: str | None) -> CustomerDTO:
@@ -295,7 +260,7 @@ class CustomerService:
             record(session, actor=actor_of(customer_id), action="customer.erase", entity="customer",
                    entity_id=customer_id, at=now)
             await uow.commit()
-        self.recent.forget(identities)
+        self.forget_identities(identities)
 
     async def _update(self, customer_id: int, **values: Any) -> CustomerDTO:
         async with self._db.uow() as uow:
@@ -305,7 +270,7 @@ class CustomerService:
             identities = await self._identities(uow, customer_id)
             await uow.commit()
         dto = _to_dto(customer, identities)
-        self.recent.forget(dto.identities)
+        self.forget_identities(dto.identities)
         return dto
 
     @staticmethod

@@ -55,4 +55,4 @@ class Shop:
         self.two_factor = TwoFactorService(db, cipher, clock)
         self.links = LinkService(db, clock)
         # After a merge every identity of the survivor must resolve to it, not to a cached absorbed customer.
-        self.links.on_linked(lambda linked: self.customers.recent.forget(linked.identities))
+        self.links.on_linked(lambda linked: self.customers.forget_identities(linked.identities))

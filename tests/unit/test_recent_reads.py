@@ -1,4 +1,4 @@
-"""The memory of recent catalog reads: dropped when this process commits a change, and after a few seconds."""
+"""The memory of recent reads: dropped when this process commits or forgets a change, and after a few seconds."""
 
 from __future__ import annotations
 
@@ -51,3 +51,14 @@ def test_the_oldest_goes_when_full() -> None:
     for key in (1, 2, 3):
         reads.put(key, key, reads.version())
     assert reads.get(1) is None and reads.get(2) == 2 and reads.get(3) == 3
+
+
+def test_forget_drops_those_keys_and_a_read_begun_before_it() -> None:
+    reads: RecentReads[str] = RecentReads(Committed(), now_ns=Clock())
+    for user in ("1", "2", "3"):
+        reads.put(("telegram", user), "Hanako", reads.version())
+    version = reads.version()                  # identify() starts reading the database…
+    reads.forget([("telegram", "2"), ("telegram", "3")])  # …her locale changes (or she is erased)
+    reads.put(("telegram", "2"), "Hanako (ja)", version)
+    assert reads.get(("telegram", "1")) == "Hanako"
+    assert reads.get(("telegram", "2")) is None and reads.get(("telegram", "3")) is None
