@@ -45,7 +45,7 @@ async def seed(shop: Shop, requests: int) -> list[tuple[int, str, int]]:
             {"order_id": order_id, "method_id": "btc", "chain": CHAIN, "asset": "BTC", "token": None, "decimals": 8,
              "address": f"bcrt1qbench{order_id}", "derivation_index": order_id, "amount_units": 10_000 + order_id,
              "price": "15000000", "uri": "bitcoin:x", "status": "open", "confirmations": 1, "tolerance_units": 0,
-             "credited_units": 0, "created_at": now, "expires_at": now + timedelta(hours=1),
+             "due_minor": 1000, "created_at": now, "expires_at": now + timedelta(hours=1),
              "late_until": now + timedelta(hours=25)} for order_id in order_ids])
         await uow.commit()
     return [(order_id, f"bcrt1qbench{order_id}", 10_000 + order_id) for order_id in order_ids]
@@ -82,10 +82,11 @@ async def run(backend: str, requests: int, blocks: int, per_block: int) -> str:
         cpu_start = time.process_time()
         await watcher.step()
         idle_cpu = (time.process_time() - cpu_start) * 1000
-        return (f"{backend:9} {requests:,} open requests, {per_block} payments per block: "
-                f"backend calls per block {statistics.median(calls):.0f} (max {max(calls)}; tip + block + mempool), "
-                f"CPU {statistics.median(cpu):.1f} ms per block (empty block {idle_cpu:.1f} ms), "
-                f"block visible → notification queued {statistics.median(latency):.0f} ms (max {max(latency):.0f}); "
+        return (f"{backend:9} {requests:,} open requests, {per_block} payments per block, {blocks} blocks: "
+                f"backend calls per block {statistics.median(calls):.0f} (max {max(calls)}; tip + block + mempool); "
+                f"CPU per block best {min(cpu):.1f} / median {statistics.median(cpu):.1f} / worst {max(cpu):.1f} ms "
+                f"(empty block {idle_cpu:.1f} ms); block visible → notification queued best {min(latency):.0f} / "
+                f"median {statistics.median(latency):.0f} / worst {max(latency):.0f} ms; "
                 f"start-up index load {startup_cpu:.0f} ms CPU")
 
 

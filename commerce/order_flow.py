@@ -23,9 +23,11 @@ A = OrderAction
 
 # Where reserved units go on each move (moves not listed leave stock alone).
 _RELEASES: Final = frozenset({A.EXPIRE, A.CANCEL, A.PAYMENT_INVALID})
-_SELLS: Final = frozenset({A.PAYMENT_CONFIRMED})
+_SELLS: Final = frozenset({A.PAYMENT_CONFIRMED, A.NOTHING_DUE})
 # Moves the shop's staff hear about, besides the buyer.
-_TELL_SELLERS: Final = frozenset({A.PAYMENT_CONFIRMED, A.LATE_PAYMENT, A.PAYMENT_INVALID, A.CANCEL})
+_TELL_SELLERS: Final = frozenset({A.PAYMENT_CONFIRMED, A.NOTHING_DUE, A.LATE_PAYMENT, A.PAYMENT_INVALID, A.CANCEL})
+# Moves after which the buyer holds what they paid for: digital items go out.
+_DELIVERS: Final = frozenset({A.PAYMENT_CONFIRMED, A.NOTHING_DUE, A.ACCEPT_LATE})
 
 
 async def load_order(uow: UnitOfWork, order_id: int) -> Order:
@@ -66,7 +68,7 @@ async def apply_transition(uow: UnitOfWork, order: Order, action: OrderAction, *
     if action in _TELL_SELLERS:
         notify(uow.session, topic=f"order.{action.value}", at=now, audience="sellers", order_id=order.id,
                status=new.value, **detail)
-    if action is A.PAYMENT_CONFIRMED or action is A.ACCEPT_LATE:
+    if action in _DELIVERS:
         await _deliver_digital(uow, order, actor=actor, now=now)
     return OrderStatus(order.status)
 

@@ -15,9 +15,11 @@ from commerce.errors import AddressRequired, CartEmpty, NotFound, OutOfStock, Pe
 from commerce.events import Clock, actor_of, notify, record, system_clock
 from commerce.money import Money
 from commerce.order_flow import apply_transition, load_order
+from commerce.order_money import load_order_money
 from commerce.privacy import PersonalDataCipher, ShippingAddress
 from commerce.roles import Permission, Role, can
 from commerce.sellers import require_permission
+from commerce.settlement import cover
 from commerce.status import OrderAction, OrderStatus
 from commerce.storage import stock
 from commerce.storage.db import Database, UnitOfWork
@@ -154,8 +156,11 @@ class OrderService:
             connection = await uow.connection()
             from_cart = items is None
             if items is None:
+                # Locked (FOR UPDATE on PostgreSQL; SQLite writers queue at BEGIN IMMEDIATE): a second checkout of
+                # the same cart (a double tap reaching two replicas) waits here, then finds the cart emptied.
                 items = list((await connection.execute(select(CartLine.variant_id, CartLine.quantity)
-                              .where(CartLine.customer_id == customer_id).order_by(CartLine.id))).all())
+                              .where(CartLine.customer_id == customer_id).order_by(CartLine.id)
+                              .with_for_update())).all())
             wanted: Counter[int] = Counter()
             for variant_id, quantity in items:
                 wanted[variant_id] += check_quantity(quantity)
@@ -189,10 +194,15 @@ class OrderService:
                 await connection.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
             record(uow.session, actor=actor_of(customer_id), action="order.checkout", entity="order",
                    entity_id=order_id, at=now, total_minor=total, currency=self._currency)
-            notify(uow.session, topic="order.created", at=now, audience="sellers", order_id=order_id)
+            status, paid_at = OrderStatus.AWAITING_PAYMENT, None
+            if total == 0:
+                # Free goods: nothing to pay, so no payment request; paid (and digital items delivered) at once.
+                status, paid_at = await _complete_free(uow, order_id, customer_id, now), now
+            else:
+                notify(uow.session, topic="order.created", at=now, audience="sellers", order_id=order_id)
             await uow.commit()
-        return OrderDTO(order_id, customer_id, OrderStatus.AWAITING_PAYMENT, Money.from_minor(total, self._currency),
-                        tuple(lines), needs_shipping, now, now + self._window, None, None, None)
+        return OrderDTO(order_id, customer_id, status, Money.from_minor(total, self._currency),
+                        tuple(lines), needs_shipping, now, now + self._window, paid_at, None, None)
 
     @staticmethod
     async def _snapshot(uow: UnitOfWork, customer_id: int, wanted: Counter[int]) -> tuple[str | None, list[NewLine]]:
@@ -245,6 +255,18 @@ class OrderService:
             if order is None or order.customer_id != customer_id:
                 raise NotFound(entity="order", id=order_id)
             return await order_dto(uow, order)
+
+    async def outstanding(self, customer_id: int, order_id: int) -> Money:
+        """What is still to pay: the total less every transfer counted toward it so far, across all the order's
+        payment requests (a buyer who paid part and then changed method is asked only for the rest)."""
+        async with self._db.uow(write=False) as uow:
+            order = await uow.session.get(Order, order_id)
+            if order is None or order.customer_id != customer_id:
+                raise NotFound(entity="order", id=order_id)
+            money = await load_order_money(uow, order, {})
+            currency = order.currency
+        counted = cover(money.total_minor, money.requests, [f for f in money.inflows if f.live]).covered_minor
+        return Money.from_minor(max(0, money.total_minor - counted), currency)
 
     async def detail(self, customer_id: int, order_id: int) -> OrderDetailDTO:
         """The buyer's own order with its address, payment and digital items (a lost key can be found again
@@ -333,3 +355,8 @@ class OrderService:
         async with self._db.uow(write=False) as uow:
             rows = await uow.session.execute(select(Order.status, func.count()).group_by(Order.status))
             return {OrderStatus(status): count for status, count in rows}
+
+
+async def _complete_free(uow: UnitOfWork, order_id: int, customer_id: int, now: datetime) -> OrderStatus:
+    order = await load_order(uow, order_id)
+    return await apply_transition(uow, order, OrderAction.NOTHING_DUE, actor=actor_of(customer_id), now=now)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Final
 
 from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +32,14 @@ from commerce.storage.tables import (
 
 NATIVE = "native"
 KEEP_BLOCKS = 200  # how far back the watcher can follow a reorg
+# A derived address belongs to one order for ever: money sent to it after the late window is still seen (and owed
+# back) for this long. A shared address's amount slot is reused after the late window, so it is watched no longer.
+AFTERCARE: Final = timedelta(days=30)
+
+
+def watched_until(request: RequestDTO) -> datetime:
+    """Until when the watcher matches transfers to this request."""
+    return request.late_until + AFTERCARE if request.address_is_unique else request.late_until
 
 
 class AmountTaken(CommerceError):
@@ -53,6 +62,7 @@ class RequestDraft:
     confirmations: int
     expires_at: datetime
     late_until: datetime
+    due_minor: int                # the part of the order total (fiat minor units) this request asks for
     tolerance_units: int = 0
     derivation_index: int | None = None
     uses_amount_slot: bool = False
@@ -74,7 +84,7 @@ class RequestDTO:
     status: str
     confirmations: int
     tolerance_units: int
-    credited_units: int
+    due_minor: int
     created_at: datetime
     expires_at: datetime
     late_until: datetime
@@ -92,11 +102,11 @@ class PaymentDTO:
     gone: bool
 
 
-def _request(row: PaymentRequest) -> RequestDTO:
+def request_dto(row: PaymentRequest) -> RequestDTO:
     assert row.id is not None
     return RequestDTO(row.id, row.order_id, row.method_id, row.chain, row.asset, row.token, row.decimals, row.address,
                       row.amount_units, Decimal(row.price), row.uri, row.status, row.confirmations,
-                      row.tolerance_units, row.credited_units, row.created_at, row.expires_at, row.late_until,
+                      row.tolerance_units, row.due_minor, row.created_at, row.expires_at, row.late_until,
                       row.derivation_index is not None)
 
 
@@ -114,18 +124,29 @@ class PaymentRecords:
     # ---- requests ----
 
     async def next_index(self, method_id: str) -> int:
-        """A fresh derivation index for `method_id`; never the same twice, even across processes."""
-        async with self._db.uow() as uow:
-            session = uow.session
-            result = await session.execute(update(DerivationCounter).where(DerivationCounter.method_id == method_id)
-                                           .values(next_index=DerivationCounter.next_index + 1)
-                                           .returning(DerivationCounter.next_index))
-            value = result.scalar_one_or_none()
-            if value is None:
-                session.add(DerivationCounter(method_id=method_id, next_index=1))
-                value = 1
-            await uow.commit()
-            return value - 1
+        """A fresh derivation index for `method_id`; never the same twice, even across processes.
+
+        The first use of a counter inserts its row; when two processes insert it at once, the loser's insert
+        fails on the primary key and it takes the next index from the row the winner made.
+        """
+        for _ in range(3):
+            async with self._db.uow() as uow:
+                session = uow.session
+                result = await session.execute(
+                    update(DerivationCounter).where(DerivationCounter.method_id == method_id)
+                    .values(next_index=DerivationCounter.next_index + 1).returning(DerivationCounter.next_index))
+                value = result.scalar_one_or_none()
+                if value is None:
+                    try:
+                        async with session.begin_nested():
+                            session.add(DerivationCounter(method_id=method_id, next_index=1))
+                            await uow.flush()
+                    except IntegrityError:
+                        continue  # another process made the row a moment ago: count on it
+                    value = 1
+                await uow.commit()
+                return value - 1
+        raise RuntimeError(f"could not take an address index for {method_id}")
 
     async def open_request(self, customer_id: int, order_id: int, draft: RequestDraft) -> RequestDTO:
         """Store the request for an order awaiting payment, replacing the order's previous one.
@@ -146,7 +167,8 @@ class PaymentRecords:
                                  token=draft.token, decimals=draft.decimals, address=draft.address,
                                  derivation_index=draft.derivation_index, amount_units=draft.amount_units,
                                  price=str(draft.price), uri=draft.uri, confirmations=draft.confirmations,
-                                 tolerance_units=draft.tolerance_units, created_at=self._clock(),
+                                 tolerance_units=draft.tolerance_units, due_minor=draft.due_minor,
+                                 created_at=self._clock(),
                                  expires_at=draft.expires_at, late_until=draft.late_until)
             uow.session.add(row)
             await uow.flush()
@@ -160,7 +182,7 @@ class PaymentRecords:
                 except IntegrityError:
                     raise AmountTaken(amount_units=draft.amount_units) from None
             await uow.commit()
-            return _request(row)
+            return request_dto(row)
 
     async def slots_in_use(self, chain: str, address: str, token: str | None, base_units: int,
                            width: int) -> set[int]:
@@ -182,31 +204,26 @@ class PaymentRecords:
         async with self._db.uow(write=False) as uow:
             row = (await uow.session.execute(select(PaymentRequest).where(
                 PaymentRequest.order_id == order_id, PaymentRequest.status == "open"))).scalar_one_or_none()
-            return _request(row) if row else None
+            return request_dto(row) if row else None
 
     async def request(self, request_id: int) -> RequestDTO:
         async with self._db.uow(write=False) as uow:
             row = await uow.session.get(PaymentRequest, request_id)
             if row is None:
                 raise NotFound(entity="payment_request", id=request_id)
-            return _request(row)
+            return request_dto(row)
 
     async def watched_requests(self, chain: str, *, after_id: int = 0) -> list[RequestDTO]:
-        """Requests on `chain` still inside their late window (replaced ones too): the watcher's index.
+        """Requests on `chain` still watched (replaced ones too; see `watched_until`): the watcher's index.
 
         `after_id` lets the watcher fetch only what was issued since its last look.
         """
+        now = self._clock()
         async with self._db.uow(write=False) as uow:
             rows = await uow.session.execute(select(PaymentRequest).where(
-                PaymentRequest.chain == chain, PaymentRequest.late_until > self._clock(),
+                PaymentRequest.chain == chain, PaymentRequest.late_until > now - AFTERCARE,
                 PaymentRequest.id > after_id).order_by(PaymentRequest.id))
-            return [_request(row) for row in rows.scalars()]
-
-    async def set_credited(self, request_id: int, units: int) -> None:
-        async with self._db.uow() as uow:
-            await uow.session.execute(update(PaymentRequest).where(PaymentRequest.id == request_id)
-                                      .values(credited_units=units))
-            await uow.commit()
+            return [dto for dto in map(request_dto, rows.scalars()) if watched_until(dto) > now]
 
     # ---- payments ----
 

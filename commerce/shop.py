@@ -10,11 +10,12 @@ from commerce.cart import CartService
 from commerce.catalog import CatalogService
 from commerce.customers import CustomerService
 from commerce.events import Clock, system_clock
-from commerce.fulfilment import FulfilmentService, PaymentEvents
+from commerce.fulfilment import FulfilmentService
 from commerce.links import LinkService
 from commerce.message_refs import MessageRefs
 from commerce.orders import OrderService
 from commerce.outbox import OutboxService
+from commerce.payment_events import PaymentEvents
 from commerce.privacy import PersonalDataCipher
 from commerce.reviews import ReviewService
 from commerce.sales import SalesService

@@ -35,6 +35,7 @@ class OrderStatus(StrEnum):
 class OrderAction(StrEnum):
     PAYMENT_SEEN = "payment_seen"
     PAYMENT_CONFIRMED = "payment_confirmed"
+    NOTHING_DUE = "nothing_due"      # the total is zero (free goods): paid at checkout, no payment request
     UNDERPAID = "underpaid"
     PAYMENT_VANISHED = "payment_vanished"
     PAYMENT_INVALID = "payment_invalid"
@@ -56,6 +57,7 @@ TRANSITIONS: Final[dict[tuple[OrderStatus, OrderAction], OrderStatus]] = {
     (S.AWAITING_PAYMENT, A.CANCEL): S.CANCELLED,
     # a payment that is confirmed in the same block it is first seen skips "confirming"
     (S.AWAITING_PAYMENT, A.PAYMENT_CONFIRMED): S.PAID,
+    (S.AWAITING_PAYMENT, A.NOTHING_DUE): S.PAID,
     (S.CONFIRMING, A.PAYMENT_CONFIRMED): S.PAID,
     (S.CONFIRMING, A.UNDERPAID): S.AWAITING_PAYMENT,
     (S.AWAITING_PAYMENT, A.UNDERPAID): S.AWAITING_PAYMENT,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from commerce.payment_records import NATIVE, RequestDTO
+from commerce.payment_records import NATIVE, RequestDTO, watched_until
 from payments.backends.base import Transfer, Watch
 
 
@@ -32,8 +32,9 @@ class TargetIndex:
         self._watch = None
 
     def drop_expired(self, now: datetime) -> None:
-        """Forget targets whose late window has passed (payments to them are no longer ours to settle)."""
-        for request in [r for r in self.requests.values() if r.late_until <= now]:
+        """Forget targets no longer watched (a shared address's amount after the late window, a derived
+        address a while after it: see `watched_until`)."""
+        for request in [r for r in self.requests.values() if watched_until(r) <= now]:
             del self.requests[request.id]
             key = (request.address.lower(), (request.token or NATIVE).lower())
             self._by_address.pop(key, None)

@@ -66,13 +66,19 @@ class PaymentService:
         method = self.methods.get(method_id)
         if method is None:
             raise NotFound(entity="payment_method", id=method_id[:32])
-        quote = await make_quote(self._rates, order.total, method.asset, method.decimals, self._clock())
+        # Only what is still due: transfers to the order's earlier requests count toward it.
+        due = await self._orders.outstanding(customer_id, order_id)
+        if due.minor <= 0:
+            raise IllegalTransition(order_id=order_id, status=order.status.value, action="request_payment")
+        quote = await make_quote(self._rates, due, method.asset, method.decimals, self._clock())
         if method.deriver is not None:
             index = await self._records.next_index(method.counter_key or method.id)
-            draft = self._draft(method, order, method.deriver.address(index), quote.units, quote.price, index)
+            draft = self._draft(method, order, method.deriver.address(index), quote.units, quote.price, index,
+                                due.minor)
             request = await self._records.open_request(customer_id, order_id, draft)
         else:
-            request = await self._open_with_amount_slot(customer_id, order, method, quote.units, quote.price)
+            request = await self._open_with_amount_slot(customer_id, order, method, quote.units, quote.price,
+                                                        due.minor)
         return PaymentRequestView(request, method, order)
 
     async def current(self, customer_id: int, order_id: int) -> PaymentRequestView | None:
@@ -83,7 +89,7 @@ class PaymentService:
         return PaymentRequestView(request, self.methods[request.method_id], order)
 
     async def _open_with_amount_slot(self, customer_id: int, order: OrderDTO, method: PaymentMethod, units: int,
-                                     price: Decimal) -> RequestDTO:
+                                     price: Decimal, due_minor: int) -> RequestDTO:
         """Shared EVM address: the amount is the quote plus the smallest free offset (1–999 base units)."""
         assert method.receive_address is not None
         for _ in range(SLOT_ATTEMPTS):
@@ -94,7 +100,7 @@ class PaymentService:
                 break
             # A random free offset, so concurrent checkouts rarely reach for the same one.
             offset = secrets.choice(free)
-            draft = self._draft(method, order, method.receive_address, units + 1 + offset, price, None)
+            draft = self._draft(method, order, method.receive_address, units + 1 + offset, price, None, due_minor)
             try:
                 return await self._records.open_request(customer_id, order.id, draft)
             except AmountTaken:
@@ -102,13 +108,14 @@ class PaymentService:
         raise AmountTaken(amount_units=units)
 
     def _draft(self, method: PaymentMethod, order: OrderDTO, address: str, amount: int, price: Decimal,
-               index: int | None) -> RequestDraft:
+               index: int | None, due_minor: int) -> RequestDraft:
         return RequestDraft(
             method_id=method.id, chain=method.chain_key, asset=method.asset, token=method.token,
             decimals=method.decimals, address=address.lower() if method.family == "evm" else address,
             amount_units=amount, price=price, uri=self._uri(method, order, address, amount),
             confirmations=method.confirmations, expires_at=order.expires_at,
-            late_until=order.expires_at + self._late_window, tolerance_units=method.tolerance_units(amount),
+            late_until=order.expires_at + self._late_window, due_minor=due_minor,
+            tolerance_units=method.tolerance_units(amount),
             derivation_index=index, uses_amount_slot=index is None)
 
     def _uri(self, method: PaymentMethod, order: OrderDTO, address: str, amount: int) -> str:

@@ -15,18 +15,17 @@ import contextlib
 import logging
 import os
 import socket
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Final
 
-from commerce.errors import CommerceError
 from commerce.events import Clock, system_clock
-from commerce.fulfilment import PaymentEvents
-from commerce.payment_records import PaymentRecords, RequestDTO
+from commerce.payment_events import PaymentEvents
+from commerce.payment_records import PaymentRecords
+from commerce.settlement import Decision, Settlement
 from commerce.status import OrderStatus
 from payments.backends.base import BackendError, Block, ChainBackend, Tip, Transfer
 from payments.matching import TargetIndex
-from payments.settlement import Decision, Tally, decide, tally
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +59,7 @@ class ChainWatcher:
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self.index = TargetIndex()
         self._pending: set[int] = set()       # requests whose orders may still move
-        self._progress: dict[int, int] = {}   # request → confirmations last announced
+        self._progress: dict[int, int] = {}   # order → confirmations last announced
         self._orphaned: dict[int, int] = {}   # payment → tip height when first seen unconfirmed (no mempool)
 
     async def refresh_index(self) -> None:
@@ -173,60 +172,29 @@ class ChainWatcher:
         return getattr(self.backend, "has_mempool", True)
 
     async def _settle(self, tip_height: int, report: StepReport) -> None:
+        """Settle every order with a pending request: one decision and one transaction per order."""
         if not self._pending:
             return
-        now = self._clock()
-        requests = {rid: self.index.requests.get(rid) or await self._records.request(rid) for rid in self._pending}
-        statuses = await self._records.order_statuses(sorted({r.order_id for r in requests.values()}))
-        payments = await self._records.payments_for(sorted(requests))
-        for request_id, request in requests.items():
-            status = statuses[request.order_id]
-            counted = tally(request, [p for p in payments if p.request_id == request_id], tip_height)
-            decision = decide(request, status, counted, now)
-            try:
-                await self._apply(decision, request.order_id, request_id, counted, request.amount_units)
-            except CommerceError as exc:  # e.g. a buyer cancelled between our read and our write
-                log.info("%s: order %s: %s not applied: %s", self.chain, request.order_id, decision, exc)
-            if decision is not Decision.NOTHING:
-                report.decisions.append((request.order_id, decision))
-            await self._announce_progress(request, counted, decision)
-            if status.is_settled or status in (OrderStatus.REFUNDED, OrderStatus.PAID_LATE):
-                self._pending.discard(request_id)
+        order_of = {}
+        for request_id in self._pending:
+            request = self.index.requests.get(request_id) or await self._records.request(request_id)
+            order_of[request_id] = request.order_id
+        settled = await self._events.settle(sorted(set(order_of.values())), {self.chain: tip_height})
+        for order_id, settlement in settled.items():
+            if settlement.decision is not Decision.NOTHING:
+                report.decisions.append((order_id, settlement.decision))
+            await self._announce_progress(order_id, settlement)
+            if not settlement.waiting:
+                self._pending -= {rid for rid, oid in order_of.items() if oid == order_id}
 
-    async def _apply(self, decision: Decision, order_id: int, request_id: int, counted: Tally,
-                     amount: int) -> None:
-        seen, confirmed = counted.seen, counted.confirmed
-        if decision is Decision.CONFIRMED:
-            excess = confirmed - amount
-            await self._events.payment_confirmed(order_id, overpaid_units=excess if excess > 0 else None)
-        elif decision is Decision.SEEN:
-            await self._events.payment_seen(order_id)
-        elif decision is Decision.UNDERPAID:
-            await self._events.underpaid(order_id, remaining_units=amount - seen, received_units=seen)
-            await self._records.set_credited(request_id, seen)
-            if request_id in self.index.requests:
-                self.index.requests[request_id] = replace(self.index.requests[request_id], credited_units=seen)
-        elif decision is Decision.VANISHED:
-            await self._events.payment_vanished(order_id)
-        elif decision is Decision.INVALID:
-            await self._events.payment_invalid(order_id)
-        elif decision is Decision.LATE:
-            await self._events.late_payment(order_id)
-        elif decision is Decision.CLOSED_ORDER_PAID:
-            # Money for a cancelled or voided order: the shop's staff refund it or revive the order.
-            await self._events.payment_for_closed_order(order_id, received_units=confirmed)
-            await self._records.set_credited(request_id, confirmed)
-            if request_id in self.index.requests:
-                self.index.requests[request_id] = replace(self.index.requests[request_id], credited_units=confirmed)
-
-    async def _announce_progress(self, request: RequestDTO, counted: Tally, decision: Decision) -> None:
+    async def _announce_progress(self, order_id: int, settlement: Settlement) -> None:
         """"Seen, 1/2 confirmations": once per change, while the order is confirming."""
-        confirmations, required = counted.confirmations, request.confirmations
-        if decision in (Decision.SEEN, Decision.NOTHING) and counted.seen and 0 < confirmations < required \
-                and self._progress.get(request.id) != confirmations:
-            self._progress[request.id] = confirmations
-            await self._events.confirmation_progress(request.order_id, confirmations=confirmations,
-                                                     required=required)
+        if settlement.progress is None or settlement.status is not OrderStatus.CONFIRMING:
+            return
+        confirmations, required = settlement.progress
+        if 0 < confirmations < required and self._progress.get(order_id) != confirmations:
+            self._progress[order_id] = confirmations
+            await self._events.confirmation_progress(order_id, confirmations=confirmations, required=required)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until `stop` is set: lease first, then steps, with backoff on backend trouble."""

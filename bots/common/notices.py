@@ -13,9 +13,7 @@ from typing import Any, Final
 
 from bots.common.presenters import shorten
 from bots.i18n import Translator
-from commerce.money import format_units
 from commerce.outbox import OutboxItem
-from commerce.payment_records import PaymentRecords
 from commerce.shop import Shop
 
 MESSAGE_LIMIT: Final = 2000  # Discord's message limit, the smaller of the two (Telegram allows 4096)
@@ -31,6 +29,7 @@ _BUYER_TEMPLATES: Final = {
     "order.payment_invalid": "notify.payment_invalid",
     "order.expire": "notify.expired",
     "order.late_payment": "notify.late_payment",
+    "order.nothing_due": "notify.nothing_due",
     "order.accept_late": "notify.accept_late",
     "order.ship": "notify.shipped",
     "order.deliver": "notify.delivered",
@@ -39,11 +38,11 @@ _BUYER_TEMPLATES: Final = {
 _STAFF_TEMPLATES: Final = {
     "order.created": "notify.staff.order_created",
     "order.payment_confirmed": "notify.staff.order_paid",
+    "order.nothing_due": "notify.staff.order_free",
     "order.late_payment": "notify.staff.late_payment",
     "order.payment_invalid": "notify.staff.payment_invalid",
     "order.cancel": "notify.staff.order_cancelled",
     "payment.unmatched": "notify.staff.payment_unmatched",
-    "payment.closed_order": "notify.staff.payment_closed_order",
     "support.message": "notify.staff.support_message",
     "security.lockout": "notify.staff.security_lockout",
 }
@@ -70,7 +69,6 @@ class NoticeWriter:
         self._tr = translator
         self._quote = quote
         self._limit = limit
-        self._requests = PaymentRecords(shop.db)
 
     async def for_buyer(self, item: OutboxItem, locale: str) -> BuyerNotice | None:
         """None for a topic buyers are not told about."""
@@ -83,6 +81,9 @@ class NoticeWriter:
                            review_order=order_id if item.topic in _REVIEW_AFTER else None)
 
     async def for_staff(self, item: OutboxItem, locale: str) -> str | None:
+        if item.topic == "payment.refund_due":
+            why = self._tr.text(locale, f"notify.refund_reason.{_reason(item.payload)}")
+            return self._tr.text(locale, "notify.staff.refund_due", **self.fields(item.payload), why=why)
         key = _STAFF_TEMPLATES.get(item.topic)
         if key is None:
             return None
@@ -101,16 +102,14 @@ class NoticeWriter:
         topic, payload = item.topic, item.payload
         fields = self.fields(payload)
         if topic == "order.payment_confirmed":
-            texts = [self._tr.text(locale, "notify.paid", **fields)]
-            if payload.get("overpaid_units"):
-                excess = await self._crypto(payload["order_id"], int(payload["overpaid_units"]))
-                texts[0] += "\n" + self._tr.text(locale, "notify.overpaid", excess=self._quote(excess or "…"))
-            return texts
+            return [self._tr.text(locale, "notify.paid", **fields)]
         if topic == "order.underpaid":
-            remaining = await self._crypto(payload["order_id"], int(payload["remaining_units"]))
-            if remaining is None:
+            # A shared receive address tells orders apart by exact amount: a top-up there matches nothing.
+            if "remaining" not in fields or "address" not in fields or payload.get("shared_address"):
                 return [self._tr.text(locale, "notify.underpaid_unknown", **fields)]
-            return [self._tr.text(locale, "notify.underpaid", **fields, remaining=self._quote(remaining))]
+            return [self._tr.text(locale, "notify.underpaid", **fields)]
+        if topic == "payment.refund_due":
+            return [self._tr.text(locale, f"notify.refund_due.{_reason(payload)}", **fields)]
         if topic == "order.cancel":
             text = self._tr.text(locale, "notify.cancelled", **fields)
             if payload.get("reason"):
@@ -155,9 +154,10 @@ class NoticeWriter:
                 texts[-1] += "\n\n" + line
         return texts
 
-    async def _crypto(self, order_id: int, units: int) -> str | None:
-        """`units` of the order's payment asset, exactly ("0.00012 BTC"); None when no request is open."""
-        request = await self._requests.open_request_for(order_id)
-        if request is None:
-            return None
-        return f"{format_units(units, request.decimals)} {request.asset}"
+
+REFUND_REASONS: Final = frozenset({"overpaid", "closed_order", "expired", "too_late"})
+
+
+def _reason(payload: dict[str, Any]) -> str:
+    reason = payload.get("reason")
+    return reason if isinstance(reason, str) and reason in REFUND_REASONS else "overpaid"

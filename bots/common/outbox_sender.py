@@ -25,8 +25,8 @@ from commerce.shop import Shop
 logger = logging.getLogger(__name__)
 
 # When a buyer can't be reached about one of these, the staff hear about it (they may contact them otherwise).
-MUST_REACH: Final = frozenset({"order.payment_confirmed", "order.underpaid", "order.ship", "order.fulfil",
-                               "order.expire", "order.late_payment", "order.refund", "support.reply"})
+MUST_REACH: Final = frozenset({"order.payment_confirmed", "order.underpaid", "payment.refund_due", "order.ship",
+                               "order.fulfil", "order.expire", "order.late_payment", "order.refund", "support.reply"})
 
 
 class Unreachable(Exception):

@@ -126,6 +126,10 @@ def payment_card(tr: Translator, locale: str, view: PaymentRequestView, *, shop_
 def caption_fields(tr: Translator, locale: str, view: PaymentRequestView) -> dict[str, str]:
     """The values of the `payment.caption` template, unescaped: the exact amount, address, network, expiry."""
     request = view.request
+    total = tr.text(locale, "payment.order_total", total=tr.money(locale, view.order.total))
+    if request.due_minor != view.order.total.minor:   # part was paid with another request: this asks for the rest
+        total = tr.text(locale, "payment.rest_of", total=tr.money(locale, view.order.total), due=tr.money(
+            locale, Money.from_minor(request.due_minor, view.order.total.currency)))
     return {"order": str(view.order.id), "amount": format_units(request.amount_units, request.decimals),
-            "asset": request.asset, "total": tr.money(locale, view.order.total), "address": request.address,
+            "asset": request.asset, "total": total, "address": request.address,
             "network": view.method.network_name, "time": tr.datetime(locale, request.expires_at)}

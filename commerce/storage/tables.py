@@ -134,6 +134,7 @@ class Order(SQLModel, table=True):
     shipping_ciphertext: bytes | None = Field(default=None, sa_type=LargeBinary)
     tracking: str | None = Field(default=None, max_length=128)
     overpaid_units: int | None = Field(default=None, sa_type=Units)
+    credited_minor: int = Field(default=0, sa_type=MINOR_UNITS)  # what the buyer was last told had arrived (fiat)
     referral_code: str | None = Field(default=None, max_length=16)
     created_at: datetime = _when(default_factory=utcnow)
     expires_at: datetime = _when()
@@ -251,7 +252,7 @@ class PaymentRequest(SQLModel, table=True):
     status: str = Field(default="open", max_length=16)   # open | replaced
     confirmations: int
     tolerance_units: int = Field(default=0, sa_type=Units)  # an underpayment this small still counts as paid
-    credited_units: int = Field(default=0, sa_type=Units)   # what the order was last told it had received
+    due_minor: int = Field(sa_type=MINOR_UNITS)             # the part of the order total (fiat) this request asks for
     created_at: datetime = _when(default_factory=utcnow)
     expires_at: datetime = _when()
     late_until: datetime = _when()
@@ -297,6 +298,28 @@ class Payment(SQLModel, table=True):
     block_hash: str | None = Field(default=None, max_length=100)
     seen_at: datetime = _when(default_factory=utcnow)
     gone_at: datetime | None = _when(default=None)  # dropped from the mempool (replaced / double-spent)
+
+
+class RefundDue(SQLModel, table=True):
+    """Money that reached the shop and is not counted toward its order: it is owed back to the buyer.
+
+    One row per transfer (UNIQUE payment): the units of that transfer set aside for refund, and why. A row only
+    grows (a later look may find more of the transfer surplus); `status` is `due` until someone settles it, or
+    `void` when the order counted the money after all (a late payment that completed an expired order).
+    """
+
+    __tablename__ = "refund_due"
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    payment_id: int = Field(foreign_key="payment.id", unique=True)
+    request_id: int = Field(foreign_key="payment_request.id")
+    asset: str = Field(max_length=12)
+    decimals: int
+    amount_units: int = Field(sa_type=Units)
+    reason: str = Field(max_length=24)
+    status: str = Field(default="due", max_length=16)
+    created_at: datetime = _when(default_factory=utcnow)
+    updated_at: datetime = _when(default_factory=utcnow)
 
 
 class ChainBlock(SQLModel, table=True):

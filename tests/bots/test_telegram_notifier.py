@@ -156,9 +156,10 @@ async def test_an_underpayment_shows_the_exact_remainder_in_the_asset(
     await PaymentRecords(shop.db, clock).open_request(buyer, order_id, RequestDraft(
         method_id="btc", chain="bitcoin", asset="BTC", token=None, decimals=8, address="bc1qexample",
         amount_units=100_000, price=Decimal("15000000"), uri="bitcoin:bc1qexample?amount=0.001", confirmations=2,
-        expires_at=clock() + timedelta(minutes=30), late_until=clock() + timedelta(hours=24)))
+        expires_at=clock() + timedelta(minutes=30), late_until=clock() + timedelta(hours=24), due_minor=1200))
     await shop.payments.payment_seen(order_id)
-    await shop.payments.underpaid(order_id, remaining_units=12_345, received_units=87_655)
+    await shop.payments.underpaid(order_id, remaining_units=12_345, remaining="0.00012345 BTC",
+                                  address="bc1qexample")
 
     await notifier.send_due()
     text = to_chat(bot, chat)[-1]

@@ -71,8 +71,9 @@ async def test_an_underpayment_shows_the_exact_remainder_in_english(
     await PaymentRecords(shop.db, clock).open_request(customer, order_id, RequestDraft(
         method_id="btc", chain="bitcoin", asset="BTC", token=None, decimals=8, address="bc1qexample",
         amount_units=100_000, price=Decimal("15000000"), uri="bitcoin:bc1qexample?amount=0.001", confirmations=2,
-        expires_at=clock() + timedelta(minutes=30), late_until=clock() + timedelta(hours=24)))
-    await shop.payments.underpaid(order_id, remaining_units=12_345, received_units=87_655)
+        expires_at=clock() + timedelta(minutes=30), late_until=clock() + timedelta(hours=24), due_minor=1200))
+    await shop.payments.underpaid(order_id, remaining_units=12_345, remaining="0.00012345 BTC",
+                                  address="bc1qexample")
 
     await notifier.send_due()
 

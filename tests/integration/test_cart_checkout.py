@@ -305,3 +305,22 @@ async def test_order_expires_thirty_minutes_after_checkout(shop: Shop, clock: Fa
     assert order.created_at == clock.now
     assert order.expires_at == clock.now + timedelta(minutes=30)
     assert (await shop.orders.get(buyer, order.id)).expires_at == clock.now + timedelta(minutes=30)
+
+
+# ---- free goods (a zero total) ----
+
+async def test_a_free_order_is_complete_at_checkout_without_a_payment_request(shop: Shop) -> None:
+    owner = await make_owner(shop)
+    buyer = await make_buyer(shop)
+    sample = await make_product(shop, owner, title="Free sample", kind="digital", stock=0, price="0")
+    await shop.catalog.add_digital_items(owner, sample.variants[0].id, ["SAMPLE-1"])
+    order = await shop.orders.checkout(buyer, items=[(sample.variants[0].id, 1)])
+    assert order.total == yen(0) and order.status is OrderStatus.FULFILLED and order.paid_at is not None
+    assert [i.content for i in await shop.fulfilment.delivered_items(buyer, order.id)] == ["SAMPLE-1"]
+    assert await buckets(shop, sample.variants[0].id) == (0, 0, 1)
+    assert (await shop.orders.outstanding(buyer, order.id)) == yen(0)
+
+    sticker = await make_product(shop, owner, title="Free sticker", price="0", stock=3)
+    posted = await shop.orders.checkout(buyer, items=[(sticker.variants[0].id, 2)], address=HOME)
+    assert posted.status is OrderStatus.PAID and posted.needs_shipping       # the seller ships it as usual
+    assert await buckets(shop, sticker.variants[0].id) == (1, 0, 2)

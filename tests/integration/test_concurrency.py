@@ -1,16 +1,30 @@
-"""500 buyers race for 50 units: exactly 50 orders, never oversold, on SQLite and PostgreSQL."""
+"""500 buyers race for 50 units: exactly 50 orders, never oversold; one cart checked out twice at once makes one
+order — on SQLite and PostgreSQL, in one process and in two."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
-from commerce.errors import OutOfStock
-from commerce.shop import Shop
+from commerce.errors import CartEmpty, OutOfStock
+from commerce.privacy import PersonalDataCipher
+from commerce.shop import Shop, ShopRules
+from commerce.storage.db import Database
+from commerce.storage.migrate import upgrade
 from commerce.storage.tables import Order, Variant
 from tests.conftest import FakeClock
+from tests.support.checkout_process import HOME as ADDRESS
 from tests.support.factories import make_owner, make_product
+from tests.support.postgres import postgres_database
+
+ROOT = Path(__file__).resolve().parents[2]
 
 BUYERS = 500
 UNITS = 50
@@ -77,3 +91,55 @@ async def test_concurrent_pay_and_expire_never_both_win(shop: Shop, clock: FakeC
     async with shop.db.uow(write=False) as uow:
         statuses = (await uow.session.execute(select(Order.status))).scalars().all()
     assert statuses.count("fulfilled") == sold and statuses.count("expired") == stock
+
+
+async def test_checking_out_one_cart_twice_at_once_makes_one_order(shop: Shop) -> None:
+    owner = await make_owner(shop)
+    product = await make_product(shop, owner, stock=10)
+    buyer = (await shop.customers.identify("telegram", 77_001)).id
+    await shop.cart.add(buyer, product.variants[0].id, 2)
+
+    async def confirm() -> int | None:
+        try:
+            return (await shop.orders.checkout(buyer, address=ADDRESS)).id
+        except CartEmpty:
+            return None
+
+    results = await asyncio.gather(*(confirm() for _ in range(5)))   # five taps on Confirm, five replicas
+    assert len([r for r in results if r is not None]) == 1
+    async with shop.db.uow(write=False) as uow:
+        assert (await uow.session.execute(select(func.count()).select_from(Order))).scalar_one() == 1
+    assert await buckets(shop, product.variants[0].id) == (8, 2, 0)
+
+
+def two_checkout_processes(url: str, customer_ids: list[int], data_key: str) -> list[list[str]]:
+    start_at = time.time() + 4    # both processes import and connect first
+    env = {**os.environ, "CHATSHOP_DATA_KEY": data_key}
+    procs = [subprocess.Popen([sys.executable, "-m", "tests.support.checkout_process", url, str(start_at),
+                               *map(str, customer_ids)], stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+             for _ in range(2)]
+    outputs = [proc.communicate(timeout=120)[0].split() for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0]
+    return outputs
+
+
+@pytest.mark.postgres
+async def test_two_processes_checking_out_the_same_carts_on_postgresql_make_one_order_each(data_key: str) -> None:
+    async with postgres_database() as url:
+        db = Database(url)
+        await upgrade(db)
+        shop = Shop(db, ShopRules(currency="JPY"), PersonalDataCipher(data_key))
+        try:
+            owner = await make_owner(shop)
+            product = await make_product(shop, owner, stock=100)
+            buyers = [(await shop.customers.identify("telegram", 77_100 + i)).id for i in range(30)]
+            for buyer in buyers:
+                await shop.cart.add(buyer, product.variants[0].id, 2)
+            first, second = await asyncio.to_thread(two_checkout_processes, url, buyers, data_key)
+            for mine, theirs in zip(first, second, strict=True):   # per cart: one order, and one "already done"
+                assert sorted([mine == "empty", theirs == "empty"]) == [False, True]
+            async with db.uow(write=False) as uow:
+                assert (await uow.session.execute(select(func.count()).select_from(Order))).scalar_one() == 30
+            assert await buckets(shop, product.variants[0].id) == (40, 60, 0)
+        finally:
+            await db.dispose()

@@ -48,6 +48,7 @@ async def new_request(shop: Shop, records: PaymentRecords, clock: FakeClock, *, 
         address=f"bcrt1qtest{order.id}x{index}" if derived else "0xshared", amount_units=amount,
         price=Decimal("15000000"), uri="bitcoin:x", confirmations=confirmations,
         expires_at=order.expires_at, late_until=order.expires_at + timedelta(hours=24), tolerance_units=tolerance,
+        due_minor=order.total.minor,
         derivation_index=index, uses_amount_slot=not derived))
 
 
