@@ -178,3 +178,10 @@ async def test_a_real_rate_source_that_fails_creates_nothing(shop: Shop, clock: 
     finally:
         server.shutdown()
         server.server_close()
+
+
+async def test_the_first_concurrent_requests_of_a_new_method_each_get_their_own_address(shop: Shop,
+                                                                                       clock: FakeClock) -> None:
+    records = PaymentRecords(shop.db, clock)
+    indices = await asyncio.gather(*(records.next_index("btc-new") for _ in range(20)))
+    assert sorted(indices) == list(range(20))        # the counter row is made once; nobody fails on it
