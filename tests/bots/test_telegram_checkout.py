@@ -131,7 +131,9 @@ def assert_card(photo: SendPhoto, view: PaymentRequestView, translator: Translat
     assert f"<code>{amount}</code>" in caption and f"<code>{quote(request.address)}</code>" in caption
     assert translator.datetime(locale, request.expires_at) in caption
     assert caption == translator.text(locale, "payment.caption", order=view.order.id, amount=amount,
-                                      asset=request.asset, total=quote(translator.money(locale, view.order.total)),
+                                      asset=request.asset, total=quote(translator.text(
+                                          locale, "payment.order_total",
+                                          total=translator.money(locale, view.order.total))),
                                       address=quote(request.address), network=view.method.network_name,
                                       time=translator.datetime(locale, request.expires_at))
 

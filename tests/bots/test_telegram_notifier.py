@@ -274,8 +274,8 @@ async def test_the_loop_survives_a_broken_message_and_stops_when_told(
         shop: Shop, bot: MockBot, translator: Translator, clock: FakeClock) -> None:
     buyer, chat = await a_buyer(shop, "en")
     async with shop.db.uow() as uow:
-        # an order.underpaid without its amount: a bug elsewhere must not stop the sender
-        notify(uow.session, topic="order.underpaid", at=clock(), customer_id=buyer, order_id=1)
+        # a refund notice without its amount: a bug elsewhere must not stop the sender
+        notify(uow.session, topic="payment.refund_due", at=clock(), customer_id=buyer, order_id=1)
         notify(uow.session, topic="order.deliver", at=clock(), customer_id=buyer, order_id=1)
         await uow.commit()
     notifier = TelegramNotifier(bot, shop, translator, default_locale="en", owners_chat_ids=[], clock=clock)
