@@ -8,6 +8,7 @@ read-to-write upgrade. PostgreSQL runs the same code through asyncpg.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Any, Final, Self
@@ -37,6 +38,9 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute("PRAGMA foreign_keys = ON")
+    # Deleted rows are overwritten with zeros, not left in free space: an erased buyer's data really goes
+    # (what older copies of those pages the WAL still holds goes at the checkpoint `scrub_deleted` runs).
+    cursor.execute("PRAGMA secure_delete = ON")
     cursor.close()
 
 
@@ -118,6 +122,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(url, echo=echo, pool_size=8, max_overflow=8, pool_timeout=120,
                                      pool_reset_on_return=None, module=one_hop_dbapi())
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        # aiosqlite logs each call it runs, with the statement's parameters (buyers' messages among them), at
+        # DEBUG: keep that out of any log, whatever level the operator sets.
+        logging.getLogger("aiosqlite").setLevel(logging.INFO)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
     else:
         engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_timeout=120,
@@ -149,6 +156,18 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+    async def scrub_deleted(self, *, vacuum: bool = False) -> None:
+        """After personal data is erased: on SQLite, copy the WAL into the database and empty it, so no older
+        copy of an erased row's page is left in the -wal file (`secure_delete` has zeroed the rows in the
+        pages themselves). `vacuum` first rewrites the whole file, for what was deleted before secure_delete
+        was on. PostgreSQL reclaims dead rows with autovacuum; there is nothing to do here."""
+        if not self.is_sqlite:
+            return
+        async with self._reader.connect() as connection:  # no BEGIN: neither can run inside a transaction
+            if vacuum:
+                await connection.exec_driver_sql("VACUUM")
+            await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 class UnitOfWork:
