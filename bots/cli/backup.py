@@ -17,6 +17,7 @@ from bots.app import migrate_database
 from bots.cli.common import Cli, CliError, Commands, add_command, sqlite_path
 from commerce.storage.db import SQLITE_APPLICATION_ID
 from commerce.storage.migrate import alembic_config
+from commerce.storage.private_files import create_private_file
 
 PAGES_PER_STEP = 1024
 
@@ -77,8 +78,8 @@ def backup_command(args: argparse.Namespace, cli: Cli) -> int:
         raise CliError(f"{target} is the shop's own database; choose another file")
     partial = target.with_name(target.name + ".partial")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         partial.unlink(missing_ok=True)
+        create_private_file(partial)  # 0600 in a 0700 folder when it makes one: the copy holds buyers' data
         with _connect(database) as source, _connect(partial) as copy:
             _copy(source, copy, cli, "backing up")
             copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it

@@ -11,6 +11,7 @@ from bots.app import migrate_database
 from bots.cli.common import Cli, CliError, Commands, add_command, check_database_path
 from bots.config import Settings, load_settings
 from commerce.privacy import PersonalDataCipher
+from commerce.storage.private_files import private_mkdir
 
 
 def register(commands: Commands, common: argparse.ArgumentParser) -> None:
@@ -49,7 +50,7 @@ def init_command(args: argparse.Namespace, cli: Cli) -> int:
     cli.say(f"wrote {target}")
     settings = load_settings(target, environ=cli.environ)
     check_database_path(settings)
-    settings.media.dir.mkdir(parents=True, exist_ok=True)
+    private_mkdir(settings.media.dir)
     before, after = asyncio.run(migrate_database(settings))
     state = "created" if before is None else "kept the existing"
     cli.say(f"{state} database ({_database_name(settings)}), schema revision {after}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Self
 
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from commerce.storage.private_files import prepare_sqlite_file
 from commerce.storage.sqlite_driver import OneHopConnection, is_read, one_hop_dbapi
 
 # `PRAGMA application_id` of every chatshop SQLite file ("CHSH"): lets restore tell our files apart.
@@ -149,6 +151,9 @@ class Database:
         # How each kind of unit of work begins its transaction on SQLite (`_on_sqlite_begin`).
         self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
         self._reader = self.engine.execution_options(sqlite_begin="NONE") if self.is_sqlite else self.engine
+        path = self.engine.url.database if self.is_sqlite else None
+        if path and path != ":memory:" and not path.startswith("file:"):
+            prepare_sqlite_file(Path(path))  # 0600 before SQLite makes it 0644 (and its -wal, -shm alike)
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
         return UnitOfWork(self._writer if write else self._reader, self._sessions, self.committed,

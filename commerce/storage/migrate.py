@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from commerce.storage.db import SQLITE_APPLICATION_ID, Database
+from commerce.storage.private_files import private_mkdir
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # A migration that deleted personal data sets this in `context.config.attributes`: on SQLite the file is then
@@ -63,7 +64,7 @@ async def upgrade(db: Database, revision: str = "head") -> tuple[str | None, str
 async def _ensure_sqlite_dir(db: Database) -> None:
     database = db.engine.url.database
     if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        private_mkdir(Path(database).parent)
 
 
 async def is_chatshop_database(db: Database) -> bool:
