@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from commerce.storage.database_lock import SharedDatabaseLock
 from commerce.storage.private_files import prepare_sqlite_file
 from commerce.storage.sqlite_driver import OneHopConnection, is_read, one_hop_dbapi
 
@@ -151,9 +152,13 @@ class Database:
         # How each kind of unit of work begins its transaction on SQLite (`_on_sqlite_begin`).
         self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
         self._reader = self.engine.execution_options(sqlite_begin="NONE") if self.is_sqlite else self.engine
+        self._file_lock: SharedDatabaseLock | None = None
         path = self.engine.url.database if self.is_sqlite else None
         if path and path != ":memory:" and not path.startswith("file:"):
             prepare_sqlite_file(Path(path))  # 0600 before SQLite makes it 0644 (and its -wal, -shm alike)
+            self._file_lock = lock = SharedDatabaseLock(Path(path))
+            # Before each new connection opens the file: `chatshop restore` must see this process as a user.
+            event.listen(self.engine.sync_engine, "do_connect", lambda *_: lock.hold())
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
         return UnitOfWork(self._writer if write else self._reader, self._sessions, self.committed,
@@ -161,6 +166,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._file_lock is not None:
+            self._file_lock.release()
 
     async def scrub_deleted(self, *, vacuum: bool = False) -> None:
         """After personal data is erased: on SQLite, copy the WAL into the database and empty it, so no older
