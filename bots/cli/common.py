@@ -123,7 +123,7 @@ _REASONS: Final[dict[str, str]] = {
     "digital_stock": "digital products get their stock from the codes added to them; leave it empty",
     "bad_key": "the personal-data key is not a valid Fernet key (44 characters of URL-safe base64)",
     "wrong_key": "the personal-data key cannot decrypt the stored data (was the key changed?)",
-    "no_key": "no personal-data key is set (see [security] data_key_env in bot.toml)",
+    "no_key": "no personal-data key is set (see [security] data_key_env and data_key_file in bot.toml)",
 }
 
 

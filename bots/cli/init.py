@@ -71,9 +71,9 @@ def _next_steps(cli: Cli, target: Path, settings: Settings) -> None:
     cli.say(f"  1. edit {target}: the shop name and currency, your user id under [sellers] owners,")
     cli.say("     and your payment methods")
     cli.say(f"  2. give the bot its token from @BotFather:  export {token_env}=<token>")
-    cli.say("  3. set the key that encrypts buyers' addresses (keep a copy somewhere safe; without it")
-    cli.say("     saved addresses cannot be read). A fresh one:")
-    cli.say(f"       export {key_env}={PersonalDataCipher.generate_key()}")
+    cli.say(f"  3. the key that encrypts buyers' addresses is made on first start in {settings.security.data_key_file}")
+    cli.say("     (readable by you only): keep a copy of it somewhere safe, apart from the database backups.")
+    cli.say(f"     Or set one yourself:  export {key_env}={PersonalDataCipher.generate_key()}")
     cli.say(f"  4. start the shop:  chatshop run{config}")
 
 

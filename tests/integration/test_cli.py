@@ -212,6 +212,7 @@ def test_core_errors_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_unexpected_errors_are_one_line_unless_debug(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     folder = shop_dir(tmp_path)
+    monkeypatch.setenv("CHATSHOP_DATA_KEY", Fernet.generate_key().decode())  # no "key not set" warning
 
     async def explode(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom\nsecond line")
