@@ -56,7 +56,7 @@ async def upgrade(db: Database, revision: str = "head") -> tuple[str | None, str
             await conn.run_sync(run_migrations)
             if db.is_sqlite:
                 await conn.exec_driver_sql(f"PRAGMA application_id = {SQLITE_APPLICATION_ID}")
-    if config.attributes.get(VACUUM_AFTER):
+    if config.attributes.get(VACUUM_AFTER) and before is not None:  # a new database has nothing to scrub
         await db.scrub_deleted(vacuum=True)
     return before, await current_revision(db)
 
