@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from bots.config import Settings
+from bots.data_key import find_data_key
 from commerce.events import Clock, system_clock
 from commerce.privacy import PersonalDataCipher
 from commerce.shop import Shop, ShopRules
@@ -32,10 +33,11 @@ def shop_rules(settings: Settings) -> ShopRules:
 def build_shop(settings: Settings, *, clock: Clock | None = None) -> Shop:
     """A shop on the configured database; nothing is connected or migrated yet.
 
-    Without a data key the shop still runs, but shipping addresses can't be stored or read.
+    The data key comes from the environment, else from the key file (bots/data_key.py). Without one the
+    shop still runs, but shipping addresses can't be stored or read.
     Raises `PersonalDataLocked(reason="bad_key")` when the key is set but is not a Fernet key.
     """
-    key = settings.data_key()
+    key = find_data_key(settings).secret
     cipher = PersonalDataCipher(key.get_secret_value() if key is not None else None)
     return Shop(Database(settings.database.url), shop_rules(settings), cipher, clock or system_clock)
 

@@ -151,6 +151,15 @@ class MediaSection(_Section):
 
 class SecuritySection(_Section):
     data_key_env: EnvName = "CHATSHOP_DATA_KEY"
+    # Used when the variable is unset; `chatshop run` makes it on first start (bots/data_key.py).
+    data_key_file: Path = Field(default=Path("chatshop-data.key"), validate_default=True)
+
+    @field_validator("data_key_file", mode="before")
+    @classmethod
+    def _absolute_file(cls, value: object, info: ValidationInfo) -> Path:
+        if not isinstance(value, str | Path) or not str(value):
+            raise problem(f'expected a file path in quotes such as "chatshop-data.key", got {show(value)}')
+        return Path(os.path.abspath(_base_dir(info) / value))
 
 
 class TelegramSection(_Section):

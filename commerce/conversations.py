@@ -1,16 +1,22 @@
 """Where a person is in a multi-step conversation (checkout, adding a product), kept in the database so a
-restart or a second bot process picks it up. Opaque to the core: a key, a state name and JSON data."""
+restart or a second bot process picks it up. Opaque to the core: a key, a state name and JSON data.
+
+Nothing personal is kept here in clear: a checkout holds the typed address sealed with the data key
+(`CustomerService.seal_address`). Keys name the person, so erasing a customer drops their conversations
+too: Discord's are `discord:<user id>`, Telegram's are aiogram's `fsm:<bot>:<chat>[:<thread>]:<user>:<destiny>`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, select
+from sqlalchemy import ColumnElement, Text, cast, delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from commerce.events import Clock, system_clock
-from commerce.storage.db import Database
+from commerce.storage.db import Database, UnitOfWork
 from commerce.storage.tables import ConversationState
 
 KEY_MAX = 200
@@ -48,3 +54,25 @@ class ConversationStore:
             await connection.execute(delete(table).where(table.c.key == key, table.c.state.is_(None),
                                                          cast(table.c.data, Text) == "{}"))
             await uow.commit()
+
+
+def _belongs_to(key: str, platform: str, external_id: str) -> bool:
+    if platform == "discord":
+        return key == f"discord:{external_id}"
+    parts = key.split(":")
+    return platform == "telegram" and parts[0] == "fsm" and len(parts) >= 5 and parts[-2] == external_id
+
+
+async def delete_conversations_of(uow: UnitOfWork, identities: Iterable[tuple[str, str]]) -> None:
+    """Inside an erase: drop every conversation these `(platform, external id)` people are in the middle of."""
+    people = [(platform, external_id) for platform, external_id in identities if external_id.isdigit()]
+    key = ConversationState.key
+    candidates: list[ColumnElement[bool]] = [
+        key == f"discord:{external_id}" if platform == "discord" else key.like(f"fsm:%:{external_id}:%")
+        for platform, external_id in people if platform in ("discord", "telegram")]
+    if not candidates:
+        return
+    keys = (await uow.session.execute(select(key).where(or_(*candidates)))).scalars()
+    theirs = [k for k in keys if any(_belongs_to(k, platform, external_id) for platform, external_id in people)]
+    if theirs:
+        await uow.session.execute(delete(ConversationState).where(key.in_(theirs)))

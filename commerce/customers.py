@@ -11,6 +11,7 @@ from typing import Any, Final
 from sqlalchemy import Select, String, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from commerce.conversations import delete_conversations_of
 from commerce.errors import CustomerErased, InvalidInput, NotFound
 from commerce.events import Clock, actor_of, record, system_clock
 from commerce.privacy import PersonalDataCipher, ShippingAddress
@@ -191,6 +192,16 @@ class CustomerService:
             assert row.id is not None
             return SavedAddress(row.id, address)
 
+    def seal_address(self, address: ShippingAddress) -> str:
+        """The address as a conversation may hold it between checkout steps: encrypted like a saved one, so
+        the conversation state (in the database, its backups, or Redis) never holds it in clear."""
+        return self._cipher.encrypt_address(address).decode("ascii")
+
+    def unseal_address(self, sealed: object) -> ShippingAddress:
+        if not isinstance(sealed, str):  # nothing typed yet (or a conversation from an older version)
+            raise InvalidInput(field="line1", reason="required")
+        return self._cipher.decrypt_address(sealed.encode())
+
     async def addresses(self, customer_id: int) -> list[SavedAddress]:
         async with self._db.uow(write=False) as uow:
             rows = (await uow.session.execute(
@@ -235,12 +246,15 @@ class CustomerService:
             }
 
     async def erase(self, customer_id: int) -> None:
-        """Forget the person; orders keep their lines and totals for accounting, anonymised."""
+        """Forget the person; orders keep their lines and totals for accounting, anonymised. What is erased is
+        overwritten in the database file (SQLite's secure_delete, then a WAL checkpoint), not only unlinked."""
         now = self._clock()
         async with self._db.uow() as uow:
             customer = await live_customer(uow, customer_id)
             session = uow.session
-            identities = [f"{i.platform}:{i.external_id}" for i in await self._identities(uow, customer_id)]
+            rows = await self._identities(uow, customer_id)
+            identities = [f"{i.platform}:{i.external_id}" for i in rows]
+            await delete_conversations_of(uow, [(i.platform, i.external_id) for i in rows])
             await session.execute(delete(Identity).where(Identity.customer_id == customer_id))
             await session.execute(delete(Address).where(Address.customer_id == customer_id))
             await session.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
@@ -261,6 +275,7 @@ class CustomerService:
                    entity_id=customer_id, at=now)
             await uow.commit()
         self.forget_identities(identities)
+        await self._db.scrub_deleted()
 
     async def _update(self, customer_id: int, **values: Any) -> CustomerDTO:
         async with self._db.uow() as uow:

@@ -1,4 +1,4 @@
-"""Personal data at rest: shipping addresses are encrypted with a key from the environment."""
+"""Personal data at rest: shipping addresses (and TOTP seeds) are encrypted with the shop's data key."""
 
 from __future__ import annotations
 
@@ -85,6 +85,16 @@ class PersonalDataCipher:
             return self._require().decrypt(token).decode()
         except InvalidToken:
             raise PersonalDataLocked(reason="wrong_key") from None
+
+    def can_read(self, token: bytes) -> bool:
+        """Whether this key opens `token` (anything sealed here); False without a key."""
+        if self._fernet is None:
+            return False
+        try:
+            self._fernet.decrypt(token)
+        except InvalidToken:
+            return False
+        return True
 
     def _require(self) -> Fernet:
         if self._fernet is None:

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from bots.config import Settings, load_settings
 from commerce.errors import CommerceError
+from commerce.storage.private_files import private_mkdir
 
 CONFIG_ENV: Final = "CHATSHOP_CONFIG"
 DEFAULT_CONFIG: Final = "bot.toml"
@@ -101,7 +102,7 @@ def check_database_path(settings: Settings) -> None:
     if path.exists() and not path.is_file():
         raise CliError(f"database.url: {path} exists but is not a database file")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_mkdir(path.parent)  # 0700: the database holds buyers' data
     except OSError as error:
         raise CliError(f"database.url: cannot create the folder {path.parent} ({error.strerror or error})") \
             from None
@@ -122,7 +123,7 @@ _REASONS: Final[dict[str, str]] = {
     "digital_stock": "digital products get their stock from the codes added to them; leave it empty",
     "bad_key": "the personal-data key is not a valid Fernet key (44 characters of URL-safe base64)",
     "wrong_key": "the personal-data key cannot decrypt the stored data (was the key changed?)",
-    "no_key": "no personal-data key is set (see [security] data_key_env in bot.toml)",
+    "no_key": "no personal-data key is set (see [security] data_key_env and data_key_file in bot.toml)",
 }
 
 

@@ -21,9 +21,11 @@ import httpx
 from sqlalchemy.engine import make_url
 
 from bots.cli.common import Cli, Commands, add_command
-from bots.config import Settings
+from bots.config import ConfigError, Settings
+from bots.data_key import KEEP_A_COPY, find_data_key
 from commerce.errors import CommerceError
 from commerce.privacy import PersonalDataCipher
+from commerce.sealed_data import sealed_samples, unreadable
 from commerce.storage.db import Database
 from commerce.storage.migrate import current_revision, head_revision
 from payments.backends.base import BackendError, ChainBackend
@@ -77,7 +79,7 @@ def doctor_command(_args: argparse.Namespace, cli: Cli) -> int:
 
 
 async def examine(settings: Settings) -> list[Finding]:
-    findings = [await _database(settings), _data_key(settings), _media(settings), _owners(settings)]
+    findings = [await _database(settings), await _data_key(settings), _media(settings), _owners(settings)]
     findings += await _telegram(settings)
     findings.append(_discord(settings))
     findings += await _payments(settings)
@@ -129,19 +131,37 @@ async def _database(settings: Settings) -> Finding:
         await db.dispose()
 
 
-def _data_key(settings: Settings) -> Finding:
-    what, env = "personal-data key", settings.security.data_key_env
-    key = settings.data_key()
-    if key is None:
-        return Finding(what, Verdict.WARN, f"{env} is not set: shipping addresses can't be taken or read "
-                                           "(digital goods still sell)")
+async def _data_key(settings: Settings) -> Finding:
+    what, env, path = "personal-data key", settings.security.data_key_env, settings.security.data_key_file
     try:
-        PersonalDataCipher(key.get_secret_value()).encrypt_secret("doctor")
+        key = find_data_key(settings)
+    except ConfigError as error:
+        return Finding(what, Verdict.FAIL, error.problems[0])
+    if key.secret is None:
+        return Finding(what, Verdict.WARN, f"{env} is not set and there is no {path} yet: `chatshop run` makes "
+                                           f"that file on first start; then {KEEP_A_COPY}")
+    try:
+        cipher = PersonalDataCipher(key.secret.get_secret_value())
     except CommerceError:
-        return Finding(what, Verdict.FAIL, f"{env} is not a valid key; make one with: python -c \"from "
-                                           "cryptography.fernet import Fernet; print(Fernet.generate_key()"
-                                           ".decode())\"")
-    return Finding(what, Verdict.OK, f"{env} is set and valid")
+        return Finding(what, Verdict.FAIL, f"{key.source.removeprefix('$')} is not a valid key; make one with: "
+                                           "python -c \"from cryptography.fernet import Fernet; "
+                                           "print(Fernet.generate_key().decode())\"")
+    if await asyncio.to_thread(_missing_sqlite_file, settings) is None:
+        db = Database(settings.database.url)
+        try:
+            locked = unreadable(cipher, await asyncio.wait_for(sealed_samples(db), TIME_LIMIT))
+        except Exception:  # noqa: BLE001 — an unreachable database is the database check's finding
+            locked = []
+        finally:
+            await db.dispose()
+        if locked:
+            return Finding(what, Verdict.FAIL, f"the key from {key.source.removeprefix('$')} can't decrypt the "
+                                               f"{', '.join(locked)} in the database (was the key changed?)")
+    if key.source != str(path):
+        return Finding(what, Verdict.OK, f"{env} is set and valid; {KEEP_A_COPY}")
+    if await asyncio.to_thread(lambda: path.stat().st_mode & 0o077):
+        return Finding(what, Verdict.WARN, f"{path} can be read by other users: chmod 600 {path}")
+    return Finding(what, Verdict.OK, f"{env} is not set; using the key in {path}; {KEEP_A_COPY}")
 
 
 def _media(settings: Settings) -> Finding:

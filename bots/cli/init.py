@@ -11,6 +11,7 @@ from bots.app import migrate_database
 from bots.cli.common import Cli, CliError, Commands, add_command, check_database_path
 from bots.config import Settings, load_settings
 from commerce.privacy import PersonalDataCipher
+from commerce.storage.private_files import private_mkdir
 
 
 def register(commands: Commands, common: argparse.ArgumentParser) -> None:
@@ -49,7 +50,7 @@ def init_command(args: argparse.Namespace, cli: Cli) -> int:
     cli.say(f"wrote {target}")
     settings = load_settings(target, environ=cli.environ)
     check_database_path(settings)
-    settings.media.dir.mkdir(parents=True, exist_ok=True)
+    private_mkdir(settings.media.dir)
     before, after = asyncio.run(migrate_database(settings))
     state = "created" if before is None else "kept the existing"
     cli.say(f"{state} database ({_database_name(settings)}), schema revision {after}")
@@ -70,9 +71,9 @@ def _next_steps(cli: Cli, target: Path, settings: Settings) -> None:
     cli.say(f"  1. edit {target}: the shop name and currency, your user id under [sellers] owners,")
     cli.say("     and your payment methods")
     cli.say(f"  2. give the bot its token from @BotFather:  export {token_env}=<token>")
-    cli.say("  3. set the key that encrypts buyers' addresses (keep a copy somewhere safe; without it")
-    cli.say("     saved addresses cannot be read). A fresh one:")
-    cli.say(f"       export {key_env}={PersonalDataCipher.generate_key()}")
+    cli.say(f"  3. the key that encrypts buyers' addresses is made on first start in {settings.security.data_key_file}")
+    cli.say("     (readable by you only): keep a copy of it somewhere safe, apart from the database backups.")
+    cli.say(f"     Or set one yourself:  export {key_env}={PersonalDataCipher.generate_key()}")
     cli.say(f"  4. start the shop:  chatshop run{config}")
 
 

@@ -13,6 +13,7 @@ from bots.app import open_shop
 from bots.cli.common import Cli, CliError, Commands, add_command
 from bots.common.outbox_sender import OutboxSender
 from bots.config import Settings
+from bots.data_key import DataKeyError, ready_data_key
 from bots.payments_setup import PaymentSetupError, open_payments, run_watchers
 from payments.errors import ExtendedKeyError
 
@@ -52,6 +53,10 @@ def run_command(_args: argparse.Namespace, cli: Cli) -> int:
         from bots.discord.app import NO_TOKEN_HELP as DISCORD_NO_TOKEN_HELP
 
         raise CliError(DISCORD_NO_TOKEN_HELP.format(env=settings.discord.token_env), exit_code=2)
+    try:
+        ready_data_key(settings, warn=cli.warn)  # made on first start; refused if it can't read what is stored
+    except DataKeyError as error:
+        raise CliError(str(error)) from None
     _front_ends(settings, cli)
     return asyncio.run(_serve(settings, cli, telegram=settings.telegram.enabled, discord=settings.discord.enabled))
 

@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Final
 
+from commerce.storage.private_files import PRIVATE_FILE, private_mkdir
 from media.photos import ProcessedPhoto
 
 _REFERENCE: Final = re.compile(r"m/([0-9a-f]{64})\.jpg")
@@ -80,16 +81,17 @@ class MediaStore:
         return found
 
     def _append_to_index(self, reference: str, file_id: str) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        with (self.root / FILE_ID_INDEX).open("a", encoding="utf-8") as index:
+        private_mkdir(self.root)
+        fd = os.open(self.root / FILE_ID_INDEX, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
+        with open(fd, "a", encoding="utf-8") as index:
             index.write(f"{reference}\t{file_id}\n")
 
     @staticmethod
     def _write(path: Path, data: bytes) -> None:
         if path.exists():  # same hash, same bytes
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Write then rename, so a reader never sees half a photo and a crash leaves no torn file.
+        private_mkdir(path.parent)
+        # Write then rename, so a reader never sees half a photo and a crash leaves no torn file (0600, by mkstemp).
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as out:

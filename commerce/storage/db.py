@@ -8,7 +8,9 @@ read-to-write upgrade. PostgreSQL runs the same code through asyncpg.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterable
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Self
 
@@ -22,6 +24,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from commerce.storage.database_lock import SharedDatabaseLock
+from commerce.storage.private_files import prepare_sqlite_file
 from commerce.storage.sqlite_driver import OneHopConnection, is_read, one_hop_dbapi
 
 # `PRAGMA application_id` of every chatshop SQLite file ("CHSH"): lets restore tell our files apart.
@@ -37,6 +41,9 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute("PRAGMA foreign_keys = ON")
+    # Deleted rows are overwritten with zeros, not left in free space: an erased buyer's data really goes
+    # (what older copies of those pages the WAL still holds goes at the checkpoint `scrub_deleted` runs).
+    cursor.execute("PRAGMA secure_delete = ON")
     cursor.close()
 
 
@@ -118,6 +125,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(url, echo=echo, pool_size=8, max_overflow=8, pool_timeout=120,
                                      pool_reset_on_return=None, module=one_hop_dbapi())
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        # aiosqlite logs each call it runs, with the statement's parameters (buyers' messages among them), at
+        # DEBUG: keep that out of any log, whatever level the operator sets.
+        logging.getLogger("aiosqlite").setLevel(logging.INFO)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
     else:
         engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_timeout=120,
@@ -142,6 +152,13 @@ class Database:
         # How each kind of unit of work begins its transaction on SQLite (`_on_sqlite_begin`).
         self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
         self._reader = self.engine.execution_options(sqlite_begin="NONE") if self.is_sqlite else self.engine
+        self._file_lock: SharedDatabaseLock | None = None
+        path = self.engine.url.database if self.is_sqlite else None
+        if path and path != ":memory:" and not path.startswith("file:"):
+            prepare_sqlite_file(Path(path))  # 0600 before SQLite makes it 0644 (and its -wal, -shm alike)
+            self._file_lock = lock = SharedDatabaseLock(Path(path))
+            # Before each new connection opens the file: `chatshop restore` must see this process as a user.
+            event.listen(self.engine.sync_engine, "do_connect", lambda *_: lock.hold())
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
         return UnitOfWork(self._writer if write else self._reader, self._sessions, self.committed,
@@ -149,6 +166,20 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._file_lock is not None:
+            self._file_lock.release()
+
+    async def scrub_deleted(self, *, vacuum: bool = False) -> None:
+        """After personal data is erased: on SQLite, copy the WAL into the database and empty it, so no older
+        copy of an erased row's page is left in the -wal file (`secure_delete` has zeroed the rows in the
+        pages themselves). `vacuum` first rewrites the whole file, for what was deleted before secure_delete
+        was on. PostgreSQL reclaims dead rows with autovacuum; there is nothing to do here."""
+        if not self.is_sqlite:
+            return
+        async with self._reader.connect() as connection:  # no BEGIN: neither can run inside a transaction
+            if vacuum:
+                await connection.exec_driver_sql("VACUUM")
+            await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 class UnitOfWork:

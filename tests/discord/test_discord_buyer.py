@@ -3,11 +3,15 @@ checkout (address modal, method select, confirm) → the ephemeral payment messa
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from sqlalchemy import select
 
 from bots.common.media_store import MediaStore
 from commerce.shop import Shop
 from commerce.status import OrderStatus
+from commerce.storage.tables import ConversationState
 from media.photos import process_photo
 from tests.discord.conftest import button_labels, decode_qr, embed_of
 from tests.support.factories import make_owner, make_product
@@ -92,3 +96,29 @@ def _jpeg() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (64, 48), (200, 80, 120)).save(out, "JPEG")
     return out.getvalue()
+
+
+async def test_the_typed_address_waits_sealed_in_the_conversation_and_goes_with_an_erase(
+        simcord_env: Any, channel: Any, buyer: Any, shop: Shop) -> None:
+    owner = await make_owner(shop)
+    product = await make_product(shop, owner, title="Tea cup", price="1500", stock=3)
+    customer = await shop.customers.identify("discord", buyer.id)
+    await shop.cart.add(customer.id, product.variants[0].id)
+    cart = await buyer.slash(channel, "cart")
+    asked = await buyer.click(cart.response, label="✅ Check out")
+    modal = await buyer.click(asked.response, label="📮 Enter address")
+    await buyer.submit_modal(modal, _address_values(modal))
+
+    [(key, data)] = await _conversations(shop)
+    assert key == f"discord:{buyer.id}"
+    assert not [value for value in _address_values(modal).values() if value in data]
+    assert shop.customers.unseal_address(json.loads(data)["address"]).name == "Hana Sato"
+
+    await shop.customers.erase(customer.id)  # e.g. asked for on Telegram, after linking the two accounts
+    assert await _conversations(shop) == []
+
+
+async def _conversations(shop: Shop) -> list[tuple[str, str]]:
+    async with shop.db.uow(write=False) as uow:
+        rows = (await uow.session.execute(select(ConversationState))).scalars()
+        return [(row.key, json.dumps(row.data, ensure_ascii=False)) for row in rows]

@@ -212,6 +212,7 @@ def test_core_errors_are_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_unexpected_errors_are_one_line_unless_debug(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     folder = shop_dir(tmp_path)
+    monkeypatch.setenv("CHATSHOP_DATA_KEY", Fernet.generate_key().decode())  # no "key not set" warning
 
     async def explode(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom\nsecond line")
@@ -259,7 +260,9 @@ def test_backup_then_restore_brings_the_data_back(tmp_path: Path, capsys: pytest
     import_products(folder, "title,price\nLater pot,5000\n")
     assert "Later pot" in listing(folder, capsys)
 
-    assert chatshop(folder, "restore", str(backup_file)) == 0
+    assert chatshop(folder, "restore", str(backup_file)) == 1  # "Later pot" would be lost
+    assert "1 product" in capsys.readouterr().err
+    assert chatshop(folder, "restore", str(backup_file), "--force") == 0
     assert "restored" in capsys.readouterr().out
     after = listing(folder, capsys)
     assert "Sakura tee" in after and "Later pot" not in after
@@ -313,7 +316,7 @@ def test_restore_over_a_database_with_orders_needs_force(
 
     assert chatshop(folder, "restore", str(backup_file)) == 1
     err = capsys.readouterr().err
-    assert "1 orders" in err and "--force" in err
+    assert "1 order" in err and "--force" in err
 
     assert chatshop(folder, "restore", str(backup_file), "--force") == 0
     with sqlite3.connect(folder / "data" / "shop.db") as db:

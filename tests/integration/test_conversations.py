@@ -51,3 +51,17 @@ async def test_a_polling_bot_remembers_conversations_and_still_writes_every_chan
     await restarted.set_data(KEY, {})
     assert (await restarted.get_state(KEY), await restarted.get_data(KEY)) == (None, {})
     assert await rows(shop) == 0
+
+
+async def test_erasing_a_customer_drops_every_conversation_of_theirs_and_no_one_elses(shop: Shop) -> None:
+    storage = DatabaseStorage(ConversationStore(shop.db))
+    theirs = [StorageKey(bot_id=42, chat_id=555, user_id=555),
+              StorageKey(bot_id=42, chat_id=-100777, user_id=555, thread_id=9)]  # in a group's topic
+    others = [StorageKey(bot_id=42, chat_id=5551, user_id=5551), StorageKey(bot_id=555, chat_id=1, user_id=1),
+              StorageKey(bot_id=42, chat_id=-100777, user_id=1555)]
+    for key in theirs + others:
+        await storage.set_state(key, "Checkout:method")
+    customer = await shop.customers.identify("telegram", 555)
+    await shop.customers.erase(customer.id)
+    assert [await storage.get_state(key) for key in theirs] == [None, None]
+    assert [await storage.get_state(key) for key in others] == ["Checkout:method"] * 3

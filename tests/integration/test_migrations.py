@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import insert, select
 from sqlmodel import SQLModel
 
 from commerce.shop import Shop
 from commerce.storage.db import Database
 from commerce.storage.migrate import alembic_config, current_revision, head_revision, is_chatshop_database, upgrade
+from commerce.storage.tables import ConversationState
 from tests.support.factories import make_owner, make_product
 
 SEARCH_INDEX = {"product_fts", "product_fts_data", "product_fts_idx", "product_fts_docsize", "product_fts_config",
@@ -49,3 +55,32 @@ async def test_search_index_follows_edits_and_deletes(shop: Shop) -> None:
     assert (await shop.catalog.search("hojicha")).total == 1
     await shop.catalog.delete_product(owner, product.id)
     assert (await shop.catalog.search("hojicha")).total == 0
+
+
+async def test_the_upgrade_drops_checkouts_an_older_version_left_with_an_address_in_clear(db: Database) -> None:
+    """Before addresses were sealed, a checkout half-way through kept the typed one as plain JSON."""
+    async with db.engine.begin() as conn:
+        await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0008"))
+    clear = {"name": "Jiro Yamada", "postal_code": "060-0001", "region": "北海道", "city": "札幌市",
+             "line1": "北1条西2丁目 Clock Tower 3F", "line2": "", "country": "JP", "phone": "011-222-3333"}
+    rows = [("fsm:42:5:5:default", "Checkout:method", {"items": None, "address": clear, "address_id": None}),
+            ("fsm:42:6:6:default", "NewProductForm:price", {"title": "Tea bowl"}),
+            ("discord:7", "checkout.method", {"items": None, "address": "gAAAAAsealed", "address_id": None})]
+    async with db.uow() as uow:
+        await (await uow.connection()).execute(insert(ConversationState), [
+            {"key": key, "state": state, "data": data, "updated_at": datetime.now(UTC)} for key, state, data in rows])
+        await uow.commit()
+
+    await upgrade(db)
+
+    async with db.uow(write=False) as uow:
+        kept = (await uow.session.execute(select(ConversationState.key).order_by(ConversationState.key))).scalars()
+        assert list(kept) == ["discord:7", "fsm:42:6:6:default"]
+    if db.is_sqlite:
+        assert not await asyncio.to_thread(sqlite_files_hold, db, b"Clock Tower 3F")
+
+
+def sqlite_files_hold(db: Database, needle: bytes) -> list[str]:
+    database = Path(db.url.split("///", 1)[1])
+    files = [database.with_name(database.name + suffix) for suffix in ("", "-wal", "-journal")]
+    return [path.name for path in files if path.exists() and needle in path.read_bytes()]

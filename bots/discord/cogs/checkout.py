@@ -2,12 +2,12 @@
 method (a select) → summary with Confirm → the payment message.
 
 Where the buyer is lives in the database (`ConversationStore`, one key per Discord user), so it survives a
-restart; the buttons carry no state and a button from a finished checkout is answered as stale.
+restart; a typed address is kept there sealed with the data key, never in clear. The buttons carry no state
+and a button from a finished checkout is answered as stale.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any, Final
 
 import discord
@@ -29,7 +29,6 @@ from bots.discord.context import Buyer, edit, identify, reply
 from bots.discord.errors import answer_stale, report_error
 from bots.discord.services import ShopServices
 from commerce.errors import CartEmpty, InvalidInput, NotFound, OutOfStock
-from commerce.privacy import ShippingAddress
 from payments.requests import PaymentService
 
 ADDRESS: Final = "checkout.address"
@@ -148,7 +147,8 @@ class Checkout(commands.Cog):
             content, view = await self._address_prompt(buyer, tr.error(buyer.locale, exc))
             await reply(interaction, content=content, view=view)
             return
-        await self.services.conversations.set_data(key, {**data, "address": asdict(address), "address_id": None})
+        sealed = self.services.shop.customers.seal_address(address)
+        await self.services.conversations.set_data(key, {**data, "address": sealed, "address_id": None})
         view = discord.ui.View(timeout=None)
         view.add_item(items.CheckoutStep("save", tr.text(buyer.locale, "button.save_address")))
         view.add_item(items.CheckoutStep("once", tr.text(buyer.locale, "button.use_address")))
@@ -163,8 +163,8 @@ class Checkout(commands.Cog):
             await answer_stale(interaction)
             return
         if save:
-            saved = await self.services.shop.customers.save_address(buyer.customer.id,
-                                                                    ShippingAddress(**data["address"]))
+            customers = self.services.shop.customers
+            saved = await customers.save_address(buyer.customer.id, customers.unseal_address(data["address"]))
             data = {**data, "address": None, "address_id": saved.id}
         await self._ask_method(interaction, buyer, data)
 
@@ -213,8 +213,9 @@ class Checkout(commands.Cog):
             raise NotFound(entity="payment_method", id=value[:40])
         data = {**data, "method": method.id}
         preview = await self._preview(buyer, data["items"])
-        address = (await self.services.shop.customers.address(buyer.customer.id, data["address_id"])
-                   if data.get("address_id") else ShippingAddress(**data["address"]) if data.get("address") else None)
+        customers = self.services.shop.customers
+        address = (await customers.address(buyer.customer.id, data["address_id"]) if data.get("address_id")
+                   else customers.unseal_address(data["address"]) if data.get("address") else None)
         await self.services.conversations.set_data(key, data)
         await self.services.conversations.set_state(key, CONFIRM)
         tr = self.services.translator
@@ -240,7 +241,7 @@ class Checkout(commands.Cog):
         chosen = None if data["items"] is None else [(variant_id, quantity) for variant_id, quantity in data["items"]]
         order = await self.services.shop.orders.checkout(
             buyer.customer.id, items=chosen, address_id=data.get("address_id"),
-            address=ShippingAddress(**data["address"]) if data.get("address") else None)
+            address=self.services.shop.customers.unseal_address(data["address"]) if data.get("address") else None)
         await self.services.conversations.set_data(key, {})
         await self.services.conversations.set_state(key, None)
         await edit(interaction, content=self.services.translator.text(buyer.locale, "discord.checkout.placed",

@@ -1,12 +1,12 @@
 """Checkout, a short conversation: shipping address (physical goods only) → payment method → confirm.
 
-What the buyer chose so far lives in the FSM state (storage injected by the dispatcher); the button
-payloads carry ids only. Checkout itself, stock and ownership stay with the core.
+What the buyer chose so far lives in the FSM state (storage injected by the dispatcher), a typed address
+sealed with the data key (never in clear); the button payloads carry ids only. Checkout itself, stock and
+ownership stay with the core.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from aiogram import F, Router
@@ -31,7 +31,6 @@ from bots.telegram.handlers.payment import send_payment_request
 from bots.telegram.render import Reply, edit, plain, quote, send
 from commerce.customers import CustomerDTO
 from commerce.errors import CartEmpty, InvalidInput, NotFound, OutOfStock
-from commerce.privacy import ShippingAddress
 from commerce.shop import Shop
 from payments.requests import PaymentService
 
@@ -101,7 +100,7 @@ async def _ask_method(event: Message | CallbackQuery, state: FSMContext, payment
     await send(event, Reply(quote(tr.text(locale, "checkout.choose_method")), _keyboard(tr, locale, *rows)))
 
 
-async def type_address(message: Message, state: FSMContext, translator: Translator, locale: str) -> None:
+async def type_address(message: Message, shop: Shop, state: FSMContext, translator: Translator, locale: str) -> None:
     """The address typed as lines; a mistake is explained and the format asked for again."""
     try:
         address = parse_address(message.text or "")
@@ -109,7 +108,7 @@ async def type_address(message: Message, state: FSMContext, translator: Translat
         prompt = translator.text(locale, "checkout.address_prompt")
         await send(message, plain(f"{translator.error(locale, exc)}\n\n{prompt}"))
         return
-    await state.update_data(address=asdict(address), address_id=None)
+    await state.update_data(address=shop.customers.seal_address(address), address_id=None)
     await send(message, Reply(quote(present_address(translator, locale, address)), _keyboard(
         translator, locale, _button(translator.text(locale, "button.save_address"), CheckoutAction.SAVE_ADDRESS),
         _button(translator.text(locale, "button.use_address"), CheckoutAction.USE_ADDRESS))))
@@ -122,7 +121,7 @@ async def use_typed_address(callback: CallbackQuery, callback_data: CheckoutCall
     if typed is None:  # a button from before the address was typed
         raise InvalidInput(field="line1", reason="required")
     if callback_data.action is CheckoutAction.SAVE_ADDRESS:
-        saved = await shop.customers.save_address(customer.id, ShippingAddress(**typed))
+        saved = await shop.customers.save_address(customer.id, shop.customers.unseal_address(typed))
         await state.update_data(address=None, address_id=saved.id)
     await _ask_method(callback, state, payments, translator, locale)
 
@@ -145,7 +144,7 @@ async def choose_method(callback: CallbackQuery, callback_data: CheckoutCallback
     data = await state.update_data(method=method.id)
     preview = await _preview(shop, customer, data["items"])
     address = (await shop.customers.address(customer.id, data["address_id"]) if data["address_id"]
-               else ShippingAddress(**data["address"]) if data["address"] else None)
+               else shop.customers.unseal_address(data["address"]) if data["address"] else None)
     await state.set_state(Checkout.confirm)
     summary = present_summary(translator, locale, preview, address, method)
     await send(callback, Reply(quote(summary), _keyboard(
@@ -164,7 +163,8 @@ async def confirm_order(callback: CallbackQuery, shop: Shop, customer: CustomerD
     data = await state.get_data()
     items = None if data["items"] is None else [(variant_id, quantity) for variant_id, quantity in data["items"]]
     order = await shop.orders.checkout(customer.id, items=items, address_id=data["address_id"],
-                                       address=ShippingAddress(**data["address"]) if data["address"] else None)
+                                       address=shop.customers.unseal_address(data["address"]) if data["address"]
+                                       else None)
     await state.clear()
     await send_payment_request(callback, shop, payments, customer, order.id, data["method"], translator, locale,
                                shop_name)
