@@ -7,7 +7,7 @@ that checkout again. On SQLite the file is then vacuumed (commerce.storage.migra
 left in free pages either.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-07
 """
 
@@ -18,7 +18,7 @@ from alembic import context, op
 from commerce.storage.migrate import VACUUM_AFTER
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
