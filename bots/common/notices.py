@@ -29,7 +29,6 @@ _BUYER_TEMPLATES: Final = {
     "order.payment_invalid": "notify.payment_invalid",
     "order.expire": "notify.expired",
     "order.late_payment": "notify.late_payment",
-    "order.nothing_due": "notify.nothing_due",
     "order.accept_late": "notify.accept_late",
     "order.ship": "notify.shipped",
     "order.deliver": "notify.delivered",

@@ -96,14 +96,16 @@ def _titled(title: str, options: Iterable[str]) -> str:
 
 
 def present_summary(tr: Translator, locale: str, preview: OrderPreview, address: ShippingAddress | None,
-                    method: PaymentMethod) -> str:
+                    method: PaymentMethod | None) -> str:
+    """The order before it is placed; `method` None for free goods (nothing to pay)."""
     lines = [tr.text(locale, "checkout.summary"), ""]
     lines += [tr.text(locale, "cart.line", title=line.title, quantity=line.quantity,
                       total=tr.money(locale, line.total)) for line in preview.lines]
     lines += ["", tr.text(locale, "cart.total", total=tr.money(locale, preview.total))]
     if address is not None:
         lines += ["", tr.text(locale, "checkout.ship_to"), *address.lines()]
-    lines += ["", tr.text(locale, "checkout.pay_with", method=method_label(method))]
+    lines += ["", tr.text(locale, "checkout.pay_with", method=method_label(method)) if method is not None
+              else tr.text(locale, "checkout.nothing_to_pay")]
     return "\n".join(lines)
 
 

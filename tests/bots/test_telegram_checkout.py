@@ -348,3 +348,28 @@ def test_checkout_and_payment_buttons_fit_64_bytes_with_the_largest_ids() -> Non
         assert type(callback).unpack(packed) == callback
     with pytest.raises(ValueError):
         PaymentCallback.unpack("y:p:1:BTC")  # not a slug: refused before any handler runs
+
+
+async def test_free_goods_are_ordered_without_a_payment_step(chat: ShopChat, shop: Shop, owner: int,
+                                                             translator: Translator) -> None:
+    await fill_cart(shop, chat, owner, kind="digital", price="0")
+    await press_checkout(chat)
+    summary = chat.last.text or ""   # type: ignore[union-attr]
+    assert translator.text("en", "checkout.nothing_to_pay") in summary
+    assert translator.text("en", "checkout.choose_method") not in summary
+    result = await chat.press(translator.text("en", "button.confirm_order"))
+    assert photos(result) == []                                     # no payment card: nothing to pay
+    [order] = await shop.orders.history(await customer_id(shop, chat))
+    assert order.status is OrderStatus.FULFILLED
+    assert chat.last is not None and chat.last.text == quote(translator.text("en", "checkout.free_done",
+                                                                             order=order.id))
+
+    await fill_cart(shop, chat, owner, price="0")                   # a free physical sample: still shipped
+    await press_checkout(chat)
+    await chat.send(ADDRESS_TEXT)
+    await chat.press(translator.text("en", "button.use_address"))
+    assert translator.text("en", "checkout.nothing_to_pay") in (chat.last.text or "")  # type: ignore[union-attr]
+    await chat.press(translator.text("en", "button.confirm_order"))
+    newest = (await shop.orders.history(await customer_id(shop, chat)))[0]
+    assert newest.status is OrderStatus.PAID and newest.needs_shipping
+    assert await shop.orders.shipping_address(newest.customer_id, newest.id) == ADDRESS

@@ -122,3 +122,20 @@ async def _conversations(shop: Shop) -> list[tuple[str, str]]:
     async with shop.db.uow(write=False) as uow:
         rows = (await uow.session.execute(select(ConversationState))).scalars()
         return [(row.key, json.dumps(row.data, ensure_ascii=False)) for row in rows]
+
+
+async def test_free_goods_are_ordered_without_a_payment_step(simcord_env: Any, channel: Any, buyer: Any,
+                                                             shop: Shop) -> None:
+    owner = await make_owner(shop)
+    sample = await make_product(shop, owner, title="Free sample", price="0", kind="digital", stock=0)
+    await shop.catalog.add_digital_items(owner, sample.variants[0].id, ["SAMPLE-KEY"])
+    await shop.cart.add((await shop.customers.identify("discord", buyer.id)).id, sample.variants[0].id)
+
+    cart = await buyer.slash(channel, "cart")
+    summary = await buyer.click(cart.response, label="✅ Check out")
+    assert "Nothing to pay" in summary.response.content and "Free sample" in summary.response.content
+    placed = await buyer.click(summary.response, label="✅ Confirm and pay")
+    assert placed.followups == []                                   # no payment message: nothing to pay
+    [order] = await shop.orders.history((await shop.customers.identify("discord", buyer.id)).id)
+    assert order.status is OrderStatus.FULFILLED
+    assert f"#{order.id}" in placed.response.content and "nothing to pay" in placed.response.content

@@ -29,6 +29,9 @@ from bots.discord.context import Buyer, edit, identify, reply
 from bots.discord.errors import answer_stale, report_error
 from bots.discord.services import ShopServices
 from commerce.errors import CartEmpty, InvalidInput, NotFound, OutOfStock
+from commerce.privacy import ShippingAddress
+from commerce.status import OrderStatus
+from payments.methods import PaymentMethod
 from payments.requests import PaymentService
 
 ADDRESS: Final = "checkout.address"
@@ -98,18 +101,21 @@ class Checkout(commands.Cog):
                      items: list[list[int]] | None) -> None:
         tr = self.services.translator
         payments = self.services.payments
-        if payments is None or not payments.methods:
+        free = preview.total.minor == 0   # free goods: nothing to pay, so no payment method to choose
+        if not free and (payments is None or not payments.methods):
             await reply(interaction, content=tr.text(buyer.locale, "checkout.unavailable"))
             return
         key = conversation_key(interaction.user.id)
-        await self.services.conversations.set_data(key, {"items": items, "address": None, "address_id": None,
-                                                         "method": None})
+        data = {"items": items, "address": None, "address_id": None, "method": None, "free": free}
+        await self.services.conversations.set_data(key, data)
         if preview.needs_shipping:
             await self.services.conversations.set_state(key, ADDRESS)
             content, view = await self._address_prompt(buyer)
+        elif free:
+            content, view = await self._free_summary(key, buyer, data)
         else:
             await self.services.conversations.set_state(key, METHOD)
-            content, view = self._method_prompt(buyer.locale, payments)
+            content, view = self._method_prompt(buyer.locale, self._payments())
         await reply(interaction, content=content, view=view)
 
     # ---- the address ----
@@ -197,9 +203,32 @@ class Checkout(commands.Cog):
     async def _ask_method(self, interaction: discord.Interaction[Any], buyer: Buyer, data: dict[str, Any]) -> None:
         key = conversation_key(interaction.user.id)
         await self.services.conversations.set_data(key, data)
-        await self.services.conversations.set_state(key, METHOD)
-        content, view = self._method_prompt(buyer.locale, self._payments())
+        if data.get("free"):
+            content, view = await self._free_summary(key, buyer, data)
+        else:
+            await self.services.conversations.set_state(key, METHOD)
+            content, view = self._method_prompt(buyer.locale, self._payments())
         await edit(interaction, content=content, view=view)
+
+    async def _free_summary(self, key: str, buyer: Buyer, data: dict[str, Any]) -> tuple[str, discord.ui.View]:
+        """Free goods: the summary with Confirm at once (nothing to pay, no method to choose)."""
+        await self.services.conversations.set_state(key, CONFIRM)
+        return self._summary(buyer, await self._preview(buyer, data["items"]), await self._address(buyer, data), None)
+
+    def _summary(self, buyer: Buyer, preview: OrderPreview, address: ShippingAddress | None,
+                 method: PaymentMethod | None) -> tuple[str, discord.ui.View]:
+        tr = self.services.translator
+        view = discord.ui.View(timeout=None)
+        view.add_item(items.CheckoutStep("confirm", tr.text(buyer.locale, "button.confirm_order")))
+        view.add_item(items.CheckoutStep("abort", tr.text(buyer.locale, "button.cancel")))
+        summary = present_summary(tr, buyer.locale, preview, address, method)
+        return discord.utils.escape_markdown(summary), view
+
+    async def _address(self, buyer: Buyer, data: dict[str, Any]) -> ShippingAddress | None:
+        customers = self.services.shop.customers
+        if data.get("address_id"):
+            return await customers.address(buyer.customer.id, data["address_id"])
+        return customers.unseal_address(data["address"]) if data.get("address") else None
 
     async def choose_method(self, interaction: discord.Interaction[Any], value: str) -> None:
         buyer = await identify(interaction)
@@ -213,17 +242,11 @@ class Checkout(commands.Cog):
             raise NotFound(entity="payment_method", id=value[:40])
         data = {**data, "method": method.id}
         preview = await self._preview(buyer, data["items"])
-        customers = self.services.shop.customers
-        address = (await customers.address(buyer.customer.id, data["address_id"]) if data.get("address_id")
-                   else customers.unseal_address(data["address"]) if data.get("address") else None)
+        address = await self._address(buyer, data)
         await self.services.conversations.set_data(key, data)
         await self.services.conversations.set_state(key, CONFIRM)
-        tr = self.services.translator
-        view = discord.ui.View(timeout=None)
-        view.add_item(items.CheckoutStep("confirm", tr.text(buyer.locale, "button.confirm_order")))
-        view.add_item(items.CheckoutStep("abort", tr.text(buyer.locale, "button.cancel")))
-        summary = present_summary(tr, buyer.locale, preview, address, method)
-        await edit(interaction, content=discord.utils.escape_markdown(summary), view=view)
+        content, view = self._summary(buyer, preview, address, method)
+        await edit(interaction, content=content, view=view)
 
     async def _preview(self, buyer: Buyer, chosen: list[list[int]] | None) -> OrderPreview:
         if chosen is None:
@@ -235,7 +258,7 @@ class Checkout(commands.Cog):
         buyer = await identify(interaction)
         key = conversation_key(interaction.user.id)
         state, data = await self.services.conversations.get(key)
-        if state != CONFIRM or not data.get("method"):
+        if state != CONFIRM or not (data.get("method") or data.get("free")):
             await answer_stale(interaction)
             return
         chosen = None if data["items"] is None else [(variant_id, quantity) for variant_id, quantity in data["items"]]
@@ -244,9 +267,15 @@ class Checkout(commands.Cog):
             address=self.services.shop.customers.unseal_address(data["address"]) if data.get("address") else None)
         await self.services.conversations.set_data(key, {})
         await self.services.conversations.set_state(key, None)
-        await edit(interaction, content=self.services.translator.text(buyer.locale, "discord.checkout.placed",
-                                                                      order=order.id), view=None)
-        await self.payment.send_payment_request(interaction, buyer, order.id, data["method"])
+        tr = self.services.translator
+        if order.status is not OrderStatus.AWAITING_PAYMENT:   # free goods: paid at checkout
+            await edit(interaction, content=tr.text(buyer.locale, "checkout.free_done", order=order.id), view=None)
+            return
+        await edit(interaction, content=tr.text(buyer.locale, "discord.checkout.placed", order=order.id), view=None)
+        if data.get("method"):
+            await self.payment.send_payment_request(interaction, buyer, order.id, data["method"])
+        else:   # it stopped being free while the buyer looked: how would they like to pay?
+            await self.payment.resend_payment(interaction, buyer, order.id)
 
     async def step_abort(self, interaction: discord.Interaction[Any]) -> None:
         buyer = await identify(interaction)

@@ -27,11 +27,13 @@ from bots.common.payment_view import (
 )
 from bots.i18n import Translator
 from bots.telegram.callbacks import CheckoutAction, CheckoutCallback
-from bots.telegram.handlers.payment import send_payment_request
+from bots.telegram.handlers.payment import method_choice, send_payment_request
 from bots.telegram.render import Reply, edit, plain, quote, send
 from commerce.customers import CustomerDTO
 from commerce.errors import CartEmpty, InvalidInput, NotFound, OutOfStock
+from commerce.privacy import ShippingAddress
 from commerce.shop import Shop
+from commerce.status import OrderStatus
 from payments.requests import PaymentService
 
 
@@ -72,14 +74,31 @@ async def buy_now(callback: CallbackQuery, callback_data: CheckoutCallback, shop
 async def _begin(event: Message | CallbackQuery, shop: Shop, customer: CustomerDTO, state: FSMContext,
                  payments: PaymentService | None, tr: Translator, locale: str, preview: OrderPreview,
                  items: list[list[int]] | None) -> None:
-    if payments is None or not payments.methods:
+    free = preview.total.minor == 0   # free goods: nothing to pay, so no payment method to choose
+    if not free and (payments is None or not payments.methods):
         await send(event, plain(tr.text(locale, "checkout.unavailable")))
         return
-    await state.set_data({"items": items, "address": None, "address_id": None, "method": None})
+    await state.set_data({"items": items, "address": None, "address_id": None, "method": None, "free": free})
     if preview.needs_shipping:
         await _ask_address(event, shop, customer, state, tr, locale)
     else:
+        await _after_address(event, shop, customer, state, payments, tr, locale)
+
+
+async def _after_address(event: Message | CallbackQuery, shop: Shop, customer: CustomerDTO, state: FSMContext,
+                         payments: PaymentService | None, tr: Translator, locale: str) -> None:
+    """Free goods go straight to the summary; everything else asks how to pay."""
+    data = await state.get_data()
+    if not data.get("free"):
+        if payments is None:
+            raise NotFound(entity="payment_method", id="")
         await _ask_method(event, state, payments, tr, locale)
+        return
+    await state.set_state(Checkout.confirm)
+    summary = present_summary(tr, locale, await _preview(shop, customer, data["items"]),
+                              await _address(shop, customer, data), None)
+    await send(event, Reply(quote(summary), _keyboard(
+        tr, locale, _button(tr.text(locale, "button.confirm_order"), CheckoutAction.CONFIRM))))
 
 
 async def _ask_address(event: Message | CallbackQuery, shop: Shop, customer: CustomerDTO, state: FSMContext,
@@ -123,7 +142,7 @@ async def use_typed_address(callback: CallbackQuery, callback_data: CheckoutCall
     if callback_data.action is CheckoutAction.SAVE_ADDRESS:
         saved = await shop.customers.save_address(customer.id, shop.customers.unseal_address(typed))
         await state.update_data(address=None, address_id=saved.id)
-    await _ask_method(callback, state, payments, translator, locale)
+    await _after_address(callback, shop, customer, state, payments, translator, locale)
 
 
 async def use_saved_address(callback: CallbackQuery, callback_data: CheckoutCallback, shop: Shop,
@@ -132,7 +151,7 @@ async def use_saved_address(callback: CallbackQuery, callback_data: CheckoutCall
     assert callback_data.id is not None  # the filter requires it
     await shop.customers.address(customer.id, callback_data.id)  # the buyer's own, or "not found"
     await state.update_data(address=None, address_id=callback_data.id)
-    await _ask_method(callback, state, payments, translator, locale)
+    await _after_address(callback, shop, customer, state, payments, translator, locale)
 
 
 async def choose_method(callback: CallbackQuery, callback_data: CheckoutCallback, shop: Shop,
@@ -143,12 +162,17 @@ async def choose_method(callback: CallbackQuery, callback_data: CheckoutCallback
         raise NotFound(entity="payment_method", id=callback_data.method or "")
     data = await state.update_data(method=method.id)
     preview = await _preview(shop, customer, data["items"])
-    address = (await shop.customers.address(customer.id, data["address_id"]) if data["address_id"]
-               else shop.customers.unseal_address(data["address"]) if data["address"] else None)
+    address = await _address(shop, customer, data)
     await state.set_state(Checkout.confirm)
     summary = present_summary(translator, locale, preview, address, method)
     await send(callback, Reply(quote(summary), _keyboard(
         translator, locale, _button(translator.text(locale, "button.confirm_order"), CheckoutAction.CONFIRM))))
+
+
+async def _address(shop: Shop, customer: CustomerDTO, data: dict[str, Any]) -> ShippingAddress | None:
+    if data["address_id"]:
+        return await shop.customers.address(customer.id, data["address_id"])
+    return shop.customers.unseal_address(data["address"]) if data["address"] else None
 
 
 async def _preview(shop: Shop, customer: CustomerDTO, items: list[list[int]] | None) -> OrderPreview:
@@ -159,15 +183,22 @@ async def _preview(shop: Shop, customer: CustomerDTO, items: list[list[int]] | N
 
 
 async def confirm_order(callback: CallbackQuery, shop: Shop, customer: CustomerDTO, state: FSMContext,
-                        payments: PaymentService, translator: Translator, locale: str, shop_name: str) -> None:
+                        payments: PaymentService | None, translator: Translator, locale: str, shop_name: str) -> None:
     data = await state.get_data()
     items = None if data["items"] is None else [(variant_id, quantity) for variant_id, quantity in data["items"]]
     order = await shop.orders.checkout(customer.id, items=items, address_id=data["address_id"],
                                        address=shop.customers.unseal_address(data["address"]) if data["address"]
                                        else None)
     await state.clear()
-    await send_payment_request(callback, shop, payments, customer, order.id, data["method"], translator, locale,
-                               shop_name)
+    if order.status is not OrderStatus.AWAITING_PAYMENT:   # free goods: paid at checkout
+        await send(callback, plain(translator.text(locale, "checkout.free_done", order=order.id)))
+    elif payments is None or not data["method"]:   # it stopped being free while the buyer looked
+        if payments is None or not payments.methods:
+            raise NotFound(entity="payment_method", id="")
+        await send(callback, method_choice(translator, locale, payments, order.id))
+    else:
+        await send_payment_request(callback, shop, payments, customer, order.id, data["method"], translator, locale,
+                                   shop_name)
 
 
 async def abort_checkout(callback: CallbackQuery, state: FSMContext, translator: Translator, locale: str) -> None:
