@@ -90,14 +90,15 @@ def build_backends(settings: Settings, methods: dict[str, PaymentMethod],
         if key in backends:
             continue
         where = f"payments method {spec.id!r}"
+        # Each backend proves its node is on this method's chain before believing it (payments/backends/identity.py).
         if isinstance(spec, BitcoinMethod):
             url = str(spec.url) if spec.url else _secret(settings, spec.url_env or "", where)
             backend_class: Any = BitcoindBackend if spec.backend == "bitcoind" else EsploraBackend
-            backends[key] = backend_class(url, key=key, client=client)
+            backends[key] = backend_class(url, key=key, network=spec.network, client=client)
         else:
             assert isinstance(spec, EvmMethod)
             url = str(spec.rpc_url) if spec.rpc_url else _secret(settings, spec.rpc_url_env or "", where)
-            backends[key] = EvmBackend(url, key=key, client=client)
+            backends[key] = EvmBackend(url, key=key, chain_id=spec.chain_id, client=client)
     return backends
 
 
