@@ -20,6 +20,7 @@ from commerce.payment_records import PaymentRecords
 from commerce.shop import Shop
 from payments.backends.base import ChainBackend
 from payments.methods import PaymentMethod, bitcoin_method, evm_method
+from payments.rate_checks import RateAlerts
 from payments.rates import RateSource, build_rate_source
 from payments.requests import PaymentService
 from payments.watcher import ChainWatcher
@@ -102,10 +103,13 @@ def build_backends(settings: Settings, methods: dict[str, PaymentMethod],
     return backends
 
 
-def build_rates(settings: Settings, client: httpx.AsyncClient, clock: Clock) -> RateSource:
+def build_rates(settings: Settings, client: httpx.AsyncClient, clock: Clock,
+                alerts: RateAlerts | None = None) -> RateSource:
+    """The rate source; an unbelievable rate is refused, logged once and, given `alerts`, told to the staff."""
     rates = settings.rates
     return build_rate_source(rates.source, dict(rates.fixed), client, cache_seconds=rates.cache_seconds,
-                             timeout_seconds=rates.timeout_seconds, clock=clock)
+                             timeout_seconds=rates.timeout_seconds, clock=clock, max_jump=rates.max_jump,
+                             alerts=alerts)
 
 
 @asynccontextmanager
@@ -115,7 +119,7 @@ async def open_payments(settings: Settings, shop: Shop, *, clock: Clock = system
     timeout = httpx.Timeout(settings.rates.timeout_seconds)
     async with httpx.AsyncClient(timeout=timeout) as client:
         records = PaymentRecords(shop.db, clock)
-        service = PaymentService(records, shop.orders, build_rates(settings, client, clock), methods,
+        service = PaymentService(records, shop.orders, build_rates(settings, client, clock, shop.alerts), methods,
                                  shop_name=settings.shop.name, clock=clock,
                                  late_window=timedelta(hours=settings.shop.late_payment_window_hours))
         yield Payments(methods, service, build_backends(settings, methods, client), records)

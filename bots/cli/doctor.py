@@ -257,6 +257,8 @@ def _rate_check(rates: RateSource, asset: str, settings: Settings) -> Callable[[
         try:
             price = await rates.price(asset, currency)
         except RateUnavailable as error:
-            return Finding(f"rate {asset}", Verdict.FAIL, f"{settings.rates.source}: {error.fields.get('reason')}")
+            answered = f"answered {error.fields['answered']} {currency}, " if "answered" in error.fields else ""
+            return Finding(f"rate {asset}", Verdict.FAIL,
+                           f"{settings.rates.source}: {answered}{error.fields.get('reason')}")
         return Finding(f"rate {asset}", Verdict.OK, f"1 {asset} = {price} {currency} ({settings.rates.source})")
     return check
