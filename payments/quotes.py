@@ -18,7 +18,7 @@ from typing import Final
 
 from commerce.money import Money, units_to_decimal
 from payments.errors import RateUnavailable
-from payments.rate_checks import is_bounded
+from payments.numbers import is_bounded
 from payments.rates import RateSource
 
 MAX_DECIMALS: Final = 36   # more than any asset has (ETH 18); bounds the 10**decimals below

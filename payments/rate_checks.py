@@ -4,8 +4,8 @@ A rate source that answers `1e30` would quote a ¥1,200 order at one satoshi; on
 would freeze the event loop in the exact arithmetic of the quote (10**999999999 is a number with a billion
 digits). So:
 
-- a number is read only when its text is short (`MAX_NUMBER_CHARS`) and its magnitude modest
-  (`MAX_EXPONENT`): anything else is refused before any Decimal or integer work is done on it;
+- a number is read only when its text is short and its magnitude modest (payments/numbers.py): anything
+  else is refused before any Decimal or integer work is done on it;
 - a price must lie inside a wide sanity range for its asset and currency (`sane_range`): not a market
   forecast, just "no coin costs that", so a real market move never trips it;
 - a price must not jump more than `max_jump` times (`[rates] max_jump`, default 3) up or down from the
@@ -22,10 +22,11 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import TYPE_CHECKING, Final, Protocol
 
 from payments.errors import AbsurdRate
+from payments.numbers import NumberOutOfBounds, is_bounded
 
 if TYPE_CHECKING:
     from payments.rates import RateSource
@@ -33,8 +34,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES: Final = 64 * 1024       # a price answer is a few hundred bytes
-MAX_NUMBER_CHARS: Final = 40            # digits, sign, point and exponent of one JSON number
-MAX_EXPONENT: Final = 30                # |adjusted exponent| of any number read: 1e-30 … 9.99e30
 DEFAULT_MAX_JUMP: Final = Decimal(3)
 REFERENCE_MAX_AGE: Final = timedelta(hours=24)
 _SHOWN_CHARS: Final = 40                # how much of a refused literal goes into logs and notices
@@ -64,38 +63,6 @@ class RateAlerts(Protocol):
     async def rate_jumped(self, *, asset: str, fiat: str, price: str, previous: str, max_jump: str) -> None: ...
 
     async def rate_restored(self, *, asset: str, fiat: str, price: str) -> None: ...
-
-
-class NumberOutOfBounds(ValueError):
-    """A number too long or too large/small to be a price: refused before any arithmetic on it."""
-
-    def __init__(self, literal: str) -> None:
-        super().__init__("number out of bounds")
-        self.literal = literal[:_SHOWN_CHARS]
-
-
-def bounded_number(literal: str) -> Decimal:
-    """A JSON number (or a decimal string) as an exact Decimal, if it is short and of modest magnitude.
-
-    Used as json's `parse_float` and `parse_int`: the length is checked first, so no long digit string is
-    ever converted, and a short literal with a huge exponent ("1e999999999") is refused by its exponent,
-    which Decimal holds as a plain field — no big number is ever built.
-    """
-    if len(literal) > MAX_NUMBER_CHARS:
-        raise NumberOutOfBounds(literal)
-    try:
-        number = Decimal(literal)
-    except InvalidOperation:
-        raise ValueError("not a number") from None
-    if not number.is_finite() or (number and abs(number.adjusted()) > MAX_EXPONENT):
-        raise NumberOutOfBounds(literal)
-    return number
-
-
-def is_bounded(price: Decimal) -> bool:
-    """A Decimal that exact arithmetic can take in no time (quotes refuse anything else)."""
-    return price.is_finite() and len(price.as_tuple().digits) <= MAX_NUMBER_CHARS and (
-        not price or abs(price.adjusted()) <= MAX_EXPONENT)
 
 
 def sane_range(asset: str, fiat: str) -> tuple[Decimal, Decimal]:

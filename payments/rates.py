@@ -23,15 +23,8 @@ from typing import Any, Final, Protocol
 import httpx
 
 from payments.errors import RateUnavailable
-from payments.rate_checks import (
-    DEFAULT_MAX_JUMP,
-    MAX_BODY_BYTES,
-    CheckedRates,
-    NumberOutOfBounds,
-    RateAlerts,
-    bounded_number,
-    out_of_bounds,
-)
+from payments.numbers import NumberOutOfBounds, bounded_number
+from payments.rate_checks import DEFAULT_MAX_JUMP, MAX_BODY_BYTES, CheckedRates, RateAlerts, out_of_bounds
 
 Clock = Callable[[], datetime]
 

@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import httpx
 
 from payments.backends.base import BackendError
+from payments.numbers import bounded_int, bounded_number
 
 DEFAULT_TIMEOUT: Final = timedelta(seconds=10)
 _REQUEST_HEADERS: Final = {"Accept": "application/json", "User-Agent": "chatshop-watcher"}
@@ -128,7 +129,7 @@ class HttpJson:
 
     def decode(self, what: str, response: httpx.Response) -> Any:
         try:
-            return json.loads(response.content, parse_float=Decimal, parse_constant=_reject_constant)
+            return _loads(response.content)
         except (ValueError, UnicodeDecodeError) as exc:
             reason = f"HTTP {response.status_code}" if response.status_code >= 400 else "malformed JSON"
             raise self.fail(what, reason) from exc
@@ -207,7 +208,7 @@ class JsonRpc(HttpJson):
             raise self.fail(what, f"HTTP {response.status_code} (check the RPC credentials)")
         # bitcoind answers RPC errors with HTTP 500/404 and a JSON body: prefer that body's error to the status.
         try:
-            answer = json.loads(response.content, parse_float=Decimal, parse_constant=_reject_constant)
+            answer = _loads(response.content)
         except (ValueError, UnicodeDecodeError) as exc:
             reason = f"HTTP {response.status_code}" if response.status_code >= 300 else "malformed JSON"
             raise self.fail(what, reason) from exc
@@ -229,6 +230,11 @@ class JsonRpc(HttpJson):
         else:
             code, text = None, str(error)
         return RpcError(code, f"{text} ({self.name} {self.endpoint.label} {method})")
+
+
+def _loads(content: bytes) -> Any:
+    """JSON with exact decimals; a number too long or too large to work with is malformed (payments/numbers.py)."""
+    return json.loads(content, parse_float=bounded_number, parse_int=bounded_int, parse_constant=_reject_constant)
 
 
 def _reject_constant(name: str) -> Any:
