@@ -87,7 +87,8 @@ def expect_chain_id(where: str, answered: int, expected: int) -> None:
 def expect_chain_name(where: str, answered: str, network: NodeNetwork) -> None:
     if answered not in network.chains:
         expected = " or ".join(f'"{chain}"' for chain in sorted(network.chains))
-        raise ChainMismatch(where, "chain", f'"{answered[:40]}"', expected, network.network)
+        shown = "".join(c if c.isprintable() else "?" for c in answered[:40])   # the node's words, into a log line
+        raise ChainMismatch(where, "chain", f'"{shown}"', expected, network.network)
 
 
 def expect_genesis(where: str, answered: str, network: NodeNetwork) -> None:
