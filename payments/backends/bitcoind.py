@@ -58,7 +58,8 @@ class BitcoindBackend:
         return f"<BitcoindBackend {self.key} {self._rpc.endpoint.label}>"
 
     async def tip(self) -> Tip:
-        """`chain` is in every answer, so every poll proves the node at no extra round trip."""
+        """Every poll checks the node's `chain` (it is in the answer); until the node is proven, the genesis block
+        is asked in the same round trip."""
         if self._identity.proven:
             info = await self._rpc.call("getblockchaininfo")
             self._expect_chain(info)
