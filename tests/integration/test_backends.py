@@ -383,13 +383,23 @@ async def _assert_every_call_fails(backend: Any, fault: Fault, secrets: list[str
         assert not any(secret in str(failure.value) for secret in secrets)
 
 
+async def _healthy_tip(backend: Any) -> None:
+    """The server passes a healthy node through, asked with the default deadline: on a busy machine the fault
+    tests' short one is for the faults, not for an ordinary answer. Every faulted call below, the first one
+    proving the node included, must fail with the fault's reason."""
+    try:
+        await backend.tip()
+    finally:
+        await backend.aclose()
+
+
 @pytest.mark.parametrize("fault", FAULTS)
 async def test_bitcoind_faults_become_backend_errors_without_credentials(
         fault: Fault, litecoind: LitecoinNode, bitcoind_proxy: JsonRpcProxy) -> None:
-    backend = BitcoindBackend(with_credentials(bitcoind_proxy.url, litecoind), key="l", network="litecoin-regtest",
-                              timeout=TIMEOUT)
+    url = with_credentials(bitcoind_proxy.url, litecoind)
+    await _healthy_tip(BitcoindBackend(url, key="l", network="litecoin-regtest"))   # the proxy passes it through
+    backend = BitcoindBackend(url, key="l", network="litecoin-regtest", timeout=TIMEOUT)
     try:
-        await backend.tip()                       # the proxy passes a healthy node through
         bitcoind_proxy.fault = fault
         await _assert_every_call_fails(backend, fault, [litecoind.password])
     finally:
@@ -399,10 +409,10 @@ async def test_bitcoind_faults_become_backend_errors_without_credentials(
 @pytest.mark.parametrize("fault", FAULTS)
 async def test_evm_faults_become_backend_errors_without_the_api_key(
         fault: Fault, evm_proxy: JsonRpcProxy) -> None:
-    backend = EvmBackend(evm_proxy.url + "/v3/k3y-in-the-path?apikey=k3y-in-the-query", key="e", chain_id=31337,
-                         timeout=TIMEOUT)
+    url = evm_proxy.url + "/v3/k3y-in-the-path?apikey=k3y-in-the-query"
+    await _healthy_tip(EvmBackend(url, key="e", chain_id=31337))
+    backend = EvmBackend(url, key="e", chain_id=31337, timeout=TIMEOUT)
     try:
-        await backend.tip()
         evm_proxy.fault = fault
         await _assert_every_call_fails(backend, fault, ["k3y"], mempool=False)
     finally:
@@ -411,10 +421,12 @@ async def test_evm_faults_become_backend_errors_without_the_api_key(
 
 @pytest.mark.parametrize("fault", FAULTS)
 async def test_esplora_faults_become_backend_errors(fault: Fault, esplora_server: EsploraServer) -> None:
-    backend = EsploraBackend(esplora_server.url + "/?key=k3y", key="s", network="litecoin-regtest", timeout=TIMEOUT)
+    url = esplora_server.url + "/?key=k3y"
+    await _healthy_tip(EsploraBackend(url, key="s", network="litecoin-regtest"))
+    # A key in the query string stays there, after the path.
+    assert esplora_server.requests == ["GET /block-height/0?key=k3y", "GET /blocks?key=k3y"]
+    backend = EsploraBackend(url, key="s", network="litecoin-regtest", timeout=TIMEOUT)
     try:
-        await backend.tip()                       # a key in the query string stays there, after the path
-        assert esplora_server.requests == ["GET /block-height/0?key=k3y", "GET /blocks?key=k3y"]
         esplora_server.fault = fault
         await _assert_every_call_fails(backend, fault, ["k3y"])
     finally:
