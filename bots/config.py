@@ -198,6 +198,9 @@ class RatesSection(_Section):
     fixed: dict[AssetSymbol, Price] = {}
     cache_seconds: Annotated[int, integer_between(1, 3600)] = 60
     timeout_seconds: Annotated[int, integer_between(1, 60)] = 10
+    # A fetched rate more than this many times above or below the last good one is refused (payments/rate_checks.py).
+    max_jump: Annotated[Decimal, exact_decimal("3", Decimal("1.1"), Decimal(1000), "a factor from 1.1 to 1000")] = (
+        Decimal(3))
 
 
 def _exactly_one(first: str, first_value: object, second: str, second_value: object) -> None:

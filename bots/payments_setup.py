@@ -20,6 +20,7 @@ from commerce.payment_records import PaymentRecords
 from commerce.shop import Shop
 from payments.backends.base import ChainBackend
 from payments.methods import PaymentMethod, bitcoin_method, evm_method
+from payments.rate_checks import RateAlerts
 from payments.rates import RateSource, build_rate_source
 from payments.requests import PaymentService
 from payments.watcher import ChainWatcher
@@ -90,21 +91,25 @@ def build_backends(settings: Settings, methods: dict[str, PaymentMethod],
         if key in backends:
             continue
         where = f"payments method {spec.id!r}"
+        # Each backend proves its node is on this method's chain before believing it (payments/backends/identity.py).
         if isinstance(spec, BitcoinMethod):
             url = str(spec.url) if spec.url else _secret(settings, spec.url_env or "", where)
             backend_class: Any = BitcoindBackend if spec.backend == "bitcoind" else EsploraBackend
-            backends[key] = backend_class(url, key=key, client=client)
+            backends[key] = backend_class(url, key=key, network=spec.network, client=client)
         else:
             assert isinstance(spec, EvmMethod)
             url = str(spec.rpc_url) if spec.rpc_url else _secret(settings, spec.rpc_url_env or "", where)
-            backends[key] = EvmBackend(url, key=key, client=client)
+            backends[key] = EvmBackend(url, key=key, chain_id=spec.chain_id, client=client)
     return backends
 
 
-def build_rates(settings: Settings, client: httpx.AsyncClient, clock: Clock) -> RateSource:
+def build_rates(settings: Settings, client: httpx.AsyncClient, clock: Clock,
+                alerts: RateAlerts | None = None) -> RateSource:
+    """The rate source; an unbelievable rate is refused, logged once and, given `alerts`, told to the staff."""
     rates = settings.rates
     return build_rate_source(rates.source, dict(rates.fixed), client, cache_seconds=rates.cache_seconds,
-                             timeout_seconds=rates.timeout_seconds, clock=clock)
+                             timeout_seconds=rates.timeout_seconds, clock=clock, max_jump=rates.max_jump,
+                             alerts=alerts)
 
 
 @asynccontextmanager
@@ -114,7 +119,7 @@ async def open_payments(settings: Settings, shop: Shop, *, clock: Clock = system
     timeout = httpx.Timeout(settings.rates.timeout_seconds)
     async with httpx.AsyncClient(timeout=timeout) as client:
         records = PaymentRecords(shop.db, clock)
-        service = PaymentService(records, shop.orders, build_rates(settings, client, clock), methods,
+        service = PaymentService(records, shop.orders, build_rates(settings, client, clock, shop.alerts), methods,
                                  shop_name=settings.shop.name, clock=clock,
                                  late_window=timedelta(hours=settings.shop.late_payment_window_hours))
         yield Payments(methods, service, build_backends(settings, methods, client), records)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from commerce.alerts import StaffAlerts
 from commerce.broadcasts import BroadcastService
 from commerce.cart import CartService
 from commerce.catalog import CatalogService
@@ -52,6 +53,7 @@ class Shop:
         self.broadcasts = BroadcastService(db, clock)
         self.sales = SalesService(db, rules.currency, rules.timezone, clock)
         self.outbox = OutboxService(db, clock)
+        self.alerts = StaffAlerts(db, clock)
         self.message_refs = MessageRefs(db, clock, reachability_changed=self.customers.forget_identity)
         self.two_factor = TwoFactorService(db, cipher, clock)
         self.links = LinkService(db, clock)

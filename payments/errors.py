@@ -19,6 +19,14 @@ class RateUnavailable(CommerceError):
         super().__init__(asset=asset, fiat=fiat, reason=reason)
 
 
+class AbsurdRate(RateUnavailable):
+    """The source answered a price no one can believe (out of range, or a sudden jump): refused, with what it
+    `answered` (as short text) for the log and the staff. Buyers see the same "briefly unavailable"."""
+
+    def __init__(self, *, asset: str, fiat: str, reason: str, answered: str) -> None:
+        CommerceError.__init__(self, asset=asset, fiat=fiat, reason=reason, answered=answered)
+
+
 class ExtendedKeyError(ValueError):
     """The configured extended key cannot be used to derive receive addresses (wrong kind or network)."""
 

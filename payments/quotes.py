@@ -2,7 +2,9 @@
 
 The amount is computed from exact rationals and rounded once, up, to a whole base unit: the buyer
 pays at most one base unit (1 satoshi, 1 wei) more than the exact figure and never less, so an
-order is never underpaid by rounding alone.
+order is never underpaid by rounding alone. Exact arithmetic costs time in proportion to the size of
+the numbers, so a price of absurd magnitude or precision (`1e999999999` would mean a billion-digit
+integer) is refused before any of it is done.
 """
 
 from __future__ import annotations
@@ -12,10 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
+from typing import Final
 
 from commerce.money import Money, units_to_decimal
 from payments.errors import RateUnavailable
+from payments.numbers import is_bounded
 from payments.rates import RateSource
+
+MAX_DECIMALS: Final = 36   # more than any asset has (ETH 18); bounds the 10**decimals below
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +49,11 @@ def quote_units(total: Money, price: Decimal, decimals: int) -> int:
     land one unit on the wrong side.
     """
     if not isinstance(price, Decimal) or not price.is_finite() or price <= 0:
-        raise ValueError(f"price must be a finite Decimal above 0, got {price!r}")
-    if not isinstance(decimals, int) or isinstance(decimals, bool) or decimals < 0:
-        raise ValueError(f"decimals must be a non-negative integer, got {decimals!r}")
+        raise ValueError(f"price must be a finite Decimal above 0, got {str(price)[:40]!r}")
+    if not is_bounded(price):
+        raise ValueError(f"price is too large, too small or too precise to quote with: {str(price)[:40]!r}")
+    if not isinstance(decimals, int) or isinstance(decimals, bool) or not 0 <= decimals <= MAX_DECIMALS:
+        raise ValueError(f"decimals must be an integer from 0 to {MAX_DECIMALS}, got {decimals!r}")
     if total.amount <= 0:
         raise ValueError(f"cannot quote a total of {total}")
     scale: int = 10**decimals
@@ -61,6 +69,9 @@ async def make_quote(rates: RateSource, total: Money, asset: str, decimals: int,
     if not isinstance(price, Decimal) or not price.is_finite() or price <= 0:
         # A source should never return this; refusing here keeps a buggy source from mispricing an order.
         raise RateUnavailable(asset=asset, fiat=total.currency, reason="price is zero, negative or not a Decimal")
+    if not is_bounded(price):
+        # Fixed rates from bot.toml reach here unchecked: bounded work on the event loop whatever the source.
+        raise RateUnavailable(asset=asset, fiat=total.currency, reason="price of absurd magnitude or precision")
     return Quote(
         asset=asset,
         decimals=decimals,

@@ -4,7 +4,9 @@ A wrong price is worse than no price: the crypto amount is locked for the whole 
 guessed or stale figure either overcharges the buyer or sells below cost. Every failure (timeout,
 refused connection, HTTP error, garbage, missing or non-positive price) therefore raises
 `RateUnavailable`, which the front-ends show as "payment is briefly unavailable"; nothing here falls
-back to an old or default value. Prices are parsed straight into `Decimal`, never through a binary float.
+back to an old or default value. Prices are parsed straight into `Decimal`, never through a binary float,
+from an answer of bounded size whose numbers are bounded too; a network source's prices are then checked
+for sanity and sudden jumps (rate_checks.py) before anything is quoted with them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any, Final, Protocol
 import httpx
 
 from payments.errors import RateUnavailable
+from payments.numbers import NumberOutOfBounds, bounded_number
+from payments.rate_checks import DEFAULT_MAX_JUMP, MAX_BODY_BYTES, CheckedRates, RateAlerts, out_of_bounds
 
 Clock = Callable[[], datetime]
 
@@ -127,7 +131,10 @@ def _last_trade(result: Any, asset: str, fiat: str) -> Any:
     if isinstance(value, str):
         if not _PLAIN_DECIMAL.fullmatch(value):
             raise RateUnavailable(asset=asset, fiat=fiat, reason="price is not a decimal number")
-        return Decimal(value)
+        try:
+            return bounded_number(value)
+        except NumberOutOfBounds as exc:
+            raise out_of_bounds(asset, fiat, exc) from None
     if value is None:
         raise RateUnavailable(asset=asset, fiat=fiat, reason="price missing from the answer")
     return value
@@ -219,8 +226,11 @@ def build_rate_source(
     timeout_seconds: int,
     clock: Clock | None = None,
     base_url: str | None = None,
+    max_jump: Decimal = DEFAULT_MAX_JUMP,
+    alerts: RateAlerts | None = None,
 ) -> RateSource:
-    """The configured `[rates]` source, cached and pegged; `base_url` points a test at a local server."""
+    """The configured `[rates]` source, checked (ranges, jumps; `alerts` tells the staff), cached and pegged;
+    `base_url` points a test at a local server. Fixed rates are the seller's own and are not second-guessed."""
     if source == "fixed":
         return PeggedRates(FixedRates(fixed))
     if client is None:
@@ -233,26 +243,49 @@ def build_rate_source(
         network = KrakenRates(client, base_url or KRAKEN_URL, timeout=timeout)
     else:
         raise ValueError(f'unknown rate source "{source}"; expected coingecko, kraken or fixed')
-    return PeggedRates(CachedRates(network, cache_seconds, clock))
+    checked = CheckedRates(network, max_jump=max_jump, alerts=alerts, clock=clock, name=source)
+    return PeggedRates(CachedRates(checked, cache_seconds, clock))
 
 
 async def _get_json(
     client: httpx.AsyncClient, url: str, params: Mapping[str, str], time_limit: timedelta, asset: str, fiat: str,
 ) -> Any:
-    """GET and decode, turning every way the request can go wrong into RateUnavailable with a reason."""
+    """GET and decode, turning every way the request can go wrong into RateUnavailable with a reason.
+
+    The body is read up to MAX_BODY_BYTES and no further, within the one deadline; every number in it goes
+    through `bounded_number`, so no answer can make the decoding (or the quote after it) do unbounded work.
+    """
     try:
         async with asyncio.timeout(time_limit.total_seconds()):
-            response = await client.get(url, params=params)
+            body = await _bounded_body(client, url, params, asset, fiat)
     except (TimeoutError, httpx.TimeoutException) as exc:
         raise RateUnavailable(asset=asset, fiat=fiat, reason="timeout") from exc
     except httpx.HTTPError as exc:
         raise RateUnavailable(asset=asset, fiat=fiat, reason=f"request failed: {type(exc).__name__}") from exc
-    if response.status_code != httpx.codes.OK:
-        raise RateUnavailable(asset=asset, fiat=fiat, reason=f"HTTP {response.status_code}")
     try:
-        return json.loads(response.text, parse_float=Decimal, parse_int=Decimal, parse_constant=_no_constants)
+        return json.loads(body, parse_float=bounded_number, parse_int=bounded_number, parse_constant=_no_constants)
+    except NumberOutOfBounds as exc:
+        raise out_of_bounds(asset, fiat, exc) from None
     except (ValueError, RecursionError) as exc:
         raise RateUnavailable(asset=asset, fiat=fiat, reason="malformed JSON") from exc
+
+
+async def _bounded_body(client: httpx.AsyncClient, url: str, params: Mapping[str, str], asset: str,
+                        fiat: str) -> bytes:
+    # Uncompressed, so the size read is the size decoded.
+    async with client.stream("GET", url, params=params, headers={"Accept-Encoding": "identity"}) as response:
+        if response.status_code != httpx.codes.OK:
+            raise RateUnavailable(asset=asset, fiat=fiat, reason=f"HTTP {response.status_code}")
+        declared = response.headers.get("Content-Length", "")
+        too_large = RateUnavailable(asset=asset, fiat=fiat, reason=f"answer larger than {MAX_BODY_BYTES} bytes")
+        if declared.isdigit() and (len(declared) > 9 or int(declared) > MAX_BODY_BYTES):
+            raise too_large
+        body = bytearray()
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                raise too_large
+        return bytes(body)
 
 
 def _no_constants(name: str) -> Any:

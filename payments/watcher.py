@@ -25,6 +25,7 @@ from commerce.payment_records import PaymentRecords
 from commerce.settlement import Decision, Settlement
 from commerce.status import OrderStatus
 from payments.backends.base import BackendError, Block, ChainBackend, Tip, Transfer
+from payments.backends.identity import ChainMismatch
 from payments.matching import TargetIndex
 
 log = logging.getLogger(__name__)
@@ -199,7 +200,7 @@ class ChainWatcher:
     async def run(self, stop: asyncio.Event) -> None:
         """Poll until `stop` is set: lease first, then steps, with backoff on backend trouble."""
         backoff = timedelta(0)
-        failing = False
+        failing: type[Exception] | None = None   # the kind of trouble last logged: logged again only when it changes
         while not stop.is_set():
             if not await self._records.acquire_lease(self.chain, self.holder, self._lease_ttl):
                 await _sleep(stop, self._poll)
@@ -210,18 +211,29 @@ class ChainWatcher:
                 await self._records.free_slots()
                 if failing:
                     log.info("%s: backend answering again", self.chain)
-                failing, backoff = False, timedelta(0)
+                failing, backoff = None, timedelta(0)
                 await _sleep(stop, self._poll)
             except Exception as exc:  # noqa: BLE001 — a watcher must outlive any one bad moment
-                if not failing:
-                    if isinstance(exc, BackendError):
+                trouble = _kind_of_trouble(exc)
+                if trouble is not failing:
+                    if trouble is ChainMismatch:
+                        log.error("%s: refusing to watch: %s", self.chain, exc)
+                    elif trouble is BackendError:
                         log.warning("%s: chain backend trouble, retrying with backoff: %s", self.chain, exc)
                     else:
                         log.exception("%s: unexpected error in the watcher, retrying with backoff", self.chain)
-                failing = True
+                failing = trouble
                 backoff = min(MAX_BACKOFF, max(MIN_BACKOFF, backoff * 2))
                 await _sleep(stop, backoff)
         await self._records.release_lease(self.chain, self.holder)
+
+
+def _kind_of_trouble(exc: Exception) -> type[Exception]:
+    """A node on the wrong chain, a node that can't be reached, or a surprise: each is logged once per incident."""
+    for kind in (ChainMismatch, BackendError):
+        if isinstance(exc, kind):
+            return kind
+    return Exception
 
 
 async def _sleep(stop: asyncio.Event, delay: timedelta) -> None:

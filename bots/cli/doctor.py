@@ -1,7 +1,8 @@
 """`chatshop doctor`: check what the shop needs, one line per check, and say what to do about each problem.
 
 Nothing is changed: the database is not created or migrated, no message is sent. Checks that reach a
-service (Telegram's getMe, each chain backend's tip, the rate source) have a time limit, so a dead
+service (Telegram's getMe, each chain backend's tip after proving its node is on the configured chain, the
+rate source) have a time limit, so a dead
 backend is reported instead of hanging the command. Exit status 0 when nothing failed (warnings allowed).
 """
 
@@ -29,6 +30,7 @@ from commerce.sealed_data import sealed_samples, unreadable
 from commerce.storage.db import Database
 from commerce.storage.migrate import current_revision, head_revision
 from payments.backends.base import BackendError, ChainBackend
+from payments.backends.identity import ChainMismatch
 from payments.errors import RateUnavailable
 from payments.rates import RateSource
 
@@ -259,10 +261,13 @@ async def _payments(settings: Settings) -> list[Finding]:
 def _tip_check(key: str, backend: ChainBackend) -> Callable[[], Awaitable[Finding]]:
     async def check() -> Finding:
         try:
-            tip = await backend.tip()
+            tip = await backend.tip()   # proves the node's chain id / chain / genesis block first
+        except ChainMismatch as error:
+            return Finding(f"chain {key}", Verdict.FAIL, f"{error}. Point the method's URL at a node of the "
+                                                         "configured chain, or correct its chain_id / network")
         except BackendError as error:
             return Finding(f"chain {key}", Verdict.FAIL, str(error))
-        return Finding(f"chain {key}", Verdict.OK, f"reachable, tip at height {tip.height}")
+        return Finding(f"chain {key}", Verdict.OK, f"reachable, tip at height {tip.height}, on the configured chain")
     return check
 
 
@@ -272,6 +277,8 @@ def _rate_check(rates: RateSource, asset: str, settings: Settings) -> Callable[[
         try:
             price = await rates.price(asset, currency)
         except RateUnavailable as error:
-            return Finding(f"rate {asset}", Verdict.FAIL, f"{settings.rates.source}: {error.fields.get('reason')}")
+            answered = f"answered {error.fields['answered']} {currency}, " if "answered" in error.fields else ""
+            return Finding(f"rate {asset}", Verdict.FAIL,
+                           f"{settings.rates.source}: {answered}{error.fields.get('reason')}")
         return Finding(f"rate {asset}", Verdict.OK, f"1 {asset} = {price} {currency} ({settings.rates.source})")
     return check

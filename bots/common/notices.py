@@ -44,6 +44,9 @@ _STAFF_TEMPLATES: Final = {
     "payment.unmatched": "notify.staff.payment_unmatched",
     "support.message": "notify.staff.support_message",
     "security.lockout": "notify.staff.security_lockout",
+    "rate.out_of_range": "notify.staff.rate_out_of_range",
+    "rate.jumped": "notify.staff.rate_jumped",
+    "rate.restored": "notify.staff.rate_restored",
 }
 STAFF_ABOUT_UNREACHABLE: Final = "notify.staff.buyer_unreachable"  # fields: order
 # After these the buyer holds what they bought: the message offers to review it.

@@ -1,11 +1,15 @@
 """Bitcoin Core JSON-RPC (and its forks with the same RPC, e.g. litecoind): the seller's own node.
 
 Calls per operation (HTTP round trips, counted in `calls`):
-- tip(): 1 (`getblockchaininfo`; refuses a node in initial block download).
+- tip(): 1 (`getblockchaininfo`; refuses a node on another chain than `network` and a node in initial block
+  download). Until the node is proven (at first, and after it was unreachable) the same round trip is a batch
+  that also asks `getblockhash 0`, so the genesis block is checked too (see identity.py).
 - block_hash(h): 1 (`getblockhash`).
 - block(h): 1 (`getblock <hash> 2`) when the hash of `h` is already known from the last tip() or block_hash()
   and still on the best chain, otherwise 2 (`getblockhash` + `getblock`). block_by_hash(hash): 1.
 - mempool(): 1 (`getrawmempool`) + 1 batch of `getrawtransaction` for txids not seen before (chunks of 200).
+- block_hash(), block(), block_by_hash() and mempool() first prove the node (1 batch) unless it was proven since
+  it was last unreachable.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any, Final
 import httpx
 
 from payments.backends.base import BackendError, Block, Tip, Transfer, Watch
+from payments.backends.identity import IdentityCheck, expect_chain_name, expect_genesis, node_network
 from payments.backends.rpc import DEFAULT_TIMEOUT, JsonRpc, RpcError, malformed, to_base_units
 
 _HASH: Final = re.compile(r"[0-9a-f]{64}")
@@ -31,10 +36,13 @@ Output = tuple[int, str, int]
 
 
 class BitcoindBackend:
-    def __init__(self, url: str, *, key: str, client: httpx.AsyncClient | None = None,
+    def __init__(self, url: str, *, key: str, network: str, client: httpx.AsyncClient | None = None,
                  timeout: timedelta = DEFAULT_TIMEOUT) -> None:
         self.key = key
+        self.network = node_network(network)
         self._rpc = JsonRpc(url, name="bitcoind", client=client, timeout=timeout)
+        self._where = f"bitcoind {self._rpc.endpoint.label}"
+        self._identity = IdentityCheck(self._check_identity, lambda: self._rpc.failures)
         self._hashes: OrderedDict[int, str] = OrderedDict()   # height -> hash, as last reported by the node
         self._mempool: dict[str, tuple[Output, ...]] = {}     # txid -> its outputs, for txs seen in the mempool
 
@@ -50,21 +58,29 @@ class BitcoindBackend:
         return f"<BitcoindBackend {self.key} {self._rpc.endpoint.label}>"
 
     async def tip(self) -> Tip:
-        info = await self._rpc.call("getblockchaininfo")
+        """Every poll checks the node's `chain` (it is in the answer); until the node is proven, the genesis block
+        is asked in the same round trip."""
+        if self._identity.proven:
+            info = await self._rpc.call("getblockchaininfo")
+            self._expect_chain(info)
+        else:
+            info = await self._check_identity()
         with malformed("getblockchaininfo answer"):
             if info["initialblockdownload"]:
-                raise BackendError(f"bitcoind {self._rpc.endpoint.label}: node is in initial block download")
+                raise BackendError(f"{self._where}: node is in initial block download")
             tip = Tip(int(info["blocks"]), _block_hash(info["bestblockhash"]))
         self._remember(tip.height, tip.hash)
         return tip
 
     async def block_hash(self, height: int) -> str:
+        await self._identity.ensure()
         with malformed("getblockhash answer"):
             block_hash = _block_hash(await self._rpc.call("getblockhash", height))
         self._remember(height, block_hash)
         return block_hash
 
     async def block(self, height: int, watch: Watch) -> Block:
+        await self._identity.ensure()
         known = self._hashes.get(height)
         if known is not None:
             raw = await self._getblock(known)
@@ -72,14 +88,16 @@ class BitcoindBackend:
                 return _parse_block(raw, watch)
         raw = await self._getblock(await self.block_hash(height))
         if not _on_best_chain(raw):
-            raise BackendError(f"bitcoind {self._rpc.endpoint.label}: block {height} was reorganised away")
+            raise BackendError(f"{self._where}: block {height} was reorganised away")
         return _parse_block(raw, watch)
 
     async def block_by_hash(self, block_hash: str, watch: Watch) -> Block:
         """The block with this hash, on the best chain or not (one call)."""
+        await self._identity.ensure()
         return _parse_block(await self._getblock(block_hash), watch)
 
     async def mempool(self, watch: Watch) -> list[Transfer]:
+        await self._identity.ensure()
         txids = await self._rpc.call("getrawmempool")
         with malformed("getrawmempool answer"):
             current = [_block_hash(txid) for txid in txids]
@@ -102,6 +120,27 @@ class BitcoindBackend:
 
     async def aclose(self) -> None:
         await self._rpc.aclose()
+
+    async def _check_identity(self) -> Any:
+        """`chain` and the genesis block in one round trip; returns the getblockchaininfo answer."""
+        failures = self._rpc.failures
+        info, genesis = await self._rpc.batch([("getblockchaininfo", ()), ("getblockhash", (0,))])
+        for answer in (info, genesis):
+            if isinstance(answer, RpcError):
+                raise answer
+        self._expect_chain(info)
+        with malformed("getblockhash answer"):
+            genesis = _block_hash(genesis)
+        expect_genesis(self._where, genesis, self.network)
+        self._identity.prove(failures)
+        return info
+
+    def _expect_chain(self, info: Any) -> None:
+        with malformed("getblockchaininfo answer"):
+            chain = info["chain"]
+            if not isinstance(chain, str):
+                raise TypeError("chain is not a string")
+        expect_chain_name(self._where, chain, self.network)
 
     async def _getblock(self, block_hash: str) -> Any:
         return await self._rpc.call("getblock", block_hash, 2)

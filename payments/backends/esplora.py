@@ -7,6 +7,8 @@ Calls per operation (HTTP round trips, counted in `calls`):
   `/block/:hash/txs/:start` — 2 for a block of up to 25 transactions (regtest, small chains). For mainnet-size
   blocks `/block/:hash/raw` would be one call but needs a script-to-address encoder per network.
 - mempool(): 1 (`/mempool/txids`) + 1 `/tx/:txid` per txid not seen before (8 at a time).
+- every operation first proves the server's chain (1 `/block-height/0`: its genesis block must be the configured
+  network's) unless it was proven since the server was last unreachable (see identity.py).
 Esplora has no "syncing" flag; a lagging server just reports an older tip.
 """
 
@@ -21,6 +23,7 @@ from typing import Any, Final
 import httpx
 
 from payments.backends.base import Block, Tip, Transfer, Watch
+from payments.backends.identity import IdentityCheck, expect_genesis, node_network
 from payments.backends.rpc import DEFAULT_TIMEOUT, HttpJson, malformed
 
 _HASH: Final = re.compile(r"[0-9a-f]{64}")
@@ -31,11 +34,13 @@ Output = tuple[int, str, int]   # (vout, address, satoshis)
 
 
 class EsploraBackend:
-    def __init__(self, base_url: str, *, key: str, client: httpx.AsyncClient | None = None,
+    def __init__(self, base_url: str, *, key: str, network: str, client: httpx.AsyncClient | None = None,
                  timeout: timedelta = DEFAULT_TIMEOUT) -> None:
         self.key = key
+        self.network = node_network(network)
         self._http = HttpJson(base_url, name="esplora", client=client, timeout=timeout)
         self._mempool: dict[str, tuple[Output, ...]] = {}
+        self._identity = IdentityCheck(self._check_genesis, lambda: self._http.failures)
 
     @property
     def calls(self) -> int:
@@ -49,16 +54,22 @@ class EsploraBackend:
         return f"<EsploraBackend {self.key} {self._http.endpoint.label}>"
 
     async def tip(self) -> Tip:
+        await self._identity.ensure()
         blocks = await self._http.get_json("/blocks")
         with malformed("/blocks answer"):
             return Tip(_natural(blocks[0]["height"]), _hash(blocks[0]["id"]))
 
     async def block_hash(self, height: int) -> str:
+        await self._identity.ensure()
+        return await self._hash_at(height)
+
+    async def _hash_at(self, height: int) -> str:
         text = await self._http.get_text(f"/block-height/{int(height)}")
         with malformed("/block-height answer"):
             return _hash(text)
 
     async def block(self, height: int, watch: Watch) -> Block:
+        await self._identity.ensure()
         path = f"/blocks/{int(height)}"
         headers = await self._http.get_json(path)
         with malformed(f"{path} answer"):
@@ -80,6 +91,7 @@ class EsploraBackend:
         return Block(height, block_hash, parent, tuple(transfers))
 
     async def mempool(self, watch: Watch) -> list[Transfer]:
+        await self._identity.ensure()
         txids = await self._http.get_json("/mempool/txids")
         with malformed("/mempool/txids answer"):
             current = [_hash(txid) for txid in txids]
@@ -103,6 +115,9 @@ class EsploraBackend:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    async def _check_genesis(self) -> None:
+        expect_genesis(f"esplora {self._http.endpoint.label}", await self._hash_at(0), self.network)
 
     async def _transaction_outputs(self, txid: str) -> tuple[Output, ...] | None:
         path = f"/tx/{txid}"

@@ -1,11 +1,14 @@
 """Ethereum-family JSON-RPC (geth, erigon, anvil, hosted RPC): native coin by transaction, ERC-20 by Transfer log.
 
 Calls per operation (HTTP round trips, counted in `calls`):
-- tip(): 1 (a batch of `eth_syncing` + `eth_getBlockByNumber("latest", false)`; refuses a syncing node).
+- tip(): 1 (a batch of `eth_chainId` + `eth_syncing` + `eth_getBlockByNumber("latest", false)`; refuses a node
+  on another chain than `chain_id`, and a syncing node).
 - block_hash(h): 1 (`eth_getBlockByNumber(h, false)`).
 - block(h): 1 (`eth_getBlockByNumber(h, true)`) + 1 `eth_getLogs` by block hash for every watched token and
   recipient at once, only when tokens are watched — so at most 2.
 - mempool(): 0 — always [] (pending transactions are not reported).
+- block_hash() and block() first ask `eth_chainId` (1 call) unless the chain id was proven since the node was
+  last unreachable (see identity.py).
 
 What is seen: native value sent by a transaction straight to a watched address (not value moved by contract
 internals), and ERC-20 `Transfer(from, to, value)` logs of watched tokens to watched addresses.
@@ -20,6 +23,7 @@ from typing import Any, Final
 import httpx
 
 from payments.backends.base import BackendError, Block, Tip, Transfer, Watch
+from payments.backends.identity import IdentityCheck, expect_chain_id
 from payments.backends.rpc import DEFAULT_TIMEOUT, JsonRpc, RpcError, hex_quantity, malformed
 
 TRANSFER_TOPIC: Final = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
@@ -30,10 +34,13 @@ _ADDRESS: Final = re.compile(r"0x[0-9a-f]{40}")
 class EvmBackend:
     has_mempool = False  # transactions waiting to be mined are not looked at (no 0-conf on EVM)
 
-    def __init__(self, rpc_url: str, *, key: str, client: httpx.AsyncClient | None = None,
+    def __init__(self, rpc_url: str, *, key: str, chain_id: int, client: httpx.AsyncClient | None = None,
                  timeout: timedelta = DEFAULT_TIMEOUT) -> None:
         self.key = key
+        self.chain_id = chain_id
         self._rpc = JsonRpc(rpc_url, name="evm", version="2.0", client=client, timeout=timeout)
+        self._where = f"evm {self._rpc.endpoint.label}"
+        self._identity = IdentityCheck(self._check_chain_id, lambda: self._rpc.failures)
 
     @property
     def calls(self) -> int:
@@ -47,17 +54,23 @@ class EvmBackend:
         return f"<EvmBackend {self.key} {self._rpc.endpoint.label}>"
 
     async def tip(self) -> Tip:
-        syncing, latest = await self._rpc.batch([("eth_syncing", ()), ("eth_getBlockByNumber", ("latest", False))])
-        if isinstance(syncing, RpcError):
-            raise syncing
-        if isinstance(latest, RpcError):
-            raise latest
+        """The chain id rides along in the same batch: every poll proves the node, at no extra round trip."""
+        failures = self._rpc.failures
+        answers = await self._rpc.batch([("eth_chainId", ()), ("eth_syncing", ()),
+                                         ("eth_getBlockByNumber", ("latest", False))])
+        for answer in answers:
+            if isinstance(answer, RpcError):
+                raise answer
+        chain_id, syncing, latest = answers
+        self._expect_chain_id(chain_id)
+        self._identity.prove(failures)
         if syncing:   # false, or an object with currentBlock / highestBlock
-            raise BackendError(f"evm {self._rpc.endpoint.label}: node is syncing")
+            raise BackendError(f"{self._where}: node is syncing")
         with malformed("eth_getBlockByNumber answer"):
             return Tip(hex_quantity(latest["number"]), _hash(latest["hash"]))
 
     async def block_hash(self, height: int) -> str:
+        await self._identity.ensure()
         header = await self._get_block(height, with_transactions=False)
         with malformed("eth_getBlockByNumber answer"):
             return _hash(header["hash"])
@@ -69,6 +82,7 @@ class EvmBackend:
         native candidates are checked against their receipts; the receipts and the token logs travel in
         one JSON-RPC batch: tip + block + batch stays at three calls a block.
         """
+        await self._identity.ensure()
         raw = await self._get_block(height, with_transactions=True)
         with malformed("eth_getBlockByNumber answer"):
             number, block_hash, parent = hex_quantity(raw["number"]), _hash(raw["hash"]), _hash(raw["parentHash"])
@@ -86,7 +100,7 @@ class EvmBackend:
         answers = await self._rpc.batch(calls)
         for answer in answers:
             if isinstance(answer, RpcError):
-                raise BackendError(f"evm {self._rpc.endpoint.label}: {answer}")
+                raise BackendError(f"{self._where}: {answer}")
         transfers = [t for t, receipt in zip(candidates, answers, strict=False) if _succeeded(receipt, t.txid)]
         if recipients:
             transfers += self._token_transfers(answers[-1], watch)
@@ -98,10 +112,18 @@ class EvmBackend:
     async def aclose(self) -> None:
         await self._rpc.aclose()
 
+    async def _check_chain_id(self) -> None:
+        self._expect_chain_id(await self._rpc.call("eth_chainId"))
+
+    def _expect_chain_id(self, answer: object) -> None:
+        with malformed("eth_chainId answer"):
+            answered = hex_quantity(answer)
+        expect_chain_id(self._where, answered, self.chain_id)
+
     async def _get_block(self, height: int, *, with_transactions: bool) -> Any:
         raw = await self._rpc.call("eth_getBlockByNumber", hex(height), with_transactions)
         if raw is None:
-            raise BackendError(f"evm {self._rpc.endpoint.label}: no block at height {height} yet")
+            raise BackendError(f"{self._where}: no block at height {height} yet")
         return raw
 
     @staticmethod

@@ -3,7 +3,8 @@
 Messages name the endpoint as `scheme://host:port` only: node URLs carry credentials in the userinfo
 (`http://user:pass@node:8332`), in the path (`/v3/<api key>`) or in the query, and none of them may
 reach a log line. `calls` counts HTTP round trips (a JSON-RPC batch is one), which is what the watcher
-bench reads.
+bench reads; `failures` counts the times the node could not be reached (a timeout, a refused or broken
+connection, a gateway's 502/503/504), after which a backend checks the node's identity again.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import httpx
 
 from payments.backends.base import BackendError
+from payments.numbers import bounded_int, bounded_number
 
 DEFAULT_TIMEOUT: Final = timedelta(seconds=10)
 _REQUEST_HEADERS: Final = {"Accept": "application/json", "User-Agent": "chatshop-watcher"}
+_NODE_GONE: Final = frozenset({502, 503, 504})   # a proxy or load balancer with no node behind it
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +89,7 @@ class HttpJson:
         self.name = name
         self.timeout = timeout.total_seconds()
         self.calls = 0
+        self.failures = 0
         self._own_client = client is None
         self._client = client or httpx.AsyncClient(timeout=httpx.Timeout(self.timeout), headers=_REQUEST_HEADERS)
 
@@ -111,16 +115,21 @@ class HttpJson:
                                                       auth=self.endpoint.auth or httpx.USE_CLIENT_DEFAULT,
                                                       timeout=self.timeout)
         except (TimeoutError, httpx.TimeoutException) as exc:
+            self.failures += 1
             raise self.fail(what, f"timed out after {self.timeout:g}s") from exc
         except httpx.ConnectError as exc:
+            self.failures += 1
             raise self.fail(what, "cannot connect") from exc
         except httpx.HTTPError as exc:
+            self.failures += 1
             raise self.fail(what, f"transport error ({exc.__class__.__name__})") from exc
+        if response.status_code in _NODE_GONE:
+            self.failures += 1
         return response
 
     def decode(self, what: str, response: httpx.Response) -> Any:
         try:
-            return json.loads(response.content, parse_float=Decimal, parse_constant=_reject_constant)
+            return _loads(response.content)
         except (ValueError, UnicodeDecodeError) as exc:
             reason = f"HTTP {response.status_code}" if response.status_code >= 400 else "malformed JSON"
             raise self.fail(what, reason) from exc
@@ -199,7 +208,7 @@ class JsonRpc(HttpJson):
             raise self.fail(what, f"HTTP {response.status_code} (check the RPC credentials)")
         # bitcoind answers RPC errors with HTTP 500/404 and a JSON body: prefer that body's error to the status.
         try:
-            answer = json.loads(response.content, parse_float=Decimal, parse_constant=_reject_constant)
+            answer = _loads(response.content)
         except (ValueError, UnicodeDecodeError) as exc:
             reason = f"HTTP {response.status_code}" if response.status_code >= 300 else "malformed JSON"
             raise self.fail(what, reason) from exc
@@ -221,6 +230,11 @@ class JsonRpc(HttpJson):
         else:
             code, text = None, str(error)
         return RpcError(code, f"{text} ({self.name} {self.endpoint.label} {method})")
+
+
+def _loads(content: bytes) -> Any:
+    """JSON with exact decimals; a number too long or too large to work with is malformed (payments/numbers.py)."""
+    return json.loads(content, parse_float=bounded_number, parse_int=bounded_int, parse_constant=_reject_constant)
 
 
 def _reject_constant(name: str) -> Any:

@@ -12,6 +12,7 @@ from cryptography.fernet import Fernet
 from tests.integration.test_cli import chatshop, shop_dir
 from tests.support.anvil import Anvil
 from tests.support.fake_bot_api import FakeBotApi
+from tests.support.litecoind import LitecoinNode
 
 TOKEN = "123456789:AAE-test-token-for-the-fake-bot-api-server"
 
@@ -27,14 +28,14 @@ def add(folder: Path, text: str) -> None:
     config.write_text(config.read_text(encoding="utf-8") + text, encoding="utf-8")
 
 
-def evm_method(rpc_url: str) -> str:
+def evm_method(rpc_url: str, chain_id: int = 31337) -> str:
     return f"""
 [rates.fixed]
 ETH = "450000"
 [[payments.methods]]
 id = "eth"
 chain = "evm"
-chain_id = 31337
+chain_id = {chain_id}
 rpc_url = "{rpc_url}"
 asset = "ETH"
 decimals = 18
@@ -106,3 +107,33 @@ def test_every_problem_is_named_with_what_to_do(tmp_path: Path, capsys: pytest.C
     assert "1 ETH = 450000 JPY" in out  # the fixed rate needs no network
     assert "problem(s) to fix" in captured.err
     assert "not-a-fernet-key" not in out + captured.err  # secrets are never echoed
+
+
+BIP84_ZPUB = ("zpub6rFR7y4Q2AijBEqTUquhVz398htDFrtymD9xYYfG1m4wAcvPhXNfE3EfH1r1ADqtfSdVCToUG868RvUUkgDKf31mGDtKsAYz"
+              "2oz2AGutZYs")   # BIP84's test vector account key (m/84'/0'/0'), public
+
+
+def test_a_node_of_another_chain_is_refused_naming_both_ids(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                             monkeypatch: pytest.MonkeyPatch, anvil: Anvil,
+                                                             litecoind: LitecoinNode) -> None:
+    """A mainnet method whose URL points at a test node: the doctor must not call it reachable."""
+    folder = shop_dir(tmp_path)
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("DOCTOR_LTC_XPUB", BIP84_ZPUB)
+    monkeypatch.setenv("DOCTOR_LTC_NODE", litecoind.url)
+    add(folder, evm_method(anvil.url, chain_id=1).replace('ETH = "450000"', 'ETH = "450000"\nLTC = "12000"') + """
+[[payments.methods]]
+id = "ltc"
+chain = "bitcoin"
+network = "litecoin"
+xpub_env = "DOCTOR_LTC_XPUB"
+backend = "bitcoind"
+url_env = "DOCTOR_LTC_NODE"
+""")
+
+    assert chatshop(folder, "doctor") == 1
+    out = capsys.readouterr().out
+    assert "chain evm:1: evm" in out and "chain id 31337 answered, 1 expected" in out
+    assert 'chain litecoin:mainnet: bitcoind' in out and 'chain "regtest" answered, "main" expected' in out
+    assert "reachable" not in out
+    assert litecoind.password not in out

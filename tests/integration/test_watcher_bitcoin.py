@@ -126,7 +126,7 @@ def rig(shop: Shop, litecoind: LitecoinNode, clock: FakeClock) -> Rig:
 
 @pytest.fixture
 async def bitcoind(litecoind: LitecoinNode) -> AsyncIterator[BitcoindBackend]:
-    backend = BitcoindBackend(litecoind.url, key=CHAIN)
+    backend = BitcoindBackend(litecoind.url, key=CHAIN, network="litecoin-regtest")
     yield backend
     await backend.aclose()
 
@@ -299,7 +299,7 @@ async def buyer_of(rig: Rig, view: PaymentRequestView) -> int:
 # --- 6. Esplora ------------------------------------------------------------------------------------------------
 
 async def test_esplora_backend_end_to_end(rig: Rig, esplora_server: EsploraServer) -> None:
-    backend = EsploraBackend(esplora_server.url, key=CHAIN)
+    backend = EsploraBackend(esplora_server.url, key=CHAIN, network="litecoin-regtest")
     try:
         view = await rig.order()
         watcher = rig.watcher(backend)

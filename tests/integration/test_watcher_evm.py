@@ -136,7 +136,7 @@ async def rig(shop: Shop, clock: FakeClock, anvil: Anvil, erc20: str) -> AsyncIt
     records = PaymentRecords(shop.db, clock)
     service = PaymentService(records, shop.orders, PRICES, methods, shop_name="Sakura Goods",
                              late_window=timedelta(hours=24), clock=clock)
-    backend = EvmBackend(anvil.url, key=f"evm:{CHAIN_ID}")
+    backend = EvmBackend(anvil.url, key=f"evm:{CHAIN_ID}", chain_id=CHAIN_ID)
     watcher = ChainWatcher(backend, records, shop.payments, clock=clock, start_behind=0)
     yield Rig(shop, clock, anvil, erc20, service, backend, records, watcher)
     await backend.aclose()

@@ -98,14 +98,14 @@ class Anvil:
         stop_process(self.proc)
 
 
-def start_anvil() -> Anvil:
+def start_anvil(chain_id: int = 31337) -> Anvil:
     binary = anvil_binary()
     if binary is None:
         pytest.skip("anvil is not installed in .tools (scripts/test.sh installs @foundry-rs/anvil@1.7.1 with npm)")
     port = free_port()
-    proc = subprocess.Popen([str(binary), "--host", "127.0.0.1", "--port", str(port), "--chain-id", "31337",
+    proc = subprocess.Popen([str(binary), "--host", "127.0.0.1", "--port", str(port), "--chain-id", str(chain_id),
                              "--silent"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    node = Anvil(proc, f"http://127.0.0.1:{port}")
+    node = Anvil(proc, f"http://127.0.0.1:{port}", chain_id)
     try:
         node.accounts = [a.lower() for a in wait_for(lambda: node.rpc("eth_accounts"), proc=proc, what="anvil")]
     except BaseException:

@@ -14,12 +14,22 @@ from tests.support.anvil import Anvil, automine, deploy_erc20, revert, snapshot,
 from tests.support.esplora_server import EsploraServer, Fault
 from tests.support.litecoind import LitecoinNode, start_litecoind
 
-__all__ = ["anvil", "anvil_node", "erc20", "esplora_server", "esplora_session", "litecoind"]
+__all__ = ["anvil", "anvil_node", "erc20", "esplora_server", "esplora_session", "litecoind", "sepolia_node"]
+
+SEPOLIA_CHAIN_ID = 11155111
 
 
 @pytest.fixture(scope="session")
 def anvil_node() -> Iterator[Anvil]:
     node = start_anvil()
+    yield node
+    node.stop()
+
+
+@pytest.fixture(scope="session")
+def sepolia_node() -> Iterator[Anvil]:
+    """A second anvil answering chain id 11155111 (Sepolia's): the node a seller pastes by mistake."""
+    node = start_anvil(SEPOLIA_CHAIN_ID)
     yield node
     node.stop()
 
@@ -59,6 +69,8 @@ def esplora_session(litecoind: LitecoinNode) -> Iterator[EsploraServer]:
 def esplora_server(esplora_session: EsploraServer) -> Iterator[EsploraServer]:
     """The Esplora API over the session's litecoind, with no fault switched on and an empty request log."""
     esplora_session.fault = Fault.NONE
+    esplora_session.genesis = None
     esplora_session.requests.clear()
     yield esplora_session
     esplora_session.fault = Fault.NONE
+    esplora_session.genesis = None

@@ -176,6 +176,7 @@ class EsploraServer(LocalHttpServer):
     def __init__(self, node: LitecoinNode) -> None:
         super().__init__()
         self.node = node
+        self.genesis: str | None = None   # when set, `/block-height/0` answers this hash: a server of another chain
         routes: list[tuple[str, Callable[..., Any]]] = [
             (r"/blocks/tip/hash", lambda: self.node.rpc("getbestblockhash")),
             (r"/blocks/tip/height", lambda: self.node.rpc("getblockcount")),
@@ -256,6 +257,8 @@ class EsploraServer(LocalHttpServer):
         return found
 
     def block_height(self, height: str) -> str:
+        if self.genesis is not None and int(height) == 0:
+            return self.genesis
         return self.hash_at(int(height))
 
     def block_status(self, block_hash: str) -> dict[str, Any]:

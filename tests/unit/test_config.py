@@ -109,6 +109,8 @@ def test_defaults_fill_every_section() -> None:
     assert (settings.rates.source, settings.rates.cache_seconds, settings.rates.timeout_seconds) == (
         "coingecko", 60, 10,
     )
+    assert settings.rates.max_jump == Decimal(3)
+    assert parse_settings(SHOP + '[rates]\nmax_jump = "2.5"\n', BASE, {}).rates.max_jump == Decimal("2.5")
 
 
 def test_relative_paths_are_resolved_against_the_config_folder(tmp_path: Path) -> None:
@@ -242,6 +244,8 @@ BROKEN: Final = [
          'rates.fixed.BTC: expected a decimal number in quotes like "15000000", got 1.5'),
     case("zero-price", SHOP + '[rates.fixed]\nBTC = "0"\n',
          'rates.fixed.BTC: expected a price above 0, got "0"'),
+    case("max-jump-of-one", SHOP + "[rates]\nmax_jump = 1\n",
+         "rates.max_jump: expected a factor from 1.1 to 1000, got 1"),
     case("fixed-rate-missing", SHOP + '[rates]\nsource = "fixed"\n[rates.fixed]\nBTC = "1"\n' + USDT,
          'rates.fixed: no rate for "USDT", which payments.methods[0] uses '
          '(with source = "fixed" every payment method\'s asset needs a rate)'),

@@ -55,6 +55,20 @@ def test_a_price_that_is_not_positive_is_refused(price: Decimal) -> None:
         quote_units(yen(1_000), price, 8)
 
 
+@pytest.mark.parametrize("price", [Decimal("1e31"), Decimal("1e-31"), Decimal("1." + "1" * 40)])
+def test_a_price_of_absurd_magnitude_or_precision_is_refused_before_the_exact_division(price: Decimal) -> None:
+    # Exact arithmetic grows with the numbers: 1e999999999 would mean a billion-digit integer (test_rate_checks.py
+    # shows that one refused in a child process); these small ones show where the bound is.
+    with pytest.raises(ValueError, match="too large, too small or too precise"):
+        quote_units(yen(1_000), price, 8)
+    assert quote_units(yen(1_000), Decimal("1e30"), 8) == 1 and quote_units(yen(1), Decimal("1e-30"), 0) > 0
+
+
+def test_absurd_decimals_are_refused() -> None:
+    with pytest.raises(ValueError, match="decimals must be an integer from 0 to 36"):
+        quote_units(yen(1_000), Decimal(150), 10**9)
+
+
 def test_nothing_to_pay_is_refused() -> None:
     with pytest.raises(ValueError, match="cannot quote"):
         quote_units(yen(0), Decimal(15_000_000), 8)
