@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -19,7 +20,7 @@ from commerce.roles import Permission, Role
 from commerce.sellers import require_permission
 from commerce.storage.db import Database, UnitOfWork
 from commerce.storage.product_query import ProductRows, prepared, product_page
-from commerce.storage.recent_reads import RecentReads
+from commerce.storage.recent_reads import RecentReads, Ticker
 from commerce.storage.tables import Category, DigitalItem, Product, Review, Variant
 
 CATEGORY_NAME_MAX: Final = 64
@@ -191,14 +192,16 @@ def variant_dto(row: Variant, currency: str) -> VariantDTO:
 
 
 class CatalogService:
-    def __init__(self, db: Database, currency: str, clock: Clock = system_clock) -> None:
+    def __init__(self, db: Database, currency: str, clock: Clock = system_clock,
+                 now_ns: Ticker = time.monotonic_ns) -> None:
         self._db = db
         self.currency = currency
         self._clock = clock
         # Every buyer browses the same few screens (commerce/storage/recent_reads.py).
-        self._recent_categories: RecentReads[tuple[CategoryDTO, ...]] = RecentReads(db.committed, CATEGORY_TABLES)
-        self._recent_cards: RecentReads[ProductDTO] = RecentReads(db.committed, CARD_TABLES)
-        self._recent_pages: RecentReads[Page[ProductDTO]] = RecentReads(db.committed, CARD_TABLES)
+        self._recent_categories: RecentReads[tuple[CategoryDTO, ...]] = RecentReads(
+            db.committed, CATEGORY_TABLES, now_ns=now_ns)
+        self._recent_cards: RecentReads[ProductDTO] = RecentReads(db.committed, CARD_TABLES, now_ns=now_ns)
+        self._recent_pages: RecentReads[Page[ProductDTO]] = RecentReads(db.committed, CARD_TABLES, now_ns=now_ns)
 
     # ---- reading (buyers) ----
 

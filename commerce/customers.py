@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from functools import cache
@@ -15,7 +16,7 @@ from commerce.errors import CustomerErased, InvalidInput, NotFound
 from commerce.events import Clock, actor_of, record, system_clock
 from commerce.privacy import PersonalDataCipher, ShippingAddress
 from commerce.storage.db import Database, UnitOfWork
-from commerce.storage.recent_reads import RecentReads
+from commerce.storage.recent_reads import RecentReads, Ticker
 from commerce.storage.tables import (
     Address,
     CartLine,
@@ -95,13 +96,14 @@ async def find_or_create_customer(uow: UnitOfWork, platform: str, external_id: s
 
 
 class CustomerService:
-    def __init__(self, db: Database, cipher: PersonalDataCipher, clock: Clock = system_clock) -> None:
+    def __init__(self, db: Database, cipher: PersonalDataCipher, clock: Clock = system_clock,
+                 now_ns: Ticker = time.monotonic_ns) -> None:
         self._db = db
         self._cipher = cipher
         self._clock = clock
         # Who was identified in the last few seconds, by (platform, external id): every chat update identifies
         # its sender. Every change this process makes to what `CustomerDTO` shows forgets the identities.
-        self._recent: RecentReads[CustomerDTO] = RecentReads(db.committed, size=RECENT_MAX)
+        self._recent: RecentReads[CustomerDTO] = RecentReads(db.committed, size=RECENT_MAX, now_ns=now_ns)
 
     async def identify(self, platform: str, external_id: str | int, *, display_name: str | None = None,
                        locale: str | None = None, referral: str | None = None) -> CustomerDTO:
