@@ -156,9 +156,7 @@ class CustomerService:
 
         None when the person is new or was marked unreachable (the write path creates or clears that).
         """
-        async with self._db.uow(write=False) as uow:
-            rows = (await (await uow.connection()).execute(
-                _known_statement(), {"platform": platform, "external_id": external})).all()
+        rows = await self._db.read(_known_statement(), {"platform": platform, "external_id": external})
         if not rows or rows[0].unreachable_since is not None:
             return None
         first = rows[0]

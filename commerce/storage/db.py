@@ -8,11 +8,11 @@ read-to-write upgrade. PostgreSQL runs the same code through asyncpg.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final, Self
 
-from sqlalchemy import Connection, Table, event, insert
+from sqlalchemy import Connection, Select, Table, event, insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from commerce.storage.loop_reads import LoopReads, sqlite_file
 from commerce.storage.sqlite_driver import OneHopConnection, is_read, one_hop_dbapi
 
 # `PRAGMA application_id` of every chatshop SQLite file ("CHSH"): lets restore tell our files apart.
@@ -142,12 +143,26 @@ class Database:
         # How each kind of unit of work begins its transaction on SQLite (`_on_sqlite_begin`).
         self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
         self._reader = self.engine.execution_options(sqlite_begin="NONE") if self.is_sqlite else self.engine
+        path = sqlite_file(url)
+        self._loop_reads = LoopReads(path, self.engine.dialect, SQLITE_BUSY_TIMEOUT_MS) if path else None
+
+    async def read(self, statement: Select[Any], params: Mapping[str, Any] | None = None) -> Sequence[Any]:
+        """The rows of one SELECT, read on their own (as a unit of work with `write=False` would), each
+        answering `row.<label>`. For the hot reads: `statement` is built once, with `bindparam`s for what
+        changes (commerce/storage/loop_reads.py runs those on a SQLite file without SQLAlchemy's
+        per-statement work). Anything else, and PostgreSQL, goes through a read-only unit of work."""
+        if self._loop_reads is not None and self._loop_reads.accepts(statement):
+            return self._loop_reads.rows(statement, params or {})
+        async with self.uow(write=False) as uow:
+            return (await (await uow.connection()).execute(statement, dict(params or {}))).all()
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
         return UnitOfWork(self._writer if write else self._reader, self._sessions, self.committed,
                           write_lock=self._write_lock if write else None)
 
     async def dispose(self) -> None:
+        if self._loop_reads is not None:
+            self._loop_reads.close()
         await self.engine.dispose()
 
 
