@@ -92,7 +92,6 @@ class LoopReads:
             # check_same_thread=False: the owner may be closed from another thread; sqlite3 serialises calls.
             connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
             connection.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
-            connection.execute("PRAGMA journal_mode = WAL")  # the engine's connections set it too; a reader never waits
             connection.execute("PRAGMA query_only = ON")
             self._connection = connection
         return self._connection
