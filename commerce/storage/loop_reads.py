@@ -31,7 +31,6 @@ _Convert = Callable[[Any], Any]
 
 @dataclass(frozen=True, slots=True)
 class _Prepared:
-    statement: Select[Any]  # kept, so its id() is not reused while this entry lives
     sql: str
     binds: tuple[tuple[str, _Convert | None], ...]  # in the order of the `?`s
     defaults: Mapping[str, Any]  # values bound in the statement itself
@@ -55,7 +54,8 @@ class LoopReads:
         self._dialect = dialect
         self._busy_timeout_ms = busy_timeout_ms
         self._connection: sqlite3.Connection | None = None
-        self._prepared: dict[int, _Prepared | None] = {}
+        # id(statement) → (the statement, kept so its id is not reused; its preparation, None if refused)
+        self._prepared: dict[int, tuple[Select[Any], _Prepared | None]] = {}
 
     def accepts(self, statement: Select[Any]) -> bool:
         return self._prepare(statement) is not None
@@ -98,20 +98,21 @@ class LoopReads:
 
     def _prepare(self, statement: Select[Any]) -> _Prepared | None:
         key = id(statement)
-        if key in self._prepared:
-            found = self._prepared[key]
-            if found is None or found.statement is statement:
-                return found
+        entry = self._prepared.get(key)
+        if entry is not None and entry[0] is statement:
+            return entry[1]
         if len(self._prepared) >= PREPARED_MAX:
             del self._prepared[next(iter(self._prepared))]
-        found = self._prepared[key] = self._compile(statement)
+        found = self._compile(statement)
+        self._prepared[key] = (statement, found)
         return found
 
     def _compile(self, statement: Select[Any]) -> _Prepared | None:
         dialect = self._dialect
         compiled = statement.compile(dialect=dialect)
         names: Sequence[str] | None = compiled.positiontup
-        if names is None or compiled.literal_execute_params or compiled.post_compile_params:
+        if names is None or compiled.literal_execute_params or compiled.post_compile_params or any(
+                bind.callable is not None for bind in compiled.binds.values()):
             return None
         try:  # a label that can't be an attribute (a duplicate, `_x`, a keyword) takes the ordinary path
             row = namedtuple("Row", list(statement.selected_columns.keys()))  # type: ignore[misc]  # labels known at run time
@@ -122,4 +123,4 @@ class LoopReads:
         defaults = {name: bind.value for name, bind in compiled.binds.items() if bind.value is not None}
         converts = tuple((position, convert) for position, column in enumerate(statement.selected_columns)
                          if (convert := column.type.dialect_impl(dialect).result_processor(dialect, None)) is not None)
-        return _Prepared(statement, compiled.string, binds, defaults, converts, row)
+        return _Prepared(compiled.string, binds, defaults, converts, row)
