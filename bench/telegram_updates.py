@@ -56,7 +56,7 @@ from bots.telegram.fsm_storage import DatabaseStorage
 from commerce.conversations import ConversationStore
 from commerce.shop import Shop
 
-SLICE = 250  # presses fed to one bot before the other takes its turn
+SLICE = 100  # presses fed to one bot before the other takes its turn
 
 
 class ShopClock:
