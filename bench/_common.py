@@ -13,16 +13,18 @@ from commerce.privacy import PersonalDataCipher
 from commerce.shop import Shop, ShopRules
 from commerce.storage.db import Database
 from commerce.storage.migrate import upgrade
+from commerce.storage.recent_reads import Ticker
 
 
 @asynccontextmanager
-async def fresh_shop(backend: str) -> AsyncIterator[Shop]:
+async def fresh_shop(backend: str, *, now_ns: Ticker = time.monotonic_ns) -> AsyncIterator[Shop]:
+    """`now_ns`: the clock the shop's recent-read caches age by (a benchmark replaying a day moves its own)."""
     if backend == "sqlite":
         with tempfile.TemporaryDirectory() as directory:
             db = Database(f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}")
             await upgrade(db)
             try:
-                yield Shop(db, ShopRules(), PersonalDataCipher(PersonalDataCipher.generate_key()))
+                yield Shop(db, ShopRules(), PersonalDataCipher(PersonalDataCipher.generate_key()), now_ns=now_ns)
             finally:
                 await db.dispose()
     else:
@@ -32,7 +34,7 @@ async def fresh_shop(backend: str) -> AsyncIterator[Shop]:
             db = Database(url)
             await upgrade(db)
             try:
-                yield Shop(db, ShopRules(), PersonalDataCipher(PersonalDataCipher.generate_key()))
+                yield Shop(db, ShopRules(), PersonalDataCipher(PersonalDataCipher.generate_key()), now_ns=now_ns)
             finally:
                 await db.dispose()
 

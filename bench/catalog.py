@@ -1,7 +1,8 @@
 """Catalog of N products: median time for a page of 10 product cards and for a text search.
 
 Usage: python -m bench.catalog [sqlite|postgres ...] [--products 10000] [--repeat 200]
-Products are inserted in one unit of work; each has 1–3 variants and some have reviews.
+Products are inserted in one unit of work; each has 1–3 variants. `fill` can also sort them into
+categories and give them photos (bench/telegram_shop.py does, for the Telegram benchmark).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import asyncio
 import random
 import time
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import text
 
@@ -29,10 +31,14 @@ SPECIFIC = [f"{stem}{suffix}" for stem in ("sakura", "fuji", "hana", "yama", "ka
                                                                           "an", "tei", "kan", "bo", "ten")]
 
 
-async def fill(shop: Shop, products: int) -> int:
+async def fill(shop: Shop, products: int, *, categories: Sequence[str] = (),
+               photos: Callable[[int], Sequence[str]] | None = None) -> int:
+    """PRODUCTS products, each in one of `categories` (none if empty), with `photos(i)` as the photos of the
+    i-th (media references). Returns the owner's customer id."""
     owner = await make_owner(shop)
     rng = random.Random(7)
     async with shop.db.uow() as uow:
+        category_ids = list((await shop.catalog.ensure_categories(uow, owner, categories)).values())
         for i in range(products):
             title = " ".join([rng.choice(SPECIFIC), *rng.sample(WORDS, 2)]) + f" #{i}"
             sizes = rng.choice([[], ["S", "M"], ["S", "M", "L"]])
@@ -40,7 +46,8 @@ async def fill(shop: Shop, products: int) -> int:
                                    sku=f"SKU-{i}-{s}", options={"size": s}) for s in sizes]
             await shop.catalog.add_product(uow, owner, NewProduct(
                 title=title, description=" ".join(rng.sample(WORDS, 8)), price=str(rng.randint(300, 30000)),
-                stock=rng.randint(0, 50), variants=variants))
+                stock=rng.randint(0, 50), variants=variants, photos=photos(i) if photos else (),
+                category_id=rng.choice(category_ids) if category_ids else None))
         await uow.commit()
     return owner
 

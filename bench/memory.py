@@ -1,24 +1,32 @@
 """Peak memory (RSS) of the running Telegram shop with 10,000 products.
 
-Usage: python -m bench.memory [--products 10000] [--updates 6000] [--users 1000] [--with-discord]
+Usage: python -m bench.memory [--products 10000] [--updates 6000] [--buyers 3000] [--with-discord]
 
 Builds what `chatshop run` builds for Telegram (the shop on SQLite, the full dispatcher with conversations
-in the database, the bot; no watcher), fills PRODUCTS products, then feeds browse → card → add-to-cart
-presses from USERS buyers spread over every product, and reports the process's peak RSS (ru_maxrss) after
-each stage. `--with-discord` also imports the Discord front-end (`bots.discord.app`, discord.py with it),
-as `chatshop run` does when both platforms are enabled; its client is not connected. Target (DESIGN.md §9):
-≤ 200 MB for the whole process.
+in the database and product photos in a media folder, the bot; no watcher), fills PRODUCTS products in
+categories with photos and BUYERS earlier customers (bench/telegram_shop.py), then feeds the presses of
+the Telegram benchmark's buyers (bench/telegram_journeys.py: browse, list pages, cards, gallery, add to
+cart; new and returning buyers) and reports the process's peak RSS (ru_maxrss) after each stage.
+`--with-discord` also imports the Discord front-end (`bots.discord.app`, discord.py with it), as `chatshop
+run` does when both platforms are enabled; its client is not connected. Target (DESIGN.md §9): ≤ 200 MB for
+the whole process.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import resource
+import tempfile
+from pathlib import Path
 
 from bench._common import fresh_shop
-from bench.catalog import fill
-from bench.telegram_updates import TOKEN, RecordingSession, full_dispatcher, make_updates, products_of
+from bench.telegram_journeys import timeline
+from bench.telegram_session import TOKEN, RecordingSession
+from bench.telegram_shop import build_world
+from bench.telegram_updates import ShopClock, full_dispatcher
+from bots.common.media_store import MediaStore
 from bots.i18n import Translator
 from bots.telegram.app import make_bot
 
@@ -31,25 +39,26 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--updates", type=int, default=6000)
-    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--buyers", type=int, default=3000)
     parser.add_argument("--with-discord", action="store_true", help="import the Discord front-end too")
     args = parser.parse_args()
     if args.with_discord:
         import bots.discord.app  # noqa: F401 — what enabling Discord adds to the process
     print(f"imports (aiogram, SQLAlchemy, babel…)     : {peak_mb():6.1f} MB")
     translator = Translator.load()
-    async with fresh_shop("sqlite") as shop:
-        dispatcher = full_dispatcher(shop, translator, "database")
-        bot = make_bot(TOKEN)
-        bot.session = RecordingSession()
-        print(f"shop + dispatcher built                   : {peak_mb():6.1f} MB")
-        await fill(shop, args.products)
-        print(f"{args.products:,} products inserted (one transaction): {peak_mb():6.1f} MB")
-        products = await products_of(shop, args.products)
-        for start in range(0, args.updates, 300):  # built as they are fed, as updates arrive from Telegram
-            for update in make_updates(300, args.users, products, first=start):
-                await dispatcher.feed_update(bot, update)
-        print(f"{args.updates:,} presses from {args.users:,} buyers       : {peak_mb():6.1f} MB  (target ≤ 200 MB)")
+    clock = ShopClock()
+    async with fresh_shop("sqlite", now_ns=clock) as shop:
+        with tempfile.TemporaryDirectory() as media_dir:
+            dispatcher = full_dispatcher(shop, translator, "database", MediaStore(Path(media_dir)))
+            bot = make_bot(TOKEN)
+            bot.session = RecordingSession()
+            print(f"shop + dispatcher built                   : {peak_mb():6.1f} MB")
+            world = await build_world(shop, Path(media_dir), products=args.products, buyers=args.buyers)
+            print(f"{args.products:,} products, {args.buyers:,} customers inserted  : {peak_mb():6.1f} MB")
+            for press in itertools.islice(timeline(world, rate=10), args.updates):  # made as they arrive
+                clock.now_ns = press.at_ns
+                await dispatcher.feed_update(bot, press.update)
+            print(f"{args.updates:,} presses of new and returning buyers: {peak_mb():6.1f} MB  (target ≤ 200 MB)")
 
 
 if __name__ == "__main__":

@@ -1,19 +1,25 @@
-"""Telegram updates per second through the full stack, against a bare aiogram echo bot on the same harness.
+"""Telegram button presses per second through the whole shop, beside a bare aiogram echo bot on the same harness.
 
-Usage: python -m bench.telegram_updates [--updates 3000] [--products 1000] [--users 200] [--rounds 3] [--profile]
+Usage: python -m bench.telegram_updates [--rounds 5] [--updates 3000] [--products 1000] [--buyers 3000]
+                                        [--rate 10] [--storage database|memory] [--profile]
 
-Both bots get the same prebuilt callback-query updates via `Dispatcher.feed_update(bot, update)`, and a
-session that does what a real one does short of the network: it serialises every request as aiogram's
-aiohttp session would, and parses a well-formed Bot API answer. The full stack is `build_dispatcher` on a
-SQLite shop with PRODUCTS products; the updates cycle per buyer through "browse" on the main menu (sends
-the categories), a product card (edits in place) and "add to cart" (a write), with conversations in the
-database as `chatshop run` keeps them (long polling; `--storage memory` for aiogram's in-memory one). The
-echo bot answers each press and sends its data back. Rates are wall-clock; "cpu" is per CPU-second of
-this process (steadier on a shared machine). Each of ROUNDS rounds runs the echo bot, then the full stack,
-on fresh presses (carts emptied in between, untimed); the best round of each is reported, as timeit does,
-since a busy neighbour only ever slows a round down. The first round also meets every buyer for the first
-time; later ones see returning buyers. Target (DESIGN.md §9): ≥ 1,000 updates/s, ≤ 3× the echo cost.
-`--profile` prints cProfile's top entries for the full stack.
+The shop (bench/telegram_shop.py): PRODUCTS products in 12 categories, most with 1–4 photos (real JPEG
+files), 1–3 variants each, and BUYERS customers who have shopped before; SQLite, conversations in the
+database as `chatshop run` keeps them with long polling. The presses (bench/telegram_journeys.py): visits
+of returning and new buyers — Browse, a category's list page (and sometimes the next), product cards
+(Zipf-like popularity), gallery swipes, Add to cart, Back, the cart — at RATE presses a second of shop
+time, which is the clock the shop's caches age by (so they expire as they would at that rate, however fast
+the benchmark runs). Round after round continues the same day: returning buyers, new ones, products not
+seen yet.
+
+Both bots get the same updates through `Dispatcher.feed_update` and a session that does all a real one
+does short of the network: it serialises each request as aiogram's aiohttp session would, and parses the
+answer Telegram would give (the message, its photo sizes and keyboard). The echo bot answers each press
+and sends its payload back. Each round feeds both bots its presses in slices of SLICE, taking turns on who
+goes first, so a busy neighbour on a shared machine slows both alike. Every round is reported, the first
+(cold: first photos uploaded, first queries compiled) included; the headline is the median round.
+"cpu" is CPU time of this process per press (steadier than wall time on a shared machine).
+Target (DESIGN.md §9): ≥ 1,000 updates/s and ≤ 3× the cost of the echo bot.
 """
 
 from __future__ import annotations
@@ -25,82 +31,42 @@ import gc
 import io
 import itertools
 import pstats
-import random
+import statistics
+import tempfile
 import time
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.client.session.base import BaseSession
-from aiogram.methods import TelegramMethod
-from aiogram.methods.base import TelegramType
-from aiogram.types import CallbackQuery, Chat, Message, Update, User
+from aiogram.types import CallbackQuery
 
 from bench._common import fresh_shop
-from bench.catalog import fill
+from bench.telegram_journeys import Buyers, Press, timeline
+from bench.telegram_session import TOKEN, RecordingSession
+from bench.telegram_shop import World, build_world
+from bots.common.media_store import MediaStore
 from bots.i18n import Translator
 from bots.telegram import build_dispatcher
 from bots.telegram.app import make_bot
-from bots.telegram.callbacks import CartAction, CartCallback, CatalogAction, CatalogCallback, MenuCallback, MenuTarget
+from bots.telegram.callbacks import CatalogAction, CatalogCallback
 from bots.telegram.fsm_storage import DatabaseStorage
-from bots.telegram.session import PinnedResponseTypes
 from commerce.conversations import ConversationStore
 from commerce.shop import Shop
 
-TOKEN = "42:BENCH"
+SLICE = 100  # presses fed to one bot before the other takes its turn
 
 
-class RecordingSession(PinnedResponseTypes, BaseSession):
-    """No network: the request is serialised as for real, and the answer is parsed as for real."""
+class ShopClock:
+    """Monotonic nanoseconds for the shop's recent-read caches: the time of the press being handled."""
 
     def __init__(self) -> None:
-        super().__init__()
-        self.calls: dict[str, int] = {}
-        self._message_ids = itertools.count(1_000)
+        self.now_ns = 0
 
-    async def make_request(self, bot: Bot, method: TelegramMethod[TelegramType],
-                           timeout: int | None = None) -> TelegramType:  # noqa: ASYNC109 — BaseSession's signature
-        files: dict[str, Any] = {}
-        form = {key: self.prepare_value(value, bot=bot, files=files)
-                for key, value in method.model_dump(warnings=False).items()}
-        self.calls[method.__api_method__] = self.calls.get(method.__api_method__, 0) + 1
-        result: Any = True
-        if method.__returning__ is not bool:  # sendMessage, editMessageText: the message as Telegram has it
-            chat_id = int(form.get("chat_id") or 0)
-            result = {"message_id": next(self._message_ids), "date": int(time.time()), "text": form.get("text", ""),
-                      "chat": {"id": chat_id, "type": "private"},
-                      "from": {"id": 42, "is_bot": True, "first_name": "Shop"}}
-        response = self.check_response(bot, method, 200, self.json_dumps({"ok": True, "result": result}))
-        return response.result  # type: ignore[return-value]  # check_response raised if it is missing
-
-    async def stream_content(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover — never downloads
-        raise NotImplementedError
-
-    async def close(self) -> None:
-        return None
-
-
-def press(update_id: int, user_id: int, data: str) -> Update:
-    user = User(id=user_id, is_bot=False, first_name="Buyer", language_code="en" if user_id % 2 else "ja")
-    message = Message(message_id=1, date=datetime.now(UTC), chat=Chat(id=user_id, type="private"),
-                      from_user=User(id=42, is_bot=True, first_name="Shop"), text="…")
-    return Update(update_id=update_id, callback_query=CallbackQuery(
-        id=str(update_id), from_user=user, chat_instance=str(user_id), message=message, data=data))
-
-
-def make_updates(count: int, users: int, products: Sequence[tuple[int, int]], first: int = 0) -> list[Update]:
-    """browse → card → add to cart, per buyer in turn (products: (product id, variant id) pairs)."""
-    rng = random.Random(3 + first)
-    updates = []
-    for n in range(first, first + count):
-        user_id = 10_000 + (n // 3) % users
-        product_id, variant_id = rng.choice(products)
-        data = [MenuCallback(target=MenuTarget.BROWSE),
-                CatalogCallback(action=CatalogAction.PRODUCT, product_id=product_id),
-                CartCallback(action=CartAction.ADD, variant_id=variant_id)][n % 3].pack()
-        updates.append(press(n + 1, user_id, data))
-    return updates
+    def __call__(self) -> int:
+        return self.now_ns
 
 
 def echo_dispatcher() -> Dispatcher:
@@ -113,88 +79,137 @@ def echo_dispatcher() -> Dispatcher:
     return dispatcher
 
 
-async def run(dispatcher: Dispatcher, updates: Sequence[Update]) -> tuple[float, dict[str, int]]:
-    bot = make_bot(TOKEN)
-    session = RecordingSession()
-    bot.session = session
-    for update in updates[:30]:  # warm-up: first-use costs (pydantic, SQLAlchemy statement caches)
-        await dispatcher.feed_update(bot, update)
-    session.calls.clear()
-    start, cpu = time.perf_counter(), time.process_time()
-    for update in updates:
-        await dispatcher.feed_update(bot, update)
-    print(f"    (cpu {len(updates) / (time.process_time() - cpu):.0f}/s)")
-    return len(updates) / (time.perf_counter() - start), session.calls
-
-
-def full_dispatcher(shop: Shop, translator: Translator, storage: str) -> Dispatcher:
+def full_dispatcher(shop: Shop, translator: Translator, storage: str, media: MediaStore | None = None) -> Dispatcher:
     fsm = DatabaseStorage(ConversationStore(shop.db), sole_writer=True) if storage == "database" else None
-    return build_dispatcher(shop, translator, shop_name="Bench Shop", terms="", default_locale="ja", storage=fsm)
+    return build_dispatcher(shop, translator, shop_name="Bench Shop", terms="", default_locale="ja", storage=fsm,
+                            media_store=media)
 
 
-async def products_of(shop: Shop, count: int) -> list[tuple[int, int]]:
-    found: list[tuple[int, int]] = []
-    page, has_next = 0, True
-    while has_next and len(found) < count:
-        listed = await shop.catalog.list_products(page=page, page_size=100)
-        found += [(p.id, v.id) for p in listed.items for v in p.variants if v.stock > 0]
-        page, has_next = page + 1, listed.has_next
-    return found
+@dataclass(slots=True)
+class Contender:
+    """A bot, its session, and the time it took for each round."""
+
+    name: str
+    dispatcher: Dispatcher
+    clock: Callable[[int], None]  # told the time of each press before it is fed
+    session: RecordingSession = field(default_factory=RecordingSession)
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    bot: Bot = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.bot = make_bot(TOKEN)
+        self.bot.session = self.session
+
+    async def feed(self, presses: Sequence[Press]) -> tuple[float, float]:
+        dispatcher, bot, clock = self.dispatcher, self.bot, self.clock
+        start, cpu = time.perf_counter(), time.process_time()
+        for press in presses:
+            clock(press.at_ns)
+            await dispatcher.feed_update(bot, press.update)
+        return time.perf_counter() - start, time.process_time() - cpu
 
 
-async def empty_carts(shop: Shop, users: int) -> None:
-    """Between rounds, so a round's "add to cart" presses never meet a full cart (30 lines)."""
-    for user_id in range(10_000, 10_000 + users):
-        customer = await shop.customers.identify("telegram", user_id)
-        await shop.cart.clear(customer.id)
+async def play_round(contenders: Sequence[Contender], presses: Sequence[Press], round_: int) -> None:
+    wall, cpu = [0.0] * len(contenders), [0.0] * len(contenders)
+    for number, start in enumerate(range(0, len(presses), SLICE)):
+        turn = (number + round_) % len(contenders)
+        for index in [*range(turn, len(contenders)), *range(turn)]:
+            spent_wall, spent_cpu = await contenders[index].feed(presses[start:start + SLICE])
+            wall[index] += spent_wall
+            cpu[index] += spent_cpu
+    for contender, spent_wall, spent_cpu in zip(contenders, wall, cpu, strict=True):
+        contender.wall.append(len(presses) / spent_wall)
+        contender.cpu.append(spent_cpu / len(presses) * 1000)
 
 
-def rounds(rates: Sequence[float]) -> str:
-    return "/".join(f"{rate:.0f}" for rate in rates)
+def spread(values: Sequence[float], fmt: str, *, higher_is_better: bool = True) -> str:
+    """best / median / worst."""
+    best, worst = (max(values), min(values)) if higher_is_better else (min(values), max(values))
+    return f"{fmt.format(best)} / {fmt.format(statistics.median(values))} / {fmt.format(worst)}"
+
+
+def describe(presses: Sequence[Press], world: World, buyers: Buyers, rate: float) -> str:
+    cards = Counter(CatalogCallback.unpack(p.update.callback_query.data).product_id for p in presses
+                    if p.update.callback_query and p.update.callback_query.data
+                    and p.update.callback_query.data.startswith(f"c:{CatalogAction.PRODUCT.value}:"))
+    views = sorted(cards.values(), reverse=True)
+    top = max(1, world.products // 100)
+    minutes = (presses[-1].at_ns - presses[0].at_ns) / 60e9
+    return (f"{len(presses):,} presses over {minutes:.0f} min of shop time ({rate:g}/s), from "
+            f"{len({p.update.callback_query.from_user.id for p in presses if p.update.callback_query}):,} buyers "
+            f"({buyers.new:,} visits by new ones, {buyers.returning:,} by returning ones); "
+            f"{len(views):,} of {world.products:,} products viewed, the top 1 % taking "
+            f"{sum(views[:top]) / max(1, sum(views)):.0%} of {sum(views):,} card views")
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--updates", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--updates", type=int, default=3000, help="presses per round")
     parser.add_argument("--products", type=int, default=1000)
-    parser.add_argument("--users", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of each bot; the best is reported")
-    parser.add_argument("--profile", action="store_true")
-    parser.add_argument("--sort", default="tottime", help="the profile's order (tottime, cumulative, …)")
-    parser.add_argument("--top", type=int, default=25, help="how many profile entries to print")
+    parser.add_argument("--buyers", type=int, default=3000, help="customers the shop has before the first press")
+    parser.add_argument("--rate", type=float, default=10, help="presses a second of shop time")
     parser.add_argument("--storage", choices=["database", "memory"], default="database")
+    parser.add_argument("--profile", action="store_true", help="profile one more round of the shop alone")
+    parser.add_argument("--sort", default="tottime", help="the profile's order (tottime, cumulative, …)")
+    parser.add_argument("--top", type=int, default=30, help="how many profile entries to print")
     args = parser.parse_args()
 
     translator = Translator.load()
-    async with fresh_shop("sqlite") as shop:
-        await fill(shop, args.products)
-        products = await products_of(shop, args.products)
-        gc.freeze()  # as `chatshop run` does once the bot is imported (bots/cli/runtime.py)
-        echo, full = echo_dispatcher(), full_dispatcher(shop, translator, args.storage)
-        echo_rates, full_rates, echo_calls, full_calls = [], [], {}, {}
-        for round_ in range(args.rounds):
-            updates = make_updates(args.updates, args.users, products, first=round_ * args.updates)
-            rate, echo_calls = await run(echo, updates)
-            echo_rates.append(rate)
-            rate, full_calls = await run(full, updates)
-            full_rates.append(rate)
-            await empty_carts(shop, args.users)
-        echo_rate, full_rate = max(echo_rates), max(full_rates)
-        print(f"{args.updates} updates × {args.rounds} rounds, {args.products} products, {args.users} buyers (SQLite)")
-        print(f"  bare aiogram echo : {echo_rate:8.0f} updates/s  ({1000 / echo_rate:.3f} ms each) {echo_calls}"
-              f"  rounds {rounds(echo_rates)}")
-        print(f"  full stack        : {full_rate:8.0f} updates/s  ({1000 / full_rate:.3f} ms each) {full_calls}"
-              f"  rounds {rounds(full_rates)}")
-        print(f"  full / echo cost  : {echo_rate / full_rate:.1f}×   (targets: ≥ 1,000 updates/s, ≤ 3×)")
+    clock = ShopClock()
+    async with fresh_shop("sqlite", now_ns=clock) as shop:
+        with tempfile.TemporaryDirectory() as media_dir:
+            world = await build_world(shop, Path(media_dir), products=args.products, buyers=args.buyers)
+            buyers = Buyers(list(world.buyers))
+            presses = timeline(world, rate=args.rate, buyers=buyers)
+            start_ns = 3600 * 1_000_000_000  # an hour after the shop was filled: nothing read then is fresh
+            shifted = (Press(start_ns + p.at_ns, p.update) for p in presses)
+            media = MediaStore(Path(media_dir))
+            gc.freeze()  # as `chatshop run` does once the bot is imported (bots/cli/runtime.py)
 
-        if args.profile:
-            profiler = cProfile.Profile()
-            profiler.enable()
-            await run(full_dispatcher(shop, translator, args.storage), make_updates(args.updates, args.users, products))
-            profiler.disable()
-            out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats(args.sort).print_stats(args.top)
-            print(out.getvalue())
+            def set_clock(at_ns: int) -> None:
+                clock.now_ns = at_ns
+
+            echo = Contender("bare aiogram echo", echo_dispatcher(), lambda at_ns: None)
+            full = Contender("shop", full_dispatcher(shop, translator, args.storage, media), set_clock)
+            played: list[Press] = []
+            for round_ in range(args.rounds):
+                batch = list(itertools.islice(shifted, args.updates))
+                await play_round([echo, full], batch, round_)
+                played += batch
+                print(f"  round {round_ + 1}: echo {echo.wall[-1]:6.0f}/s, shop {full.wall[-1]:6.0f}/s, "
+                      f"{echo.wall[-1] / full.wall[-1]:.2f}× (cpu {full.cpu[-1] / echo.cpu[-1]:.2f}×)", flush=True)
+            report(args, world, buyers, played, echo, full)
+            if args.profile:
+                await profile(full, list(itertools.islice(shifted, args.updates)), args.sort, args.top)
+
+
+def report(args: Any, world: World, buyers: Buyers, played: Sequence[Press], echo: Contender,
+           full: Contender) -> None:
+    ratios = [e / f for e, f in zip(echo.wall, full.wall, strict=True)]
+    cpu_ratios = [f / e for e, f in zip(echo.cpu, full.cpu, strict=True)]
+    print(f"{args.rounds} rounds × {args.updates:,} presses, {world.products:,} products in "
+          f"{len(world.categories)} categories (SQLite, conversations: {args.storage})")
+    print(f"  {describe(played, world, buyers, args.rate)}")
+    print("                      updates/s best / median / worst     cpu ms each (median)   rounds")
+    for contender in (echo, full):
+        print(f"  {contender.name:18}: {spread(contender.wall, '{:,.0f}'):>24}"
+              f"     {statistics.median(contender.cpu):.3f}"
+              f"                 {'/'.join(f'{r:.0f}' for r in contender.wall)}")
+    print(f"  shop / echo cost  : {spread(ratios, '{:.2f}×', higher_is_better=False)} (per round, wall);"
+          f" cpu {spread(cpu_ratios, '{:.2f}×', higher_is_better=False)}   (targets: ≥ 1,000 updates/s, ≤ 3×)")
+    print(f"  shop's Bot API calls: {dict(full.session.calls)}")
+
+
+async def profile(full: Contender, presses: Sequence[Press], sort: str, top: int) -> None:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    await full.feed(presses)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats(sort).print_stats(top)
+    print(out.getvalue())
 
 
 if __name__ == "__main__":

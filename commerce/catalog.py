@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -18,8 +19,8 @@ from commerce.money import Money
 from commerce.roles import Permission, Role
 from commerce.sellers import require_permission
 from commerce.storage.db import Database, UnitOfWork
-from commerce.storage.product_query import ProductRows, prepared, product_page
-from commerce.storage.recent_reads import RecentReads
+from commerce.storage.product_query import ProductRows, prepared, prepared_page, product_page
+from commerce.storage.recent_reads import RecentReads, Ticker
 from commerce.storage.tables import Category, DigitalItem, Product, Review, Variant
 
 CATEGORY_NAME_MAX: Final = 64
@@ -191,14 +192,16 @@ def variant_dto(row: Variant, currency: str) -> VariantDTO:
 
 
 class CatalogService:
-    def __init__(self, db: Database, currency: str, clock: Clock = system_clock) -> None:
+    def __init__(self, db: Database, currency: str, clock: Clock = system_clock,
+                 now_ns: Ticker = time.monotonic_ns) -> None:
         self._db = db
         self.currency = currency
         self._clock = clock
         # Every buyer browses the same few screens (commerce/storage/recent_reads.py).
-        self._recent_categories: RecentReads[tuple[CategoryDTO, ...]] = RecentReads(db.committed, CATEGORY_TABLES)
-        self._recent_cards: RecentReads[ProductDTO] = RecentReads(db.committed, CARD_TABLES)
-        self._recent_pages: RecentReads[Page[ProductDTO]] = RecentReads(db.committed, CARD_TABLES)
+        self._recent_categories: RecentReads[tuple[CategoryDTO, ...]] = RecentReads(
+            db.committed, CATEGORY_TABLES, now_ns=now_ns)
+        self._recent_cards: RecentReads[ProductDTO] = RecentReads(db.committed, CARD_TABLES, now_ns=now_ns)
+        self._recent_pages: RecentReads[Page[ProductDTO]] = RecentReads(db.committed, CARD_TABLES, now_ns=now_ns)
 
     # ---- reading (buyers) ----
 
@@ -206,9 +209,7 @@ class CatalogService:
         found = self._recent_categories.get(None)
         if found is None:
             version = self._recent_categories.version()
-            async with self._db.uow(write=False) as uow:
-                rows = await (await uow.connection()).execute(_CATEGORIES)
-                found = tuple(CategoryDTO(r.id, r.name) for r in rows)
+            found = tuple(CategoryDTO(r.id, r.name) for r in await self._db.read(_CATEGORIES))
             self._recent_categories.put(None, found, version)
         return list(found)
 
@@ -250,7 +251,11 @@ class CatalogService:
             return found
         version = self._recent_pages.version()
         statement = prepared(("list", include_hidden, category_id is not None), conditions)
-        found = await self._page([], page, page_size, statement, {"category_id": category_id})
+        page_size = max(1, min(page_size, PAGE_MAX))
+        page = max(0, page)
+        rows, total = await prepared_page(self._db, statement, {"category_id": category_id},
+                                          offset=page * page_size, limit=page_size)
+        found = Page(tuple(self._dto(row) for row in rows), page, page_size, total)
         self._recent_pages.put(key, found, version)
         return found
 
@@ -271,20 +276,16 @@ class CatalogService:
                 conditions.append(Product.search_text.like(f"%{escaped}%", escape="\\"))
         return await self._page(conditions, page, page_size)
 
-    async def _page(self, conditions: list[Any], page: int, page_size: int,
-                    statement: tuple[Select[Any], list[Any]] | None = None,
-                    params: dict[str, Any] | None = None) -> Page[ProductDTO]:
+    async def _page(self, conditions: list[Any], page: int, page_size: int) -> Page[ProductDTO]:
         page_size = max(1, min(page_size, PAGE_MAX))
         page = max(0, page)
         async with self._db.uow(write=False) as uow:
             found, total = await product_page(await uow.connection(), conditions, offset=page * page_size,
-                                              limit=page_size, prepared=statement, params=params)
+                                              limit=page_size)
         return Page(tuple(self._dto(rows) for rows in found), page, page_size, total)
 
     async def _one(self, statement: tuple[Select[Any], list[Any]], params: dict[str, Any]) -> ProductDTO | None:
-        async with self._db.uow(write=False) as uow:
-            found, _ = await product_page(await uow.connection(), [], offset=0, limit=1, prepared=statement,
-                                          params=params)
+        found, _ = await prepared_page(self._db, statement, params, offset=0, limit=1)
         return self._dto(found[0]) if found else None
 
     def _dto(self, rows: ProductRows) -> ProductDTO:

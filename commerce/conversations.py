@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, cast, delete, or_, select
+from sqlalchemy import ColumnElement, Text, bindparam, cast, delete, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -20,6 +20,7 @@ from commerce.storage.db import Database, UnitOfWork
 from commerce.storage.tables import ConversationState
 
 KEY_MAX = 200
+_STATE = select(ConversationState.state, ConversationState.data).where(ConversationState.key == bindparam("key"))
 
 
 class ConversationStore:
@@ -28,10 +29,8 @@ class ConversationStore:
         self._clock = clock
 
     async def get(self, key: str) -> tuple[str | None, dict[str, Any]]:
-        async with self._db.uow(write=False) as uow:
-            row = (await uow.session.execute(select(ConversationState.state, ConversationState.data)
-                                             .where(ConversationState.key == key))).one_or_none()
-            return (row.state, dict(row.data)) if row else (None, {})
+        rows = await self._db.read(_STATE, {"key": key})  # read for every chat user a process meets: a hot read
+        return (rows[0].state, dict(rows[0].data)) if rows else (None, {})
 
     async def set_state(self, key: str, state: str | None) -> None:
         await self._upsert(key, state=state)

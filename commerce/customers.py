@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from functools import cache
 from typing import Any, Final
 
-from sqlalchemy import Select, String, bindparam, delete, select, update
+from sqlalchemy import Select, String, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from commerce.conversations import delete_conversations_of
 from commerce.errors import CustomerErased, InvalidInput, NotFound
 from commerce.events import Clock, actor_of, record, system_clock
 from commerce.privacy import PersonalDataCipher, ShippingAddress
 from commerce.storage.db import Database, UnitOfWork
-from commerce.storage.recent_reads import RecentReads
+from commerce.storage.recent_reads import RecentReads, Ticker
 from commerce.storage.tables import (
     Address,
     CartLine,
@@ -27,6 +29,7 @@ from commerce.storage.tables import (
     Seller,
     SupportMessage,
     SupportTicket,
+    utcnow,
 )
 
 PLATFORMS: Final = frozenset({"telegram", "discord", "cli"})
@@ -96,13 +99,14 @@ async def find_or_create_customer(uow: UnitOfWork, platform: str, external_id: s
 
 
 class CustomerService:
-    def __init__(self, db: Database, cipher: PersonalDataCipher, clock: Clock = system_clock) -> None:
+    def __init__(self, db: Database, cipher: PersonalDataCipher, clock: Clock = system_clock,
+                 now_ns: Ticker = time.monotonic_ns) -> None:
         self._db = db
         self._cipher = cipher
         self._clock = clock
         # Who was identified in the last few seconds, by (platform, external id): every chat update identifies
         # its sender. Every change this process makes to what `CustomerDTO` shows forgets the identities.
-        self._recent: RecentReads[CustomerDTO] = RecentReads(db.committed, size=RECENT_MAX)
+        self._recent: RecentReads[CustomerDTO] = RecentReads(db.committed, size=RECENT_MAX, now_ns=now_ns)
 
     async def identify(self, platform: str, external_id: str | int, *, display_name: str | None = None,
                        locale: str | None = None, referral: str | None = None) -> CustomerDTO:
@@ -128,41 +132,39 @@ class CustomerService:
 
     async def _first_contact(self, platform: str, external: str, *, display_name: str | None, locale: str | None,
                              referral: str | None) -> CustomerDTO:
-        """New, or known but marked unreachable: create, or clear the mark."""
+        """New, or known but marked unreachable: create, or clear the mark. Core statements only (every new
+        buyer's first press comes here): read, then two inserts or one update, and the commit."""
+        params = {"platform": platform, "external_id": external}
         for _ in range(3):
             try:
                 async with self._db.uow() as uow:
-                    customer, created = await find_or_create_customer(uow, platform, external, display_name)
-                    if not created:
+                    connection = await uow.connection()
+                    rows = (await connection.execute(_known_statement(), params)).all()
+                    if rows:
                         # They wrote to us, so they can be reached again (e.g. unblocked the bot).
-                        await uow.session.execute(update(Identity).where(
-                            Identity.platform == platform, Identity.external_id == external,
-                            Identity.unreachable_since.is_not(None)).values(unreachable_since=None))
-                    if created:
-                        customer.locale = locale if locale in LOCALES else None
-                        if referral and referral != customer.referral_code:
-                            customer.referred_by = referral[:16]
-                    identities = await self._identities(uow, customer.id)
+                        await connection.execute(update(IDENTITIES).where(
+                            IDENTITIES.c.platform == platform, IDENTITIES.c.external_id == external,
+                            IDENTITIES.c.unreachable_since.is_not(None)).values(unreachable_since=None))
+                        customer = _customer_of(rows)
+                    else:
+                        customer = await _create_customer(connection, platform, external, display_name=display_name,
+                                                          locale=locale, referral=referral)
                     await uow.commit()
-                    return _to_dto(customer, identities)
+                    return customer
             except IntegrityError:
                 continue  # a concurrent first contact created it: read it again
         raise RuntimeError("could not identify customer")  # pragma: no cover
 
     async def _known(self, platform: str, external: str) -> CustomerDTO | None:
         """The common case, read-only: every update from a chat user lands here, so it takes no write lock,
-        and it is one Core statement (the customer with all their identities).
+        and it is one Core statement (the customer with all their identities), a hot read (`Database.read`).
 
         None when the person is new or was marked unreachable (the write path creates or clears that).
         """
-        async with self._db.uow(write=False) as uow:
-            rows = (await (await uow.connection()).execute(
-                _known_statement(), {"platform": platform, "external_id": external})).all()
+        rows = await self._db.read(_known_statement(), {"platform": platform, "external_id": external})
         if not rows or rows[0].unreachable_since is not None:
             return None
-        first = rows[0]
-        return CustomerDTO(first.id, first.locale, first.marketing_opt_in, first.referral_code, first.referred_by,
-                           tuple(f"{row.platform}:{row.external_id}" for row in rows))
+        return _customer_of(rows)
 
     async def get(self, customer_id: int) -> CustomerDTO:
         async with self._db.uow(write=False) as uow:
@@ -307,3 +309,29 @@ def _known_statement() -> Select[Any]:
             .where(mine.c.platform == bindparam("platform", type_=String),
                    mine.c.external_id == bindparam("external_id", type_=String))
             .order_by(every.c.id))
+
+
+CUSTOMERS: Final = Customer.__table__  # type: ignore[attr-defined]
+IDENTITIES: Final = Identity.__table__  # type: ignore[attr-defined]
+
+
+def _customer_of(rows: Sequence[Any]) -> CustomerDTO:
+    """Rows of `_known_statement()` → the customer."""
+    first = rows[0]
+    return CustomerDTO(first.id, first.locale, first.marketing_opt_in, first.referral_code, first.referred_by,
+                       tuple(f"{row.platform}:{row.external_id}" for row in rows))
+
+
+async def _create_customer(connection: AsyncConnection, platform: str, external: str, *, display_name: str | None,
+                           locale: str | None, referral: str | None) -> CustomerDTO:
+    """A new customer with this one identity (inside the caller's transaction): the platform's language as
+    their locale, and who referred them, if anyone but themselves."""
+    code = secrets.token_hex(4)
+    stored_locale = locale if locale in LOCALES else None
+    referred_by = referral[:16] if referral and referral != code else None
+    customer_id = (await connection.execute(insert(CUSTOMERS).values(
+        locale=stored_locale, marketing_opt_in=False, referral_code=code, referred_by=referred_by,
+        created_at=utcnow()))).inserted_primary_key[0]
+    await connection.execute(insert(IDENTITIES).values(customer_id=customer_id, platform=platform,
+                                                       external_id=external, display_name=display_name))
+    return CustomerDTO(customer_id, stored_locale, False, code, referred_by, (f"{platform}:{external}",))

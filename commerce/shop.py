@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,6 +23,7 @@ from commerce.reviews import ReviewService
 from commerce.sales import SalesService
 from commerce.sellers import SellerService
 from commerce.storage.db import Database
+from commerce.storage.recent_reads import Ticker
 from commerce.support import SupportService
 from commerce.two_factor import TwoFactorService
 
@@ -36,13 +38,14 @@ class ShopRules:
 
 class Shop:
     def __init__(self, db: Database, rules: ShopRules, cipher: PersonalDataCipher,
-                 clock: Clock = system_clock) -> None:
+                 clock: Clock = system_clock, now_ns: Ticker = time.monotonic_ns) -> None:
+        """`now_ns` ages what the services keep of recent reads (commerce/storage/recent_reads.py)."""
         self.db = db
         self.rules = rules
         self.clock = clock
-        self.customers = CustomerService(db, cipher, clock)
+        self.customers = CustomerService(db, cipher, clock, now_ns)
         self.sellers = SellerService(db, clock)
-        self.catalog = CatalogService(db, rules.currency, clock)
+        self.catalog = CatalogService(db, rules.currency, clock, now_ns)
         self.cart = CartService(db, rules.currency, clock)
         self.orders = OrderService(db, cipher, currency=rules.currency, payment_window=rules.payment_window,
                                    clock=clock)

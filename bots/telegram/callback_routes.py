@@ -51,8 +51,7 @@ class CallbackRoutes:
 
     def fits(self, routers: Sequence[Router]) -> bool:
         """Still the routers this index was built for (a router included later rebuilds it)."""
-        mine = self.routers
-        return len(routers) == len(mine) and all(a is b for a, b in zip(routers, mine, strict=True))
+        return tuple(routers) == self.routers  # Router has no __eq__: this compares identities, in C
 
     def for_payload(self, data: str | None) -> tuple[Router, ...]:
         # CallbackQueryFilter rejects an empty payload, and one whose first field isn't its prefix.

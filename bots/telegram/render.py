@@ -72,7 +72,10 @@ def payload_of(action: Action) -> str:
     return callback_for(action).pack()
 
 
+@functools.lru_cache(maxsize=1024)
 def keyboard(rows: Rows) -> InlineKeyboardMarkup | None:
+    """The same screens come back (a category's first page, a popular card), so a keyboard, like its buttons,
+    is built once per `rows` (frozen values); nothing changes a markup once it is built."""
     buttons = [[button_for(action) for action in row] for row in rows if row]
     # The buttons are validated already (button_for); validating the markup would walk them all again.
     return InlineKeyboardMarkup.model_construct(inline_keyboard=buttons) if buttons else None

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Self
 
-from sqlalchemy import Connection, Table, event, insert
+from sqlalchemy import Connection, Select, Table, event, insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from commerce.storage.database_lock import SharedDatabaseLock
+from commerce.storage.loop_reads import LoopReads, sqlite_file
 from commerce.storage.private_files import prepare_sqlite_file
 from commerce.storage.sqlite_driver import OneHopConnection, is_read, one_hop_dbapi
 
@@ -159,12 +160,26 @@ class Database:
             self._file_lock = lock = SharedDatabaseLock(Path(path))
             # Before each new connection opens the file: `chatshop restore` must see this process as a user.
             event.listen(self.engine.sync_engine, "do_connect", lambda *_: lock.hold())
+        path = sqlite_file(url)
+        self._loop_reads = LoopReads(path, self.engine.dialect, SQLITE_BUSY_TIMEOUT_MS) if path else None
+
+    async def read(self, statement: Select[Any], params: Mapping[str, Any] | None = None) -> Sequence[Any]:
+        """The rows of one SELECT, read on their own (as a unit of work with `write=False` would), each
+        answering `row.<label>`. For the hot reads: `statement` is built once, with `bindparam`s for what
+        changes (commerce/storage/loop_reads.py runs those on a SQLite file without SQLAlchemy's
+        per-statement work). Anything else, and PostgreSQL, goes through a read-only unit of work."""
+        if self._loop_reads is not None and self._loop_reads.accepts(statement):
+            return self._loop_reads.rows(statement, params or {})
+        async with self.uow(write=False) as uow:
+            return (await (await uow.connection()).execute(statement, dict(params or {}))).all()
 
     def uow(self, *, write: bool = True) -> UnitOfWork:
         return UnitOfWork(self._writer if write else self._reader, self._sessions, self.committed,
                           write_lock=self._write_lock if write else None)
 
     async def dispose(self) -> None:
+        if self._loop_reads is not None:
+            self._loop_reads.close()
         await self.engine.dispose()
         if self._file_lock is not None:
             self._file_lock.release()

@@ -6,13 +6,14 @@ a CTE picks the page (with the total as a scalar subquery), joined to variants a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from commerce.storage.db import Database
 from commerce.storage.tables import Product, Review, Variant
 
 PRODUCTS = Product.__table__  # type: ignore[attr-defined]
@@ -58,7 +59,7 @@ _PREPARED: dict[Hashable, tuple[Select[Any], list[Any]]] = {}
 
 def prepared(key: Hashable, conditions: Callable[[], list[Any]]) -> tuple[Select[Any], list[Any]]:
     """The page statement for `key`, whose `conditions()` use `bindparam`s (offset and limit are bound too).
-    Returns the statement and its conditions, for `product_page(..., prepared=..., params=...)`."""
+    Returns the statement and its conditions, for `prepared_page`."""
     found = _PREPARED.get(key)
     if found is None:
         where = conditions()
@@ -67,29 +68,41 @@ def prepared(key: Hashable, conditions: Callable[[], list[Any]]) -> tuple[Select
     return found
 
 
-async def product_page(connection: AsyncConnection, conditions: list[Any], *, offset: int, limit: int,
-                       prepared: tuple[Select[Any], list[Any]] | None = None,
-                       params: dict[str, Any] | None = None) -> tuple[list[ProductRows], int]:
-    """Products matching `conditions` (newest first) with variants and ratings, and the total count.
+async def product_page(connection: AsyncConnection, conditions: list[Any], *, offset: int,
+                       limit: int) -> tuple[list[ProductRows], int]:
+    """Products matching `conditions` (newest first) with variants and ratings, and the total count."""
+    rows = (await connection.execute(_page_statement(conditions, offset, limit))).all()
+    if not rows and offset > 0:
+        return [], (await connection.execute(_count(conditions))).scalar_one()
+    return _grouped(rows)
 
-    With `prepared` (from `prepared()`), its statement and conditions are used, with `params` bound."""
-    bound: dict[str, Any] = {}
-    if prepared is not None:
-        query, conditions = prepared
-        bound = {**(params or {}), "page_offset": offset, "page_limit": limit}
-    else:
-        query = _page_statement(conditions, offset, limit)
-    rows = (await connection.execute(query, bound)).mappings().all()
+
+async def prepared_page(db: Database, prepared: tuple[Select[Any], list[Any]], params: dict[str, Any], *,
+                        offset: int, limit: int) -> tuple[list[ProductRows], int]:
+    """`product_page` for a statement from `prepared()`, its `bindparam`s bound from `params`: a hot read
+    (`Database.read`)."""
+    query, conditions = prepared
+    bound = {**params, "page_offset": offset, "page_limit": limit}
+    rows = await db.read(query, bound)
+    if not rows and offset > 0:  # past the end: how many there are, to say so
+        async with db.uow(write=False) as uow:
+            return [], (await (await uow.connection()).execute(_count(conditions), bound)).scalar_one()
+    return _grouped(rows)
+
+
+def _count(conditions: list[Any]) -> Select[Any]:
+    return select(func.count()).select_from(PRODUCTS).where(*conditions)
+
+
+def _grouped(rows: Sequence[Any]) -> tuple[list[ProductRows], int]:
+    """Rows of `_page_statement` (a product's variants in a row each) → one ProductRows per product."""
     if not rows:
-        total = 0 if offset == 0 else (await connection.execute(
-            select(func.count()).select_from(PRODUCTS).where(*conditions), bound)).scalar_one()
-        return [], total
+        return [], 0
     grouped: dict[int, ProductRows] = {}
     for row in rows:
-        entry = grouped.get(row["p_id"])
+        entry = grouped.get(row.p_id)
         if entry is None:
-            entry = grouped[row["p_id"]] = ProductRows({name: row[key] for name, key in _PRODUCT_KEYS}, [],
-                                                       row["avg"], row["n"] or 0)
-        entry.variants.append({name: row[key] for name, key in _VARIANT_KEYS})
-    return list(grouped.values()), rows[0]["total"]
-
+            entry = grouped[row.p_id] = ProductRows({name: getattr(row, key) for name, key in _PRODUCT_KEYS}, [],
+                                                    row.avg, row.n or 0)
+        entry.variants.append({name: getattr(row, key) for name, key in _VARIANT_KEYS})
+    return list(grouped.values()), rows[0].total

@@ -23,6 +23,7 @@ RECENT_READS_MAX: Final = 1024
 
 V = TypeVar("V")
 Version = tuple[int, int]  # (commits of this process to the tables, forgets)
+Ticker = Callable[[], int]  # monotonic nanoseconds: what ages the entries (a test or a replay moves its own)
 
 
 class RecentReads(Generic[V]):
@@ -30,7 +31,7 @@ class RecentReads(Generic[V]):
 
     def __init__(self, committed: Committed, tables: tuple[str, ...] = (), *,
                  ttl_seconds: int = RECENT_READS_TTL_SECONDS, size: int = RECENT_READS_MAX,
-                 now_ns: Callable[[], int] = time.monotonic_ns) -> None:
+                 now_ns: Ticker = time.monotonic_ns) -> None:
         self._committed = committed
         self._tables = tables
         self._ttl_ns = ttl_seconds * 1_000_000_000

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import text, update
 
 from commerce.errors import OutOfStock
-from commerce.privacy import ShippingAddress
+from commerce.privacy import PersonalDataCipher, ShippingAddress
 from commerce.shop import Shop
 from commerce.storage.db import ANY_TABLE, Database
-from commerce.storage.tables import Variant
+from commerce.storage.tables import Customer, Variant
 from tests.support.factories import make_buyer, make_owner, make_product, step_up
 
 HOME = ShippingAddress(name="Hanako Yamada", postal_code="100-0001", region="Tokyo", city="Chiyoda",
@@ -77,3 +77,33 @@ async def test_another_process_selling_out_may_linger_on_the_card_but_never_in_t
     buyer = await make_buyer(shop)
     with pytest.raises(OutOfStock):
         await shop.cart.add(buyer, product.variants[0].id, 1)
+
+
+async def test_what_another_process_changed_shows_once_the_recent_reads_are_5_s_old(
+        shop: Shop, data_key: str) -> None:
+    ticks = [0]
+    mine = Shop(shop.db, shop.rules, PersonalDataCipher(data_key), shop.clock, now_ns=lambda: ticks[0])
+    owner = await make_owner(mine)
+    product = await make_product(mine, owner, stock=2)
+    telegram_id = 7_000_001
+    first = await mine.customers.identify("telegram", telegram_id, locale="en")
+    assert (await mine.catalog.product(product.id)).stock == 2
+    assert (await mine.catalog.list_products()).items[0].stock == 2
+
+    other = Database(shop.db.url)  # a second process on the same database
+    try:
+        async with other.uow() as uow:
+            connection = await uow.connection()
+            await connection.execute(update(Variant).values(stock=0))
+            await connection.execute(update(Customer).where(Customer.id == first.id).values(locale="ja"))
+            await uow.commit()
+    finally:
+        await other.dispose()
+
+    ticks[0] += 4_900_000_000  # 4.9 s later: still what this process read
+    assert (await mine.catalog.product(product.id)).stock == 2
+    assert (await mine.customers.identify("telegram", telegram_id)).locale == "en"
+    ticks[0] += 200_000_000  # 5.1 s after the reads: read afresh
+    assert (await mine.catalog.product(product.id)).stock == 0
+    assert (await mine.catalog.list_products()).items[0].stock == 0
+    assert (await mine.customers.identify("telegram", telegram_id)).locale == "ja"
