@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from bots.cli.common import Cli, Commands, add_command
 from bots.config import Settings
+from bots.lazy_aiogram import import_aiogram
 from commerce.errors import CommerceError
 from commerce.privacy import PersonalDataCipher
 from commerce.storage.db import Database
@@ -179,6 +180,7 @@ async def _telegram(settings: Settings) -> list[Finding]:
                                             "(create a bot with @BotFather and export its token)")]
 
     async def check() -> Finding:
+        import_aiogram()  # before aiogram.exceptions: its types are then built on first use, as in `run`
         from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 
         from bots.telegram.app import make_bot

@@ -65,7 +65,6 @@ def _database_name(settings: Settings) -> str:
 def _next_steps(cli: Cli, target: Path, settings: Settings) -> None:
     key_env = settings.security.data_key_env
     token_env = settings.telegram.token_env
-    config = "" if target.resolve() == Path("bot.toml").resolve() else f" --config {target}"
     cli.say("\nnext steps:", style="bold")
     cli.say(f"  1. edit {target}: the shop name and currency, your user id under [sellers] owners,")
     cli.say("     and your payment methods")
@@ -73,7 +72,7 @@ def _next_steps(cli: Cli, target: Path, settings: Settings) -> None:
     cli.say("  3. set the key that encrypts buyers' addresses (keep a copy somewhere safe; without it")
     cli.say("     saved addresses cannot be read). A fresh one:")
     cli.say(f"       export {key_env}={PersonalDataCipher.generate_key()}")
-    cli.say(f"  4. start the shop:  chatshop run{config}")
+    cli.say(f"  4. start the shop:  {cli.start_command(target)}")
 
 
 def migrate_command(_args: argparse.Namespace, cli: Cli) -> int:
