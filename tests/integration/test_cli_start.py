@@ -18,6 +18,8 @@ from typing import Final
 import pytest
 
 from bots.cli.main import COMMANDS, build_parser, command_word, main
+from commerce.storage.db import Database
+from commerce.storage.migrate import head_revision, is_chatshop_database, newest_revision, upgrade
 
 REPO: Final = Path(__file__).resolve().parents[2]
 PROGRAM: Final = Path(sys.executable).parent / "chatshop"  # the console script beside the tests' Python
@@ -144,10 +146,28 @@ def test_help_loads_no_framework_at_all(tmp_path: Path) -> None:
 
 def test_catalog_list_loads_the_database_but_no_chat_framework(tmp_path: Path) -> None:
     (tmp_path / "bot.toml").write_bytes((REPO / "bots" / "bot.example.toml").read_bytes())
+    assert loaded_by(["migrate"], tmp_path)["status"] == 0
     result = loaded_by(["catalog", "list"], tmp_path)
     assert result["status"] == 0
     assert {"sqlalchemy", "pydantic", "rich"} <= set(result["loaded"])
-    assert not {"aiogram", "discord", "httpx", "bip_utils"} & set(result["loaded"])
+    assert not {"aiogram", "discord", "httpx", "bip_utils", "alembic"} & set(result["loaded"])  # schema up to date
+
+
+def test_the_newest_revision_read_from_the_files_is_alembics_head() -> None:
+    assert newest_revision() == head_revision() is not None
+
+
+async def test_an_up_to_date_database_not_marked_as_ours_still_goes_through_alembic(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}")
+    try:
+        assert await upgrade(db) == (None, head_revision())
+        async with db.engine.begin() as conn:
+            await conn.exec_driver_sql("PRAGMA application_id = 0")
+        assert not await is_chatshop_database(db)
+        assert await upgrade(db) == (head_revision(), head_revision())
+        assert await is_chatshop_database(db)  # marked again
+    finally:
+        await db.dispose()
 
 
 def test_every_command_is_listed_with_the_summary_its_own_module_gives_it() -> None:

@@ -35,7 +35,6 @@ DISCORD_TOKEN = "MTA4MjM0NTY3ODkwMTIzNDU2Nw.GaBcDe.abcdefghijklmnopqrstuvwxyz012
 SHOP_ADDRESS = "0x00000000000000000000000000000000c0ffee02"
 UNREACHABLE = "Telegram can't be reached"
 BACK = "Telegram answering again"
-STARTING = "chatshop's entry point loaded"
 
 
 def write_config(folder: Path, *, api_url: str = "", discord: bool = False, anvil: Anvil | None = None) -> Path:
@@ -83,8 +82,8 @@ class ShopProcess:
 
     @classmethod
     async def start(cls, config: Path, env: dict[str, str], *, prelude: str = "") -> ShopProcess:
-        """What the `chatshop` console script does (after `prelude`), with a line when its entry point is loaded."""
-        code = prelude + f"from bots.cli import main\nprint({STARTING!r}, flush=True)\nraise SystemExit(main())\n"
+        """What the `chatshop` console script does, after `prelude`."""
+        code = prelude + "from bots.cli import main\nraise SystemExit(main())\n"
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-c", code, "run", "--config", str(config), env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
@@ -289,18 +288,36 @@ async def test_discord_being_unreachable_is_retried_and_ctrl_c_still_stops_clean
     assert "Traceback" not in shop_process.output
 
 
-# Moments of start-up, each found by the line printed just before it: the command's modules about to load; the
-# config read (next: the database and the migrations); the database ready; the bot starting; Telegram found away.
-START_UP_MOMENTS = [STARTING, "telegram: enabled in bot.toml", "database ready", "telegram: connecting",
-                    UNREACHABLE]
+def interrupt_while_importing(module: str) -> str:
+    """A prelude that presses Ctrl-C (SIGINT to the process itself) the moment `module` starts to load."""
+    return ("import os, signal, sys\n"
+            "class CtrlC:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            f"        if name == {module!r}:\n"
+            "            sys.meta_path.remove(self)\n"
+            "            os.kill(os.getpid(), signal.SIGINT)\n"
+            "sys.meta_path.insert(0, CtrlC())\n")
 
 
-@pytest.mark.parametrize("after", START_UP_MOMENTS)
-async def test_ctrl_c_at_any_moment_of_start_up_exits_cleanly(tmp_path: Path, after: str) -> None:
+# Moments of start-up: while a module loads (the `run` command's own; the database layer, first thing in the
+# event loop; aiogram, as the Telegram front-end starts), or just after a line is printed (the config read,
+# next the event loop and migrations; the database ready; the bot starting; Telegram found away).
+START_UP_MOMENTS = [("import", "bots.cli.runtime"), ("import", "bots.app"), ("import", "aiogram"),
+                    ("line", "telegram: enabled in bot.toml"), ("line", "database ready"),
+                    ("line", "telegram: connecting"), ("line", UNREACHABLE)]
+
+
+@pytest.mark.parametrize(("kind", "moment"), START_UP_MOMENTS)
+async def test_ctrl_c_at_any_moment_of_start_up_exits_cleanly(tmp_path: Path, kind: str, moment: str) -> None:
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN}
-    shop_process = await ShopProcess.start(write_config(tmp_path, api_url=f"http://127.0.0.1:{free_port()}"), env)
-    await shop_process.wait_for_line(after)
-    status = await shop_process.stop(signal.SIGINT)
+    config = write_config(tmp_path, api_url=f"http://127.0.0.1:{free_port()}")
+    if kind == "import":
+        shop_process = await ShopProcess.start(config, env, prelude=interrupt_while_importing(moment))
+    else:
+        shop_process = await ShopProcess.start(config, env)
+        await shop_process.wait_for_line(moment)
+        shop_process.process.send_signal(signal.SIGINT)
+    status = await shop_process.finish()
     assert status in (0, 130), shop_process.output
     for sign_of_trouble in ("Traceback", "Exception in", "RuntimeError", "Fatal"):
         assert sign_of_trouble not in shop_process.output
