@@ -147,7 +147,7 @@ async def run_discord(settings: Settings, shop: Shop, stop: asyncio.Event, sende
                 await bot.login(token.get_secret_value())
                 outage.recovered()
                 announce(f"discord: answering as {bot.user}")
-                await _serve_discord(bot, settings, shop, translator, stop, sender)
+                await _serve_discord(bot, settings, shop, translator, stop, sender, outage)
             return
         except discord.LoginFailure:
             raise TokenRefused("Discord", settings.discord.token_env) from None
@@ -161,19 +161,46 @@ async def run_discord(settings: Settings, shop: Shop, stop: asyncio.Event, sende
             await backoff.wait(stop)
 
 
+class GatewayOutage(logging.Filter):
+    """discord.py reconnects its gateway by itself, logging every failed attempt with a traceback: on its logger,
+    those records become one outage (logged once, when it starts and when a session is ready or resumed)."""
+
+    RECONNECT: Final = "Attempting a reconnect in %.2fs"  # discord.client's message for each attempt
+
+    def __init__(self, outage: Outage) -> None:
+        super().__init__()
+        self.outage = outage
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg != self.RECONNECT:
+            return True
+        error = record.exc_info[1] if record.exc_info else None
+        self.outage.failed(f"{type(error).__name__}: {error}"[:200] if error else "gateway closed")
+        return False
+
+    async def connected(self) -> None:
+        self.outage.recovered()
+
+
 async def _serve_discord(bot: ShopBot, settings: Settings, shop: Shop, translator: Translator, stop: asyncio.Event,
-                         sender: OutboxSender) -> None:
+                         sender: OutboxSender, outage: Outage) -> None:
     """A logged-in bot: its notification channel, the gateway and broadcasts, until `stop`."""
     sender.attach(DiscordChannel(bot, shop, translator, default_locale=settings.shop.default_locale,
                                  owner_ids=discord_owner_ids(settings.sellers.owners),
                                  ephemeral_cards=bot.services.ephemeral_cards))
     broadcasts = DiscordBroadcastSender(bot, shop, translator, leave_to_telegram=settings.telegram.enabled)
+    reconnects = GatewayOutage(outage)
+    for event in ("on_ready", "on_resumed"):
+        bot.add_listener(reconnects.connected, event)
+    discord_log = logging.getLogger("discord.client")
+    discord_log.addFilter(reconnects)
     gateway = asyncio.create_task(bot.connect(), name="discord gateway")
     sending = asyncio.create_task(broadcasts.run(stop), name="discord broadcasts")
     stopped = asyncio.create_task(stop.wait())
     try:
         await asyncio.wait({gateway, stopped}, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        discord_log.removeFilter(reconnects)
         stopped.cancel()
         await bot.close()
         stop_sending = not stop.is_set()

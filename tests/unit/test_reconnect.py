@@ -95,3 +95,27 @@ async def test_keep_trying_lets_other_errors_through_and_gives_up_when_the_shop_
         raise ConnectionRefusedError("refused")
 
     assert await asyncio.wait_for(keep_trying(unreachable, stop=stop, outage=outage, transient=str), 5) is None
+
+
+async def test_discord_gateway_reconnects_are_one_outage_not_a_traceback_each(caplog: pytest.LogCaptureFixture) -> None:
+    from bots.discord.app import GatewayOutage
+
+    gateway = GatewayOutage(Outage("Discord", logging.getLogger("test")))
+    discord_log = logging.getLogger("discord.client")
+    discord_log.addFilter(gateway)
+    try:
+        for retry in (1.0, 2.0, 4.0):
+            try:
+                raise ConnectionResetError("Connection reset by peer")
+            except ConnectionResetError:
+                discord_log.exception(GatewayOutage.RECONNECT, retry)  # as discord.py's Client.connect does
+        discord_log.warning("Shard ID %s has stopped responding to the gateway.", None)  # others pass through
+        await gateway.connected()  # the session resumed
+    finally:
+        discord_log.removeFilter(gateway)
+    assert [record.getMessage() for record in caplog.records] == [
+        "Discord can't be reached (ConnectionResetError: Connection reset by peer); retrying in the background, "
+        "the rest of the shop keeps running",
+        "Shard ID None has stopped responding to the gateway.",
+        "Discord answering again after 0 s"]
+    assert not any(record.exc_info for record in caplog.records)
