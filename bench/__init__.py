@@ -1,3 +1,5 @@
-"""Benchmarks (DESIGN.md §9). `bots` is imported first, as `chatshop run` imports aiogram (bots/lazy_aiogram.py)."""
+"""Benchmarks (DESIGN.md §9). aiogram is imported first as `chatshop run` imports it (bots/lazy_aiogram.py)."""
 
-import bots  # noqa: F401 — for its import of aiogram
+from bots.lazy_aiogram import import_aiogram
+
+import_aiogram()

@@ -43,6 +43,7 @@ from bots.config_checks import (
     syntax_problem,
     url_with,
 )
+from bots.config_env import check_env_names, nesting_problem
 
 __all__ = [
     "BitcoinMethod",
@@ -343,7 +344,12 @@ def parse_settings(
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([syntax_problem(source_name, exc)]) from None
-    findings = find_secrets(data) + check_xpub_envs(data, environ)
+    except RecursionError:  # tomllib reads nested [ ] and { } recursively
+        raise ConfigError([f"{source_name}: lists or tables nested too deeply to read; bot.toml needs at most 4 "
+                           "levels (such as payments.methods[0].id)"]) from None
+    if nested := nesting_problem(data, source_name):
+        raise ConfigError([nested])
+    findings = check_env_names(data) + find_secrets(data) + check_xpub_envs(data, environ)
     problems = [f"{format_path(finding.loc)}: {finding.message}" for finding in findings]
     refused = [finding.loc for finding in findings]
     try:

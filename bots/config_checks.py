@@ -35,6 +35,10 @@ _WIF: Final = re.compile(rf"(?<![{_B58}])[5KLc][{_B58}]{{50,51}}(?![{_B58}])")
 _TELEGRAM_TOKEN: Final = re.compile(r"(?<!\w)\d+:[A-Za-z0-9_-]{30,}")
 _DISCORD_TOKEN: Final = re.compile(r"[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,}")
 _MNEMONIC_LENGTHS: Final = frozenset({12, 15, 18, 21, 24})
+_ENV_NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# 20+ letters and digits with capitals, small letters and digits all in, no "_": a key, not a variable's name.
+_RANDOM_LOOKING: Final = re.compile(r"(?=.*[A-Z])(?=.*[a-z])(?=.*[0-9])[A-Za-z0-9]{20,}")
+_HEX_RUN: Final = re.compile(r"[0-9a-fA-F]{32,}")
 _SECRET_KEY_NAMES: Final = frozenset(
     {"private_key", "privatekey", "privkey", "priv_key", "secret_key", "secretkey",
      "seed", "seed_phrase", "mnemonic", "xprv", "wif"}
@@ -112,19 +116,31 @@ def describe_private_key(text: str) -> tuple[str, str] | None:
     return None
 
 
+def env_name_ok(value: object) -> bool:
+    """A name for an environment variable, and not a token or key that was pasted where its name belongs."""
+    return isinstance(value, str) and _ENV_NAME.fullmatch(value) is not None \
+        and _RANDOM_LOOKING.fullmatch(value) is None and _HEX_RUN.search(value) is None
+
+
+def token_platform(text: str) -> str | None:
+    """"Telegram" or "Discord" when `text` holds what looks like that platform's bot token."""
+    if _TELEGRAM_TOKEN.search(text):
+        return "Telegram"
+    return "Discord" if _DISCORD_TOKEN.search(text) else None
+
+
 def _token_env(data: Mapping[str, object], platform: str, default: str) -> str:
     section = data.get(platform)
     name = section.get("token_env") if isinstance(section, dict) else None
-    return name if isinstance(name, str) and name.isidentifier() else default
+    return name if isinstance(name, str) and env_name_ok(name) else default
 
 
 def _describe_token(data: Mapping[str, object], text: str) -> str | None:
-    if _TELEGRAM_TOKEN.search(text):
-        platform, env = "Telegram", _token_env(data, "telegram", "TELEGRAM_BOT_TOKEN")
-    elif _DISCORD_TOKEN.search(text):
-        platform, env = "Discord", _token_env(data, "discord", "DISCORD_BOT_TOKEN")
-    else:
+    platform = token_platform(text)
+    if platform is None:
         return None
+    default = "TELEGRAM_BOT_TOKEN" if platform == "Telegram" else "DISCORD_BOT_TOKEN"
+    env = _token_env(data, platform.lower(), default)
     return (
         f"this looks like a {platform} bot token. Tokens and keys never go in the file: remove it "
         f"and set the environment variable named by [{platform.lower()}] token_env ({env}) instead."
@@ -155,7 +171,7 @@ def find_secrets(data: Mapping[str, object]) -> list[Finding]:
                 "Remove it. " + WATCH_ONLY
             )))
             skip.add(loc)
-        elif isinstance(value, str):
+        elif isinstance(value, str) and not (isinstance(name, str) and name.endswith("_env")):  # see config_env
             if token := _describe_token(data, value):
                 findings.append(Finding(loc, token))
             elif found := describe_private_key(value):
@@ -174,7 +190,7 @@ def check_xpub_envs(data: Mapping[str, object], environ: Mapping[str, str]) -> l
     for index, method in enumerate(methods):
         env = method.get("xpub_env") if isinstance(method, dict) else None
         value = environ.get(env, "").strip() if isinstance(env, str) else ""
-        if not isinstance(env, str) or not value:
+        if not isinstance(env, str) or not env_name_ok(env) or not value:
             continue
         loc: Loc = ("payments", "methods", index, "xpub_env")
         if found := describe_private_key(value):

@@ -172,7 +172,7 @@ def list_command(args: argparse.Namespace, cli: Cli) -> int:
     settings = cli.settings()
     products = asyncio.run(_list(settings, include_hidden=args.hidden))
     if not products:
-        cli.say("no products yet — add some with: chatshop catalog import FILE.csv")
+        cli.say(f"no products yet — add some with: {cli.command('catalog', 'import', 'FILE.csv')}")
         return 0
     table = Table("id", "title", "price", "stock", box=None, header_style="bold")
     table.columns[1].no_wrap, table.columns[1].overflow = True, "ellipsis"

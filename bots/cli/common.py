@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
+import shutil
+import sys
 import textwrap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
-from babel.numbers import format_currency
-from rich.console import Console
-from sqlalchemy.engine import make_url
+if TYPE_CHECKING:  # imported where used: `chatshop --help` must not pay for pydantic, SQLAlchemy or rich
+    from decimal import Decimal
 
-from bots.config import Settings, load_settings
-from commerce.errors import CommerceError
+    from rich.console import Console
+
+    from bots.config import Settings
+    from commerce.errors import CommerceError
+
 from commerce.storage.private_files import private_mkdir
 
 CONFIG_ENV: Final = "CHATSHOP_CONFIG"
 DEFAULT_CONFIG: Final = "bot.toml"
+# Set by scripts/run-shop.sh to the command line the user typed, so "start again with …" names that script.
+START_COMMAND_ENV: Final = "CHATSHOP_START_COMMAND"
 
 
 class CliError(Exception):
@@ -41,11 +47,29 @@ class Cli:
     out: Console
     err: Console
     debug: bool = False
+    program: str = "chatshop"  # how to type chatshop in the user's shell (see `program_name`)
 
     def settings(self) -> Settings:
+        from bots.config import load_settings
+
+        if not self.config_path.exists() and not self.config_path.is_symlink():
+            raise CliError(f"{self.config_path}: no such file — create one with: {self.command('init')}", exit_code=2)
         settings = load_settings(self.config_path, environ=self.environ)
         check_database_path(settings)
         return settings
+
+    def command(self, *words: str, config: Path | None = None) -> str:
+        """A chatshop command line that works where the user is, e.g. `.venv/bin/chatshop run --config
+        myshop/bot.toml` (`--config` only when the file is not ./bot.toml)."""
+        config = self.config_path if config is None else config
+        line = [self.program, *map(shlex.quote, words)]
+        if Path(os.path.abspath(config)) != Path(os.path.abspath(DEFAULT_CONFIG)):
+            line += ["--config", shlex.quote(str(config))]
+        return " ".join(line)
+
+    def start_command(self, config: Path | None = None) -> str:
+        """How the user starts the shop again: the script they used (scripts/run-shop.sh), else `… run`."""
+        return self.environ.get(START_COMMAND_ENV, "").strip() or self.command("run", config=config)
 
     def say(self, text: str, *, style: str | None = None) -> None:
         """One message, never wrapped or parsed as rich markup (it may contain user data or paths)."""
@@ -83,8 +107,33 @@ def config_path(explicit: str | None, environ: Mapping[str, str]) -> Path:
     return Path(explicit or environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
 
 
+def program_name(environ: Mapping[str, str], argv0: str | None = None, cwd: Path | None = None) -> str:
+    """How to type chatshop in the user's shell: `chatshop` when that name on PATH is this very program (an
+    activated virtualenv, pipx), else its path — relative when it is below the current folder, such as
+    `.venv/bin/chatshop`, which a fresh shell in the project folder can run."""
+    script = Path(argv0 if argv0 is not None else sys.argv[0])
+    if script.name != "chatshop":  # `python -m bots.cli.main`: the console script installed beside this Python
+        script = Path(sys.executable).parent / "chatshop"
+        if not script.is_file():
+            return "chatshop"
+    found = shutil.which("chatshop", path=environ.get("PATH", ""))
+    try:
+        if found is not None and os.path.samefile(found, script):
+            return "chatshop"
+    except OSError:
+        pass
+    absolute = Path(os.path.abspath(script))  # not resolve(): a virtualenv's bin/ is the path to keep
+    try:
+        text = str(absolute.relative_to(cwd or Path.cwd()))
+    except ValueError:
+        text = str(absolute)
+    return shlex.quote(text if os.sep in text else f".{os.sep}{text}")
+
+
 def sqlite_path(settings: Settings, purpose: str) -> Path:
     """The database file of a SQLite shop; a clear refusal for PostgreSQL (`purpose` says what for)."""
+    from sqlalchemy.engine import make_url
+
     url = make_url(settings.database.url)
     if url.get_backend_name() != "sqlite":
         raise CliError(f"{purpose} works on SQLite databases only; for PostgreSQL use pg_dump / pg_restore")
@@ -95,6 +144,8 @@ def sqlite_path(settings: Settings, purpose: str) -> Path:
 
 def check_database_path(settings: Settings) -> None:
     """Refuse a SQLite path that can't be opened before the driver tries (its failure is noisy)."""
+    from sqlalchemy.engine import make_url
+
     url = make_url(settings.database.url)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return
@@ -111,6 +162,8 @@ def check_database_path(settings: Settings) -> None:
 
 
 def format_price(amount: Decimal, currency: str, locale: str) -> str:
+    from babel.numbers import format_currency
+
     return format_currency(amount, currency, locale=locale)
 
 

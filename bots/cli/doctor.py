@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from bots.cli.common import Cli, Commands, add_command
 from bots.config import ConfigError, Settings
 from bots.data_key import KEEP_A_COPY, find_data_key
+from bots.lazy_aiogram import import_aiogram
 from commerce.errors import CommerceError
 from commerce.privacy import PersonalDataCipher
 from commerce.sealed_data import sealed_samples, unreadable
@@ -201,6 +202,7 @@ async def _telegram(settings: Settings) -> list[Finding]:
                                             "(create a bot with @BotFather and export its token)")]
 
     async def check() -> Finding:
+        import_aiogram()  # before aiogram.exceptions: its types are then built on first use, as in `run`
         from aiogram.exceptions import TelegramAPIError, TelegramUnauthorizedError
 
         from bots.telegram.app import make_bot

@@ -66,7 +66,6 @@ def _database_name(settings: Settings) -> str:
 def _next_steps(cli: Cli, target: Path, settings: Settings) -> None:
     key_env = settings.security.data_key_env
     token_env = settings.telegram.token_env
-    config = "" if target.resolve() == Path("bot.toml").resolve() else f" --config {target}"
     cli.say("\nnext steps:", style="bold")
     cli.say(f"  1. edit {target}: the shop name and currency, your user id under [sellers] owners,")
     cli.say("     and your payment methods")
@@ -74,7 +73,7 @@ def _next_steps(cli: Cli, target: Path, settings: Settings) -> None:
     cli.say(f"  3. the key that encrypts buyers' addresses is made on first start in {settings.security.data_key_file}")
     cli.say("     (readable by you only): keep a copy of it somewhere safe, apart from the database backups.")
     cli.say(f"     Or set one yourself:  export {key_env}={PersonalDataCipher.generate_key()}")
-    cli.say(f"  4. start the shop:  chatshop run{config}")
+    cli.say(f"  4. start the shop:  {cli.start_command(target)}")
 
 
 def migrate_command(_args: argparse.Namespace, cli: Cli) -> int:

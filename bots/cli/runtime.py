@@ -1,4 +1,9 @@
-"""`chatshop run` and `chatshop watch`: start the shop (migrations, owners) and its long-running parts."""
+"""`chatshop run` and `chatshop watch`: start the shop (migrations, owners) and its long-running parts.
+
+Each front-end runs under a supervisor: Telegram or Discord being away, or a front-end failing, never takes
+the watcher, the other front-end or the notifications down with it. A token the platform refuses stops the
+whole shop with one line saying what to do; Ctrl-C or SIGTERM at any moment stops it cleanly.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,20 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import logging
 import signal
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from bots.app import open_shop
 from bots.cli.common import Cli, CliError, Commands, add_command
-from bots.common.outbox_sender import OutboxSender
-from bots.config import Settings
-from bots.data_key import DataKeyError, ready_data_key
-from bots.payments_setup import PaymentSetupError, open_payments, run_watchers
-from payments.errors import ExtendedKeyError
+from bots.cli.tokens import DISCORD_NO_TOKEN, TELEGRAM_NO_TOKEN, token_refused
+from bots.common.reconnect import Backoff, TokenRefused
+
+if TYPE_CHECKING:
+    from bots.config import Settings
+
+log = logging.getLogger(__name__)
 
 
 def register(commands: Commands, common: argparse.ArgumentParser) -> None:
@@ -42,17 +51,17 @@ def _front_ends(settings: Settings, cli: Cli) -> None:
 def run_command(_args: argparse.Namespace, cli: Cli) -> int:
     settings = cli.settings()
     if settings.telegram.enabled and settings.telegram_token() is None:
-        from bots.telegram.app import NO_TOKEN_HELP
-
-        raise CliError(NO_TOKEN_HELP.format(env=settings.telegram.token_env), exit_code=2)
+        raise CliError(TELEGRAM_NO_TOKEN.format(env=settings.telegram.token_env, start=cli.start_command()),
+                       exit_code=2)
     if settings.telegram.enabled and settings.telegram.mode == "webhook" \
             and settings.secret(settings.telegram.webhook_secret_env) is None:
         raise CliError(f"telegram.mode is \"webhook\": set a secret token (letters, digits, _ and -) in "
                        f"{settings.telegram.webhook_secret_env}; Telegram sends it with every update", exit_code=2)
     if settings.discord.enabled and settings.discord_token() is None:
-        from bots.discord.app import NO_TOKEN_HELP as DISCORD_NO_TOKEN_HELP
+        raise CliError(DISCORD_NO_TOKEN.format(env=settings.discord.token_env, start=cli.start_command()),
+                       exit_code=2)
+    from bots.data_key import DataKeyError, ready_data_key
 
-        raise CliError(DISCORD_NO_TOKEN_HELP.format(env=settings.discord.token_env), exit_code=2)
     try:
         ready_data_key(settings, warn=cli.warn)  # made on first start; refused if it can't read what is stored
     except DataKeyError as error:
@@ -61,7 +70,7 @@ def run_command(_args: argparse.Namespace, cli: Cli) -> int:
     return asyncio.run(_serve(settings, cli, telegram=settings.telegram.enabled, discord=settings.discord.enabled))
 
 
-async def _telegram_username(settings: Settings) -> str | None:
+async def _telegram_username(settings: Settings, stop: asyncio.Event) -> str | None:
     """The Telegram bot's @username, so Discord's /share can show the Telegram link; None when unknown."""
     from bots.telegram.app import make_bot
 
@@ -69,12 +78,15 @@ async def _telegram_username(settings: Settings) -> str | None:
     if token is None:
         return None
     bot = make_bot(token.get_secret_value(), settings.telegram.api_url)
+    asking, stopped = asyncio.ensure_future(bot.get_me()), asyncio.ensure_future(stop.wait())
     try:
-        me = await asyncio.wait_for(bot.get_me(), timeout=10)
-        return me.username
-    except Exception:  # noqa: BLE001 — only a nicety for /share; the bots start either way
-        return None
+        await asyncio.wait({asking, stopped}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        answered = asking.done() and not asking.cancelled() and asking.exception() is None
+        return asking.result().username if answered else None
     finally:
+        for waiting in (asking, stopped):
+            waiting.cancel()
+        await asyncio.gather(asking, stopped, return_exceptions=True)
         await bot.session.close()
 
 
@@ -85,10 +97,13 @@ def watch_command(_args: argparse.Namespace, cli: Cli) -> int:
 async def _serve(settings: Settings, cli: Cli, *, telegram: bool, discord: bool = False) -> int:
     """Open the shop; run the Telegram and Discord bots (when asked) and one watcher per chain, all on one
     database; stop cleanly on Ctrl-C or SIGTERM, letting each part finish what it is doing."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signal_number in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signal_number, stop.set)
+    stop = _stop_on_signals()  # first: from here on, Ctrl-C lets the step in hand finish instead of cutting it
+    from bots.app import open_shop
+    from bots.common.outbox_sender import OutboxSender
+    from bots.payments_setup import PaymentSetupError, open_payments, run_watchers
+    from payments.errors import ExtendedKeyError
+
+    refused: list[TokenRefused] = []
     async with open_shop(settings) as shop, contextlib.AsyncExitStack() as stack:
         cli.say(f"{settings.shop.name}: database ready, {len(settings.sellers.owners)} owner(s) from bot.toml")
         payments = None
@@ -101,10 +116,14 @@ async def _serve(settings: Settings, cli: Cli, *, telegram: bool, discord: bool 
             cli.say(f"watching {chains} for {len(payments.methods)} payment method(s)")
         else:
             cli.say("no [[payments.methods]] in bot.toml: nothing to watch")
+        if stop.is_set():
+            cli.say("stopped")
+            return 0
         if not telegram and not discord and payments is None:
             return 0
         # One outbox sender for the whole process: each front-end attaches its channel (DESIGN.md §3).
         sender = OutboxSender(shop, expect=[p for p, on in (("telegram", telegram), ("discord", discord)) if on])
+        service = payments.service if payments else None
         async with asyncio.TaskGroup() as group:
             if telegram or discord:
                 group.create_task(sender.run(stop), name="notifications")
@@ -119,16 +138,60 @@ async def _serve(settings: Settings, cli: Cli, *, telegram: bool, discord: bool 
                 # keep the collector from re-scanning them, which paused the bot ~0.5 s every few thousand updates.
                 gc.freeze()
 
-                group.create_task(run_telegram(settings, shop, stop, sender,
-                                               payments=payments.service if payments else None))
-                cli.say("telegram: answering (Ctrl-C stops)")
+                group.create_task(_supervise("telegram", lambda: run_telegram(
+                    settings, shop, stop, sender, payments=service, announce=cli.say), stop, refused))
+                cli.say("telegram: connecting (Ctrl-C stops)")
             if discord:
                 from bots.discord.app import run_discord
 
-                group.create_task(run_discord(settings, shop, stop, sender,
-                                              payments=payments.service if payments else None,
-                                              telegram_username=await _telegram_username(settings)
-                                              if telegram else None))
-                cli.say("discord: answering (Ctrl-C stops)")
+                async def start_discord() -> None:
+                    username = await _telegram_username(settings, stop) if telegram else None
+                    await run_discord(settings, shop, stop, sender, payments=service, telegram_username=username,
+                                      announce=cli.say)
+
+                group.create_task(_supervise("discord", start_discord, stop, refused))
+                cli.say("discord: connecting (Ctrl-C stops)")
+    if refused:
+        raise CliError(token_refused(refused[0].platform, refused[0].env, cli.start_command()))
     cli.say("stopped")
     return 0
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by Ctrl-C or SIGTERM; each part stops when it sees it, after the work in hand (a migration,
+    an update). A second signal stops at once: the main task is cancelled."""
+    stop = asyncio.Event()
+    main = asyncio.current_task()
+
+    def on_signal() -> None:
+        if stop.is_set() and main is not None:
+            main.cancel()
+        stop.set()
+
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, on_signal)
+    return stop
+
+
+async def _supervise(name: str, start: Callable[[], Awaitable[None]], stop: asyncio.Event,
+                     refused: list[TokenRefused]) -> None:
+    """Run a front-end until `stop`. A refused token stops the shop (it won't fix itself); any other failure
+    is logged (once, until the front-end runs again) and the front-end restarted after a pause."""
+    backoff, failing = Backoff(), False
+    while True:
+        try:
+            await start()
+            return
+        except TokenRefused as error:
+            refused.append(error)
+            stop.set()
+            return
+        except Exception:
+            if not failing:
+                log.exception("%s stopped unexpectedly; starting it again, the rest of the shop keeps running",
+                              name)
+            failing = True
+            await backoff.wait(stop)
+            if stop.is_set():
+                return

@@ -24,6 +24,7 @@ from commerce.shop import Shop
 
 logger = logging.getLogger(__name__)
 
+OUTAGE_PAUSE: Final = timedelta(seconds=5)  # between tries of a platform that can't be reached
 # When a buyer can't be reached about one of these, the staff hear about it (they may contact them otherwise).
 MUST_REACH: Final = frozenset({"order.payment_confirmed", "order.underpaid", "payment.refund_due", "order.ship",
                                "order.fulfil", "order.expire", "order.late_payment", "order.refund", "support.reply"})
@@ -37,13 +38,23 @@ class RetryLater(Exception):
     """The platform could not take the message now; `delay` None means the usual backoff.
 
     `pause` stops everything to this platform until the delay has passed (flood control).
+    `unreachable`: the platform itself can't be reached (network down, its 5xx). The front-end logs that
+    outage once; a buyer's message then waits for the platform without using up one of its attempts, so a
+    long outage delays notifications instead of losing them.
     """
 
-    def __init__(self, reason: str, *, delay: timedelta | None = None, pause: bool = False) -> None:
+    def __init__(self, reason: str, *, delay: timedelta | None = None, pause: bool = False,
+                 unreachable: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.delay = delay
         self.pause = pause
+        self.unreachable = unreachable
+
+
+def platform_unreachable(reason: str) -> RetryLater:
+    """The platform can't be reached: pause it for a few seconds, then try again (see `RetryLater`)."""
+    return RetryLater(reason, delay=OUTAGE_PAUSE, pause=True, unreachable=True)
 
 
 class Channel(Protocol):
@@ -117,7 +128,11 @@ class OutboxSender:
         try:
             failure = await (self._to_staff(item) if item.audience == "sellers" else self._to_buyer(item))
         except RetryLater as retry:
-            logger.warning("outbox message %s (%s) not delivered yet: %s", item.id, item.topic, retry.reason)
+            if retry.unreachable and item.audience != "sellers":
+                return  # waits, due as it is, until the platform answers (a staff message is sent to every
+                #         platform at once: it is retried as usual, not resent to the others every few seconds)
+            log = logger.debug if retry.unreachable else logger.warning
+            log("outbox message %s (%s) not delivered yet: %s", item.id, item.topic, retry.reason)
             await outbox.mark_retry(item.id, item.attempts, retry.reason, delay=retry.delay)
         except _Deferred:
             raise

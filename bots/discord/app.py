@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any, Final
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bots.common.media_store import MediaStore
 from bots.common.outbox_sender import OutboxSender
+from bots.common.reconnect import Backoff, Outage, TokenRefused
 from bots.config import Settings
 from bots.discord.broadcasts import DiscordBroadcastSender
 from bots.discord.cogs.cart import Cart
@@ -50,18 +53,7 @@ log = logging.getLogger(__name__)
 
 SELLER_ITEMS: Final = (*SELLER_PRODUCT_ITEMS, *SELLER_ORDER_ITEMS)  # the /seller features' persistent items
 EVERY_ITEM: Final = (*ALL_ITEMS, *BUYER_ITEMS, *SELLER_ITEMS)  # registered at start; anything else is stale
-
-NO_TOKEN_HELP: Final = """\
-Discord is enabled in bot.toml, but the bot has no token.
-  1. Open https://discord.com/developers/applications, press "New Application" and name it.
-  2. Under "Bot", press "Reset Token" and copy the token; keep it secret. No privileged intents are needed.
-  3. Under "OAuth2 → URL Generator", tick "bot" and "applications.commands", then open the URL to invite the
-     bot to your server (Send Messages, Embed Links and Attach Files are enough).
-  4. Give the token to chatshop through the environment, then start again:
-       export {env}=<token>
-       chatshop run
-(Put your server's ID in guild_ids under [discord] for commands that appear at once,
- or set enabled = false under [discord] in bot.toml.)"""
+GATEWAY_AUTHENTICATION_FAILED: Final = 4004  # the gateway's close code for a token it refuses
 
 
 def intents() -> discord.Intents:
@@ -134,20 +126,85 @@ def build_bot(shop: Shop, translator: Translator, settings: Settings, *, payment
 
 
 async def run_discord(settings: Settings, shop: Shop, stop: asyncio.Event, sender: OutboxSender, *,
-                      payments: PaymentService | None = None, telegram_username: str | None = None) -> None:
+                      payments: PaymentService | None = None, telegram_username: str | None = None,
+                      announce: Callable[[str], None] = lambda _line: None) -> None:
     """Connect to Discord and answer until `stop` is set; then close the connection and return. Once logged in,
-    Discord's notification channel (DMs) is attached to `sender`, the process's one outbox sender."""
+    Discord's notification channel (DMs) is attached to `sender`, the process's one outbox sender.
+
+    Discord being unreachable at start is waited out with backoff (logged once per outage; `announce` is told
+    when the bot is logged in); once connected, discord.py reconnects by itself. A refused token raises
+    `TokenRefused`.
+    """
     token = settings.discord_token()
     assert token is not None, "checked by the caller"
     translator = Translator.load(default=settings.shop.default_locale)
-    bot = build_bot(shop, translator, settings, payments=payments, telegram_username=telegram_username)
+    outage, backoff = Outage("Discord", log), Backoff()
+    while not stop.is_set():
+        # A fresh client for each attempt: a login that failed half-way has already added its cogs.
+        bot = build_bot(shop, translator, settings, payments=payments, telegram_username=telegram_username)
+        try:
+            async with bot:
+                await bot.login(token.get_secret_value())
+                outage.recovered()
+                announce(f"discord: answering as {bot.user}")
+                await _serve_discord(bot, settings, shop, translator, stop, sender, outage)
+            return
+        except discord.LoginFailure:
+            raise TokenRefused("Discord", settings.discord.token_env) from None
+        except discord.ConnectionClosed as closed:
+            if closed.code == GATEWAY_AUTHENTICATION_FAILED:
+                raise TokenRefused("Discord", settings.discord.token_env) from None
+            raise
+        except (OSError, TimeoutError, aiohttp.ClientError, discord.DiscordServerError, discord.GatewayNotFound) \
+                as error:
+            outage.failed(f"{type(error).__name__}: {error}"[:200])
+            await backoff.wait(stop)
+
+
+class GatewayOutage(logging.Filter):
+    """discord.py reconnects its gateway by itself, logging every failed attempt with a traceback: on its logger,
+    those records become one outage (logged once, when it starts and when a session is ready or resumed)."""
+
+    RECONNECT: Final = "Attempting a reconnect in %.2fs"  # discord.client's message for each attempt
+
+    def __init__(self, outage: Outage) -> None:
+        super().__init__()
+        self.outage = outage
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg != self.RECONNECT:
+            return True
+        error = record.exc_info[1] if record.exc_info else None
+        self.outage.failed(f"{type(error).__name__}: {error}"[:200] if error else "gateway closed")
+        return False
+
+    async def connected(self) -> None:
+        self.outage.recovered()
+
+
+async def _serve_discord(bot: ShopBot, settings: Settings, shop: Shop, translator: Translator, stop: asyncio.Event,
+                         sender: OutboxSender, outage: Outage) -> None:
+    """A logged-in bot: its notification channel, the gateway and broadcasts, until `stop`."""
+    sender.attach(DiscordChannel(bot, shop, translator, default_locale=settings.shop.default_locale,
+                                 owner_ids=discord_owner_ids(settings.sellers.owners),
+                                 ephemeral_cards=bot.services.ephemeral_cards))
     broadcasts = DiscordBroadcastSender(bot, shop, translator, leave_to_telegram=settings.telegram.enabled)
-    async with bot, asyncio.TaskGroup() as group:
-        await bot.login(token.get_secret_value())
-        sender.attach(DiscordChannel(bot, shop, translator, default_locale=settings.shop.default_locale,
-                                     owner_ids=discord_owner_ids(settings.sellers.owners),
-                                     ephemeral_cards=bot.services.ephemeral_cards))
-        group.create_task(bot.connect(), name="discord gateway")
-        group.create_task(broadcasts.run(stop), name="discord broadcasts")
-        await stop.wait()
+    reconnects = GatewayOutage(outage)
+    for event in ("on_ready", "on_resumed"):
+        bot.add_listener(reconnects.connected, event)
+    discord_log = logging.getLogger("discord.client")
+    discord_log.addFilter(reconnects)
+    gateway = asyncio.create_task(bot.connect(), name="discord gateway")
+    sending = asyncio.create_task(broadcasts.run(stop), name="discord broadcasts")
+    stopped = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({gateway, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        discord_log.removeFilter(reconnects)
+        stopped.cancel()
         await bot.close()
+        stop_sending = not stop.is_set()
+        if stop_sending:  # the gateway gave up before `stop`: the broadcast sender is stopped here
+            sending.cancel()
+        await asyncio.gather(sending, return_exceptions=stop_sending)
+        await gateway  # its failure, if it failed

@@ -27,7 +27,7 @@ import discord
 from discord.utils import escape_markdown
 
 from bots.common.notices import STAFF_ABOUT_UNREACHABLE, NoticeWriter
-from bots.common.outbox_sender import OutboxSender, RetryLater, Unreachable
+from bots.common.outbox_sender import OutboxSender, RetryLater, Unreachable, platform_unreachable
 from bots.discord.ephemeral_cards import EphemeralCards
 from bots.i18n import Translator
 from commerce.events import Clock, system_clock
@@ -213,9 +213,11 @@ def _translated_errors() -> Iterator[None]:
     except discord.HTTPException as exc:
         if exc.status == 429:
             raise RetryLater("rate limited", delay=timedelta(seconds=5), pause=True) from None
+        if exc.status >= 500:
+            raise platform_unreachable(f"{type(exc).__name__} {exc.status}: {exc.text[:200]}") from None
         raise RetryLater(f"{type(exc).__name__} {exc.status}: {exc.text[:200]}") from None
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-        raise RetryLater(f"{type(exc).__name__}: {exc}") from None
+        raise platform_unreachable(f"{type(exc).__name__}: {exc}") from None
 
 
 async def tell_missed(interaction: discord.Interaction[Any], shop: Shop, translator: Translator, locale: str,

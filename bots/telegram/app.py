@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Final
+from collections.abc import Callable
 
-from aiogram import Bot
+from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramUnauthorizedError
 
 from bots.common.outbox_sender import OutboxSender
+from bots.common.reconnect import Outage, TokenRefused, keep_trying
 from bots.config import Settings
 from bots.i18n import Translator
 from bots.telegram.command_menu import set_all_seller_menus, set_commands
+from bots.telegram.connection import ConnectionWatch, transient_reason
 from bots.telegram.dispatcher import build_dispatcher
 from bots.telegram.fsm_storage import DatabaseStorage
 from bots.telegram.handlers.broadcast import TelegramBroadcastSender
@@ -32,15 +35,6 @@ from payments.requests import PaymentService
 
 log = logging.getLogger(__name__)
 
-NO_TOKEN_HELP: Final = """\
-Telegram is enabled in bot.toml, but the bot has no token.
-  1. In Telegram, open @BotFather, send /newbot and follow its questions.
-  2. It answers with a token like 123456789:AAE…; keep it secret.
-  3. Give it to chatshop through the environment, then start again:
-       export {env}=<token>
-       chatshop run
-(Or set enabled = false under [telegram] in bot.toml.)"""
-
 
 def make_bot(token: str, api_url: str = "") -> Bot:
     """A bot speaking HTML, against Telegram or a self-hosted Bot API server (`telegram.api_url`)."""
@@ -53,14 +47,21 @@ def owner_chats(settings: Settings) -> list[int]:
 
 
 async def run_telegram(settings: Settings, shop: Shop, stop: asyncio.Event, sender: OutboxSender, *,
-                       payments: PaymentService | None = None) -> None:
-    """Poll Telegram until `stop` is set; finish the update in hand and return. Notifications go out through
-    `sender` (the process's one outbox sender, run by the caller), which Telegram's channel is attached to."""
+                       payments: PaymentService | None = None,
+                       announce: Callable[[str], None] = lambda _line: None) -> None:
+    """Answer on Telegram until `stop` is set; finish the update in hand and return. Notifications go out through
+    `sender` (the process's one outbox sender, run by the caller), which Telegram's channel is attached to.
+
+    Telegram being unreachable, at start or later, is waited out (logged once per outage; `announce` is told
+    when the bot answers); a refused token raises `TokenRefused` once everything here has stopped.
+    """
     token = settings.telegram_token()
     assert token is not None, "checked by the caller"
     locale = settings.shop.default_locale
     translator = Translator.load(default=locale)
     bot = make_bot(token.get_secret_value(), settings.telegram.api_url)
+    watch = ConnectionWatch(Outage("Telegram", log), stop, token.get_secret_value())
+    bot.session.middleware(watch)
     dispatcher = build_dispatcher(shop, translator, shop_name=settings.shop.name, terms=settings.shop.terms,
                                   default_locale=locale, payments=payments,
                                   # Long polling: Telegram gives updates to this process alone.
@@ -69,11 +70,12 @@ async def run_telegram(settings: Settings, shop: Shop, stop: asyncio.Event, send
                                   media_store=MediaStore(settings.media.dir))
     sender.attach(TelegramChannel(bot, shop, translator, default_locale=locale, owners_chat_ids=owner_chats(settings)))
     broadcasts = TelegramBroadcastSender(bot, shop, translator, leave_to_discord=settings.discord.enabled)
+    stopping = asyncio.Event()  # `stop`, or a refused token: everything below winds down
     try:
-        await set_commands(bot, translator, locale)
-        await set_all_seller_menus(bot, shop, translator, locale)
         async with asyncio.TaskGroup() as group:
-            group.create_task(broadcasts.run(stop), name="telegram broadcasts")
+            group.create_task(_stop_when(stopping, stop, watch.refused), name="telegram stop")
+            group.create_task(broadcasts.run(stopping), name="telegram broadcasts")
+            group.create_task(_set_menus(bot, shop, translator, locale, watch, stopping), name="telegram menus")
             if settings.telegram.mode == "webhook":
                 secret = settings.secret(settings.telegram.webhook_secret_env)
                 if secret is None:
@@ -81,12 +83,56 @@ async def run_telegram(settings: Settings, shop: Shop, stop: asyncio.Event, send
                 group.create_task(run_webhook(
                     bot, dispatcher, host=settings.telegram.webhook_host, port=settings.telegram.webhook_port,
                     path=webhook_path(settings.telegram.webhook_url), secret_token=secret.get_secret_value(),
-                    stop=stop, webhook_url=settings.telegram.webhook_url), name="telegram webhook")
-                return
-            polling = group.create_task(
-                dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False), name="telegram polling")
-            await stop.wait()
-            if not polling.done():
-                await dispatcher.stop_polling()
+                    stop=stopping, webhook_url=settings.telegram.webhook_url, outage=watch.outage,
+                    announce=announce), name="telegram webhook")
+            else:
+                group.create_task(_poll(bot, dispatcher, watch, stopping, announce), name="telegram polling")
+    except* TelegramUnauthorizedError:
+        watch.refused.set()
     finally:
         await bot.session.close()
+    if watch.refused.is_set():
+        raise TokenRefused("Telegram", settings.telegram.token_env)
+
+
+async def _stop_when(stopping: asyncio.Event, *events: asyncio.Event) -> None:
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+    stopping.set()
+
+
+async def _poll(bot: Bot, dispatcher: Dispatcher, watch: ConnectionWatch, stop: asyncio.Event,
+                announce: Callable[[str], None]) -> None:
+    """Long polling from the first moment Telegram answers until `stop`."""
+    token = bot.token
+    me = await keep_trying(bot.me, stop=stop, outage=watch.outage,
+                           transient=lambda error: transient_reason(error, token))
+    if me is None:
+        return
+    announce(f"telegram: answering as @{me.username}")
+    # bot.me() is remembered, so start_polling's own call doesn't reach Telegram again.
+    polling = asyncio.create_task(dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False))
+    stopped = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({polling, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+        if not polling.done():
+            await dispatcher.stop_polling()
+        await polling  # its failure, if it failed
+
+
+async def _set_menus(bot: Bot, shop: Shop, translator: Translator, locale: str, watch: ConnectionWatch,
+                     stop: asyncio.Event) -> None:
+    """The "/" menus, once Telegram answers."""
+    token = bot.token
+
+    async def set_all() -> None:
+        await set_commands(bot, translator, locale)
+        await set_all_seller_menus(bot, shop, translator, locale)
+
+    await keep_trying(set_all, stop=stop, outage=watch.outage, transient=lambda error: transient_reason(error, token))

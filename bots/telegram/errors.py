@@ -9,10 +9,12 @@ from typing import Final
 
 from aiogram import Router
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramUnauthorizedError
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import CallbackQuery, ErrorEvent, Update
 
 from bots.i18n import Translator
+from bots.telegram.connection import transient_reason
 from commerce.errors import CommerceError
 
 logger = logging.getLogger(__name__)
@@ -43,9 +45,20 @@ async def answer_stale_button(callback: CallbackQuery, translator: Translator, l
     await callback.answer(translator.text(locale, "error.stale_button"), show_alert=True)
 
 
+def telegram_away(event: ErrorEvent) -> bool:
+    """Telegram itself didn't take a call (it can't be reached, answered 5xx, or refused the token)."""
+    return isinstance(event.exception, TelegramUnauthorizedError) or transient_reason(event.exception, "") is not None
+
+
+async def let_pass(event: ErrorEvent) -> None:
+    """Nobody can be told (the answer can't reach Telegram either), and the bot's connection watch has logged
+    the outage once, or is stopping the bot for its refused token (bots/telegram/connection.py)."""
+
+
 def build_errors_router() -> Router:
     router = Router(name="errors")
     router.errors.register(explain_refusal, ExceptionTypeFilter(CommerceError))
+    router.errors.register(let_pass, telegram_away)
     router.errors.register(apologise)
     return router
 

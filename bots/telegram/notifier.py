@@ -27,8 +27,9 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardMarkup
 
 from bots.common.notices import STAFF_ABOUT_UNREACHABLE, BuyerNotice, NoticeWriter
-from bots.common.outbox_sender import OutboxSender, RetryLater, Unreachable
+from bots.common.outbox_sender import OutboxSender, RetryLater, Unreachable, platform_unreachable
 from bots.i18n import Translator
+from bots.telegram.connection import transient_reason
 from bots.telegram.handlers.reviews import review_order_button
 from bots.telegram.render import quote
 from commerce.events import Clock, system_clock
@@ -125,6 +126,8 @@ def _translated_errors() -> Iterator[None]:
     except TelegramForbiddenError as exc:
         raise Unreachable(exc.message) from None
     except TelegramAPIError as exc:  # network trouble, Telegram's 5xx, a refused request: try again later
+        if transient_reason(exc, "") is not None:  # Telegram can't be reached: logged once by the bot's watch
+            raise platform_unreachable(f"{type(exc).__name__}: {exc.message}") from None
         raise RetryLater(f"{type(exc).__name__}: {exc.message}") from None
 
 

@@ -13,12 +13,12 @@ from aiogram.methods import SendMessage
 from sqlalchemy import select
 from teremok import MockBot
 
-from bots.common.outbox_sender import OutboxSender, RetryLater, Unreachable
+from bots.common.outbox_sender import OutboxSender, RetryLater, Unreachable, platform_unreachable
 from bots.i18n import Translator
 from bots.telegram.handlers.reviews import ReviewCallback
 from bots.telegram.notifier import TelegramChannel
 from commerce.message_refs import DISCORD, Contact
-from commerce.outbox import OutboxItem
+from commerce.outbox import MAX_ATTEMPTS, OutboxItem
 from commerce.shop import Shop
 from commerce.storage.tables import Identity
 from tests.bots.test_telegram_notifier import OWNER_CHAT, a_buyer, an_order, outbox_rows, to_chat
@@ -147,6 +147,24 @@ async def test_flood_control_on_one_platform_does_not_hold_up_the_other(
     clock.advance(seconds=20)
     await sender.send_due()
     assert other.delivered == [("order.payment_seen", DISCORD_USER)]
+
+
+async def test_a_platform_away_for_longer_than_every_retry_delays_the_notice_but_never_loses_it(
+        shop: Shop, other: RecordingChannel, sender: OutboxSender, clock: FakeClock) -> None:
+    on_discord = await shop.customers.identify(DISCORD, DISCORD_USER)
+    order_id = await an_order(shop, on_discord.id)
+    other.retry = platform_unreachable("ClientConnectorError: Cannot connect to host discord.com:443")
+    await shop.payments.payment_confirmed(order_id)
+
+    for _ in range(MAX_ATTEMPTS * 2):  # Discord away for eight hours: the notice waits
+        await sender.send_due()
+        clock.advance(minutes=30)  # past the longest retry delay, and past OUTAGE_PAUSE
+    [waiting] = [r for r in await outbox_rows(shop, "order.payment_confirmed") if r.customer_id == on_discord.id]
+    assert waiting.sent_at is None and waiting.failed_at is None and waiting.attempts == 0
+
+    other.retry = None  # Discord answers again
+    await sender.send_due()
+    assert ("order.payment_confirmed", DISCORD_USER) in other.delivered
 
 
 async def test_the_shops_reply_to_a_ticket_reaches_the_buyer_word_for_word(

@@ -262,7 +262,11 @@ async def test_server_errors_back_off_and_unknown_topics_are_not_looped_on(
     assert await notifier.send_due() == 2
     mystery, seen = await outbox_rows(shop)
     assert mystery.sent_at is not None and seen.sent_at is None
-    assert seen.next_attempt_at == clock() + timedelta(seconds=5) and seen.attempts == 1
+    # Telegram itself is in trouble: it is left alone for a few seconds, and the notice waits without using up
+    # one of its attempts (bots/common/outbox_sender.py, `platform_unreachable`)
+    assert seen.attempts == 0
+    sent = len(bot.requests.send_message)
+    assert await notifier.send_due() == 0 and len(bot.requests.send_message) == sent
     assert all("s3cr3t" not in r.text for r in bot.requests.send_message if isinstance(r, SendMessage))
 
     clock.advance(seconds=5)

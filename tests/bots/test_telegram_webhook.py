@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -108,6 +109,24 @@ async def test_an_update_with_the_secret_is_dispatched(webhook: Webhook) -> None
 async def test_without_the_right_secret_nothing_is_dispatched(webhook: Webhook, secret: str | None) -> None:
     assert await webhook.post(update(20, "/start"), secret) == 401
     assert await webhook.post(update(21, "/start ok"), SECRET) == 200  # a good one afterwards still works
+    await asyncio.wait_for(webhook.received.arrived.wait(), 5)
+    assert webhook.received.texts == ["/start ok"]
+
+
+@pytest.mark.parametrize("secret", ["s3cret-Tökén".encode(), SECRET.encode() + b"\xe9", "秘密".encode()])
+async def test_a_secret_header_outside_ascii_is_refused_like_any_wrong_one(webhook: Webhook, secret: bytes) -> None:
+    """Raw bytes on the wire (a client library would refuse to send them): 401, not a 500 and a traceback."""
+    port = int(webhook.url.split(":")[2].split("/")[0])
+    body = json.dumps(update(25, "/start")).encode()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"POST " + webhook_path(WEBHOOK_URL).encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                 b"Content-Type: application/json\r\nContent-Length: " + str(len(body)).encode() + b"\r\n"
+                 + HEADER.encode() + b": " + secret + b"\r\nConnection: close\r\n\r\n" + body)
+    await writer.drain()
+    status_line = await asyncio.wait_for(reader.readline(), 10)
+    writer.close()
+    assert status_line.split()[1] == b"401"
+    assert await webhook.post(update(26, "/start ok"), SECRET) == 200  # and the server is still fine
     await asyncio.wait_for(webhook.received.arrived.wait(), 5)
     assert webhook.received.texts == ["/start ok"]
 

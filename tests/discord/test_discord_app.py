@@ -64,7 +64,7 @@ def test_one_run_serves_telegram_and_discord_on_the_same_shop(
         started["senders"].append(sender)
         await stop.wait()
 
-    async def username(_settings: Any) -> str:
+    async def username(_settings: Any, _stop: asyncio.Event) -> str:
         return "sakura_bot"
 
     import bots.discord.app
@@ -75,7 +75,7 @@ def test_one_run_serves_telegram_and_discord_on_the_same_shop(
     monkeypatch.setattr(runtime, "_telegram_username", username)
     assert main(["run", "--config", str(folder / "bot.toml")]) == 0
     out = capsys.readouterr().out
-    assert "discord: answering" in out and "telegram: answering" in out
+    assert "discord: connecting" in out and "telegram: connecting" in out
     assert started["discord"] == (started["telegram"], "sakura_bot", [1234])
     telegram_sender, discord_sender = started["senders"]
     assert telegram_sender is discord_sender  # one outbox sender for the process, both channels on it

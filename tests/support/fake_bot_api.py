@@ -43,21 +43,30 @@ class FakeBotApi:
     _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(100))
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _runner: web.AppRunner | None = None
-    port: int = 0
+    port: int = 0  # 0: any free port; set it to come back on the same one after `stop`
+    unauthorized: bool = False  # answer every call 401, as Telegram does for a wrong or revoked token
+    _stopping: bool = False
 
     async def start(self) -> str:
         app = web.Application()
         app.router.add_post(f"/bot{self.token}/{{method}}", self._handle)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return f"http://127.0.0.1:{self.port}"
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
+        """Stop serving, like a Telegram that went away: a long poll in progress fails (502, as a proxy in front
+        of it would answer) instead of finishing normally; then every connection is refused."""
+        self._stopping = True
+        self._new_update.set()
+        try:
+            if self._runner is not None:
+                await self._runner.cleanup()
+        finally:
+            self._stopping = False
 
     def send_text(self, user_id: int, text: str, *, language: str = "ja") -> None:
         """A private-chat message from a user, as Telegram would deliver it."""
@@ -85,6 +94,8 @@ class FakeBotApi:
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        if self.unauthorized:
+            return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         form = await request.post()
         fields: dict[str, Any] = {}
         files: dict[str, bytes] = {}
@@ -94,7 +105,10 @@ class FakeBotApi:
             else:
                 fields[key] = value
         if method == "getUpdates":
-            return web.json_response({"ok": True, "result": await self._poll(fields)})
+            updates = await self._poll(fields)
+            if self._stopping:
+                return web.json_response({"ok": False, "error_code": 502, "description": "Bad Gateway"}, status=502)
+            return web.json_response({"ok": True, "result": updates})
         result = self._result(method, fields)
         self.calls.append(Call(method, fields, files, time.monotonic(), result))
         return web.json_response({"ok": True, "result": result})
@@ -104,7 +118,7 @@ class FakeBotApi:
         deadline = time.monotonic() + min(float(fields.get("timeout") or 0), 1.0)
         while True:
             pending = [u for u in self.updates if u["update_id"] >= offset]
-            if pending or time.monotonic() >= deadline:
+            if pending or time.monotonic() >= deadline or self._stopping:
                 return pending
             self._new_update.clear()
             with contextlib.suppress(TimeoutError):

@@ -278,8 +278,8 @@ BROKEN: Final = [
          'database.url: expected a URL starting with "sqlite+aiosqlite:///" or "postgresql+asyncpg://", '
          'got "mysql://root:***@db/shop"'),
     case("bad-env-name", SHOP + '[telegram]\ntoken_env = "telegram token"\n',
-         'telegram.token_env: expected an environment variable name such as "CHATSHOP_BTC_XPUB", '
-         'got "telegram token"'),
+         'telegram.token_env: expected the name of an environment variable such as "TELEGRAM_BOT_TOKEN" (letters, '
+         'digits and _), got 14 characters, not shown in case it is a secret'),
     case("xprv-in-file",
          SHOP + BTC.replace('xpub_env = "BTC_XPUB"', f'xpub = "{XPRV}"'),
          f"payments.methods[0].xpub: this looks like an extended private key (xprv…). {WATCH_ONLY}",

@@ -1,4 +1,4 @@
-"""aiogram imported through `bots` leaves its types to build on first use, and every one of them still builds.
+"""aiogram imported through `bots.telegram` leaves its types to build on first use, and every one of them still builds.
 
 Each check runs in a fresh interpreter: in this one, pytest's plugins may have imported aiogram already.
 """
@@ -22,7 +22,7 @@ def run_python(code: str) -> dict:
 
 def test_the_import_builds_no_bot_api_type() -> None:
     result = run_python(
-        "import json, bots, aiogram.types as t, aiogram.methods as m\n"
+        "import json, bots.telegram, aiogram.types as t, aiogram.methods as m\n"
         "print(json.dumps({'update': t.Update.__pydantic_complete__, 'message': t.Message.__pydantic_complete__,"
         " 'send_photo': m.SendPhoto.__pydantic_complete__}))")
     assert result == {"update": False, "message": False, "send_photo": False}
@@ -31,7 +31,7 @@ def test_the_import_builds_no_bot_api_type() -> None:
 def test_every_type_and_method_builds_on_first_use() -> None:
     """The path pydantic takes on a deferred model's first validation: its mock validator's rebuild."""
     result = run_python(
-        "import json, bots, aiogram.types, aiogram.methods\n"
+        "import json, bots.telegram, aiogram.types, aiogram.methods\n"
         "from pydantic import BaseModel\n"
         "found, stack = set(), [BaseModel]\n"
         "while stack:\n"
@@ -65,7 +65,7 @@ def test_lazily_built_types_parse_and_dump_as_eagerly_built_ones() -> None:
             " scope=BotCommandScopeChat(chat_id=5), language_code='en')\n"
             "print(json.dumps({'update': u.model_dump(mode='json', exclude_none=True),"
             " 'method': c.model_dump(mode='json', exclude_none=True)}))")
-    lazy = run_python(code.replace("PRELUDE", "import bots"))
+    lazy = run_python(code.replace("PRELUDE", "import bots.telegram"))
     eager = run_python(code.replace("PRELUDE", "import aiogram"))
     assert lazy == eager
     assert lazy["update"]["callback_query"]["message"]["photo"][0]["file_id"] == "f"
