@@ -113,6 +113,20 @@ def test_a_bad_row_after_many_batches_leaves_the_shop_as_it_was(
     assert asyncio.run(counts(folder)) == (2, 2, 2)  # the batches already written were rolled back
 
 
+def test_a_file_that_turns_out_not_to_be_utf8_imports_nothing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = shop_dir(tmp_path)
+    path = write_catalog(tmp_path / "long.csv", catalog_rows(700))
+    with path.open("ab") as out:  # a last row saved from a spreadsheet in Shift_JIS, after many batches
+        out.write("last,お茶,,,TEA,,500,1\r\n".encode("shift_jis"))
+
+    assert chatshop(folder, "catalog", "import", str(path)) == 1
+
+    err = capsys.readouterr().err
+    assert "not UTF-8 text, nothing was imported" in err and "Traceback" not in err
+    assert asyncio.run(counts(folder)) == (0, 0, 0)
+
+
 @pytest.mark.slow
 def test_memory_stays_flat_however_long_the_file(tmp_path: Path) -> None:
     """Python memory at its peak during an import grows far slower than the file: what is kept per row is
