@@ -127,6 +127,17 @@ def test_a_file_that_turns_out_not_to_be_utf8_imports_nothing(
     assert asyncio.run(counts(folder)) == (0, 0, 0)
 
 
+def test_reading_stops_after_a_thousand_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = shop_dir(tmp_path)
+    path = write_csv(tmp_path, "title,price\n" + "Tea,free\n" * 1500)  # the wrong file, most likely
+
+    assert chatshop(folder, "catalog", "import", str(path)) == 1
+
+    err = capsys.readouterr().err
+    assert "1000 problems (reading stopped there; fix these and try again), nothing was imported" in err
+    assert 'line 1001: price: "free"' in err and "line 1002:" not in err
+
+
 @pytest.mark.slow
 def test_memory_stays_flat_however_long_the_file(tmp_path: Path) -> None:
     """Python memory at its peak during an import grows far slower than the file: what is kept per row is
