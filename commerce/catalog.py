@@ -154,7 +154,60 @@ def _bounded(value: str, field_name: str, limit: int, *, required: bool = False)
         raise InvalidInput(field=field_name, reason="required")
     if len(value) > limit:
         raise InvalidInput(field=field_name, reason="too_long", limit=limit)
+    if "\x00" in value:  # no text column takes a NUL on PostgreSQL; refused the same way on SQLite
+        raise InvalidInput(field=field_name, reason="not_text")
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedVariant:
+    """A NewVariant that passed every check: what its row will hold (`sku` None: made from the product id)."""
+
+    price_minor: int
+    sku: str | None
+    options: dict[str, str]
+    stock: int
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedProduct:
+    title: str
+    description: str
+    kind: ProductKind
+    photos: list[str]
+    variants: tuple[CheckedVariant, ...]
+
+
+def check_variant(new: NewVariant, kind: ProductKind, currency: str) -> CheckedVariant:
+    price = Money.parse(new.price, currency)  # typed text, or a Decimal: bounded either way
+    sku = _bounded(new.sku, "sku", SKU_MAX, required=True) if new.sku else None
+    stock = 0 if kind is ProductKind.DIGITAL else _stock(new.stock)
+    return CheckedVariant(price.minor, sku, _options(new.options), stock)
+
+
+def check_product(new: NewProduct, currency: str) -> CheckedProduct:
+    """Every bound a new product must keep (the category's existence is the caller's to check)."""
+    title = _bounded(new.title, "title", TITLE_MAX, required=True)
+    description = _bounded(new.description, "description", DESCRIPTION_MAX)
+    try:
+        kind = ProductKind(new.kind)
+    except ValueError:
+        raise InvalidInput(field="kind", reason="choice", choices=[k.value for k in ProductKind]) from None
+    if len(new.photos) > PHOTOS_MAX:
+        raise InvalidInput(field="photos", reason="too_many", limit=PHOTOS_MAX)
+    photos = list(new.photos)
+    if any("\x00" in photo for photo in photos):
+        raise InvalidInput(field="photos", reason="not_text")
+    variants = list(new.variants) or [NewVariant(price=new.price if new.price is not None else "", stock=new.stock)]
+    if len(variants) > VARIANTS_MAX:
+        raise InvalidInput(field="variants", reason="too_many", limit=VARIANTS_MAX)
+    return CheckedProduct(title, description, kind, photos,
+                          tuple(check_variant(variant, kind, currency) for variant in variants))
+
+
+def generated_sku(product_id: int, position: int) -> str:
+    """The SKU of a variant added without one: P<product id>-<its number in the product>."""
+    return f"P{product_id}-{position + 1}"
 
 
 def _stock(value: int) -> int:
@@ -297,6 +350,10 @@ class CatalogService:
         return ProductDTO(p["id"], p["title"], p["description"], ProductKind(p["kind"]), p["visible"],
                           p["category_id"], p["seller_id"], tuple(p["photos"]), variants, rating, rows.rating_count)
 
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
     # ---- managing (sellers) ----
 
     async def create_category(self, actor_id: int, name: str) -> CategoryDTO:
@@ -332,41 +389,30 @@ class CatalogService:
         return await self.product(product_id, include_hidden=True)
 
     async def add_product(self, uow: UnitOfWork, actor_id: int | None, new: NewProduct) -> int:
-        """Insert a product and its variants inside the caller's unit of work (also used by CSV import)."""
-        title = _bounded(new.title, "title", TITLE_MAX, required=True)
-        description = _bounded(new.description, "description", DESCRIPTION_MAX)
-        try:
-            kind = ProductKind(new.kind)
-        except ValueError:
-            raise InvalidInput(field="kind", reason="choice", choices=[k.value for k in ProductKind]) from None
-        if len(new.photos) > PHOTOS_MAX:
-            raise InvalidInput(field="photos", reason="too_many", limit=PHOTOS_MAX)
-        variants = list(new.variants) or [NewVariant(price=new.price if new.price is not None else "", stock=new.stock)]
-        if len(variants) > VARIANTS_MAX:
-            raise InvalidInput(field="variants", reason="too_many", limit=VARIANTS_MAX)
+        """Insert a product and its variants inside the caller's unit of work (commerce/catalog_import.py
+        adds many at a time)."""
+        checked = check_product(new, self.currency)
         if new.category_id is not None and await uow.session.get(Category, new.category_id) is None:
             raise NotFound(entity="category", id=new.category_id)
         now = self._clock()
-        row = Product(title=title, description=description, kind=kind, visible=new.visible, seller_id=actor_id,
-                      category_id=new.category_id, photos=list(new.photos), created_at=now, updated_at=now,
-                      search_text=search_key(f"{title} {description}"))
+        row = Product(title=checked.title, description=checked.description, kind=checked.kind, visible=new.visible,
+                      seller_id=actor_id, category_id=new.category_id, photos=checked.photos, created_at=now,
+                      updated_at=now, search_text=search_key(f"{checked.title} {checked.description}"))
         uow.session.add(row)
         await uow.flush()
         assert row.id is not None
-        for position, variant in enumerate(variants):
-            await self._insert_variant(uow, row.id, kind, variant, position)
+        for position, variant in enumerate(checked.variants):
+            await self.insert_variant(uow, row.id, variant, position)
         record(uow.session, actor=actor_of(actor_id), action="product.create", entity="product",
-               entity_id=row.id, at=now, title=title)
+               entity_id=row.id, at=now, title=checked.title)
         return row.id
 
-    async def _insert_variant(self, uow: UnitOfWork, product_id: int, kind: ProductKind, new: NewVariant,
-                              position: int) -> Variant:
-        price = Money.parse(str(new.price), self.currency) if not isinstance(new.price, Decimal) \
-            else Money(new.price, self.currency)
-        sku = _bounded(new.sku or f"P{product_id}-{position + 1}", "sku", SKU_MAX, required=True)
-        stock = 0 if kind is ProductKind.DIGITAL else _stock(new.stock)
-        row = Variant(product_id=product_id, sku=sku, options=_options(new.options), price_minor=price.minor,
-                      stock=stock, position=position)
+    async def insert_variant(self, uow: UnitOfWork, product_id: int, variant: CheckedVariant,
+                             position: int) -> Variant:
+        """One checked variant, in a savepoint of the caller's unit of work; a taken SKU is DuplicateSku."""
+        sku = variant.sku or generated_sku(product_id, position)
+        row = Variant(product_id=product_id, sku=sku, options=variant.options, price_minor=variant.price_minor,
+                      stock=variant.stock, position=position)
         try:
             async with uow.session.begin_nested():
                 uow.session.add(row)
@@ -422,14 +468,15 @@ class CatalogService:
                 select(func.count()).select_from(Variant).where(Variant.product_id == product_id))).scalar_one()
             if count >= VARIANTS_MAX:
                 raise InvalidInput(field="variants", reason="too_many", limit=VARIANTS_MAX)
-            row = await self._insert_variant(uow, product_id, ProductKind(product.kind), new, count)
+            checked = check_variant(new, ProductKind(product.kind), self.currency)
+            row = await self.insert_variant(uow, product_id, checked, count)
             record(uow.session, actor=actor_of(actor_id), action="variant.create", entity="variant",
                    entity_id=row.id, at=self._clock(), sku=row.sku)
             await uow.commit()
             return variant_dto(row, self.currency)
 
     async def set_price(self, actor_id: int, variant_id: int, price: Decimal | int | str) -> VariantDTO:
-        money = Money.parse(str(price), self.currency)
+        money = Money.parse(price, self.currency)
         return await self._change_variant(actor_id, variant_id, "variant.price", price_minor=money.minor)
 
     async def set_stock(self, actor_id: int, variant_id: int, stock: int) -> VariantDTO:

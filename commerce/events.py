@@ -31,11 +31,17 @@ def actor_of(customer_id: int | None) -> str:
     return f"customer:{customer_id}" if customer_id is not None else SYSTEM
 
 
+def audit_row(*, actor: str, action: str, entity: str, entity_id: int | None, at: datetime,
+              **detail: Any) -> dict[str, Any]:
+    """One row of the audit log (`AUDIT`), for `record` or for a bulk INSERT of many."""
+    return {"at": at, "actor": actor, "action": action, "entity": entity, "entity_id": entity_id, "detail": detail}
+
+
 def record(session: AsyncSession, *, actor: str, action: str, entity: str, entity_id: int | None,
            at: datetime, **detail: Any) -> None:
     """Append to the audit log when the unit of work commits."""
-    queue_row(session, AUDIT, {"at": at, "actor": actor, "action": action, "entity": entity,
-                               "entity_id": entity_id, "detail": detail})
+    queue_row(session, AUDIT, audit_row(actor=actor, action=action, entity=entity, entity_id=entity_id, at=at,
+                                        **detail))
 
 
 def notify(session: AsyncSession, *, topic: str, at: datetime, customer_id: int | None = None,

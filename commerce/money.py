@@ -7,6 +7,8 @@ most one base unit.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Context, Decimal, InvalidOperation
 from typing import Final
@@ -21,6 +23,16 @@ _EXPONENTS: Final[dict[str, int]] = {
     "JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "HUF": 2, "TWD": 2, "XAF": 0, "XOF": 0,
     "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3, "IQD": 3, "LYD": 3,
 }
+
+
+# The highest price a seller may set, in minor units (¥1,000,000,000,000, $10,000,000,000.00): far above any
+# real price, and low enough that a line total (× 99) and a cart of 50 lines stay inside a 64-bit column.
+PRICE_MAX_MINOR: Final = 10**12
+_TYPED_MAX: Final = 40  # characters of a typed amount; more is not a price, and is never parsed
+
+# A typed amount: digits with an optional decimal point, or digits grouped in threes by commas ("1,200.50").
+_PLAIN: Final = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+_GROUPED: Final = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")
 
 
 def currency_exponent(currency: str) -> int:
@@ -45,15 +57,26 @@ class Money:
 
     @classmethod
     def parse(cls, text: str | int | Decimal, currency: str) -> Money:
-        """Read a price a person typed ("1,200", "12.50"); refuse extra decimals or garbage."""
-        raw = str(text).strip().replace(",", "").replace("_", "")
-        try:
-            amount = Decimal(raw)
-        except InvalidOperation:
-            raise InvalidAmount(value=str(text), currency=currency, places=currency_exponent(currency)) from None
-        if not amount.is_finite() or amount < 0:
-            raise InvalidAmount(value=str(text), currency=currency, places=currency_exponent(currency))
-        return cls(amount, currency.upper())
+        """Read a price a person typed ("1,200", "12.50", "１２００"); refuse anything else with a reason.
+
+        A comma only ever separates groups of three digits: "12,50" and "1.200,50" (a decimal comma) are
+        refused, never read as 1250 or 1.20050, and so is "1,200" in a currency with three decimals, where
+        it could mean either. No sign, no exponent, no more decimals than the currency has, and at most
+        PRICE_MAX_MINOR minor units.
+        """
+        currency = currency.upper()
+        places = currency_exponent(currency)
+        if isinstance(text, Decimal | int) and not isinstance(text, bool):
+            amount = Decimal(text)
+            if not amount.is_finite() or amount < 0:
+                raise InvalidAmount(value=str(text)[:_TYPED_MAX], currency=currency, places=places)
+        else:
+            amount = _read_typed(str(text), currency, places)
+        maximum = Decimal(PRICE_MAX_MINOR).scaleb(-places, EXACT)
+        if amount > maximum:
+            raise InvalidAmount(value=str(text)[:_TYPED_MAX], currency=currency, places=places, reason="too_large",
+                                maximum=f"{maximum:,}")
+        return cls(amount, currency)
 
     @classmethod
     def from_minor(cls, minor: int, currency: str) -> Money:
@@ -89,6 +112,23 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
+
+
+def _read_typed(text: str, currency: str, places: int) -> Decimal:
+    """The Decimal a person meant by `text`, or InvalidAmount (with `reason="comma"` for a misplaced comma)."""
+    typed = text.strip()
+    # Full-width digits and punctuation from a Japanese keyboard ("１，２００") read as their ASCII twins.
+    raw = unicodedata.normalize("NFKC", typed[: _TYPED_MAX + 1]).strip()
+    value = typed[:_TYPED_MAX]
+    if len(raw) <= _TYPED_MAX and _PLAIN.fullmatch(raw):
+        return Decimal(raw)
+    if len(raw) <= _TYPED_MAX and _GROUPED.fullmatch(raw):
+        if places >= 3 and "." not in raw:  # "1,200" in KWD: 1.200 or 1200?
+            raise InvalidAmount(value=value, currency=currency, places=places, reason="ambiguous_comma")
+        return Decimal(raw.replace(",", ""))
+    if "," in raw and re.fullmatch(r"[0-9.,]+", raw):
+        raise InvalidAmount(value=value, currency=currency, places=places, reason="comma")
+    raise InvalidAmount(value=value, currency=currency, places=places)
 
 
 def sum_money(amounts: list[Money], currency: str) -> Money:

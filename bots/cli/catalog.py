@@ -13,7 +13,9 @@ Columns (in any order; only title and price are required):
   options      what sets this variant apart, as name=value pairs separated by ";",
                e.g. size=M;colour=red (at most 3)
   price        the variant's price in the shop currency as a plain decimal, e.g. 1200 or 12.50,
-               with no more decimals than the currency has (JPY: none)
+               with no more decimals than the currency has (JPY: none). Decimals take a point;
+               a comma may only group thousands ("1,200"), so "12,50" is refused, never read
+               as 1250 (and "1,200" in a currency with 3 decimals, where it is unclear)
   stock        units on hand, a whole number (default 0); leave it empty for digital
                products, whose stock is the number of codes added to them in the bot
   photos       photo references (media ids or file names) separated by ";" (at most 10)
@@ -21,10 +23,17 @@ Columns (in any order; only title and price are required):
 Columns that describe the product (title, description, kind, category, visible, photos) are read
 from the product's first row; later rows of the same product may leave them empty or repeat them.
 
-Import checks every row first and imports nothing if any row is wrong; each problem is reported
-as "line N: column: problem", where line 1 is the header. Import always adds new products.
+Import reads the file as a stream and adds the products in batches inside one transaction:
+it imports nothing if any row is wrong (or the file can't be read to its end), and each problem
+is reported as "line N: column: problem", where line 1 is the header. A long import shows its
+progress. Import always adds new products. Text may not hold NUL characters.
 Export writes the same columns, so exporting and importing into an empty shop gives the same
 catalog (the codes of digital products are not exported).
+
+Formulas: a spreadsheet runs a cell that starts with = + - @ (or a tab or carriage return),
+so export puts an apostrophe before such a cell ("=SUM(A1)" is written '=SUM(A1)) and before
+an apostrophe that such a cell starts with. Import takes that one apostrophe off again, so
+exported files import unchanged; a cell you write yourself as '=... is read as =...
 """
 
 from __future__ import annotations
@@ -33,15 +42,27 @@ import argparse
 import asyncio
 import csv
 import io
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
 from bots.app import open_shop
-from bots.cli.catalog_csv import COLUMNS, CatalogCsvError, CsvProduct, read_catalog
-from bots.cli.catalog_shop import ImportSummary, all_products, export_catalog, import_products
+from bots.cli.catalog_csv import COLUMNS, CatalogCsvError
+from bots.cli.catalog_reader import CatalogReader
+from bots.cli.catalog_shop import ImportSummary, all_products, export_catalog, import_rows
 from bots.cli.common import Cli, CliError, Commands, add_command, format_price
 from bots.config import Settings
 from commerce.catalog import ProductDTO
@@ -77,7 +98,9 @@ def register(commands: Commands, common: argparse.ArgumentParser) -> None:
     exporter = add_command(
         actions, "export", common, summary="write every product (hidden ones too) to a CSV file",
         description="Write the whole catalog, one row per variant, in the format that import reads "
-                    f"(columns: {','.join(COLUMNS)}).",
+                    f"(columns: {','.join(COLUMNS)}). Cells a spreadsheet would run as a formula (starting "
+                    "with = + - @, a tab or a carriage return) get an apostrophe in front, so opening the "
+                    "file runs nothing; import takes it off again.",
         epilog="example:\n  chatshop catalog export products.csv")
     exporter.add_argument("file", type=Path, metavar="FILE.csv", help="where to write the CSV")
     exporter.add_argument("--force", action="store_true", help="overwrite FILE.csv if it exists")
@@ -101,41 +124,57 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 def import_command(args: argparse.Namespace, cli: Cli) -> int:
     settings = cli.settings()
     path: Path = args.file
-    try:
-        products = read_catalog(io.StringIO(_read_text(path), newline=""), settings.shop.currency)
-        summary = asyncio.run(_import(settings, products, cli))
-    except CatalogCsvError as error:
-        _report(cli, path, error)
-        return 1
+    with _open_csv(path) as binary:
+        text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+        try:
+            reader = CatalogReader(text, settings.shop.currency)
+            summary = asyncio.run(_import(settings, reader, binary, cli))
+        except CatalogCsvError as error:
+            _report(cli, path, error)
+            return 1
+        except UnicodeDecodeError:
+            raise CliError(f"{path}: not UTF-8 text, nothing was imported — save the CSV as UTF-8 and try "
+                           "again") from None
+        except OSError as error:
+            raise CliError(f"{path}: cannot be read ({error.strerror or error})") from None
     categories = f", new categories: {', '.join(summary.new_categories)}" if summary.new_categories else ""
     cli.say(f"imported {summary.products} products ({summary.variants} variants) from {path}{categories}")
     return 0
 
 
-def _read_text(path: Path) -> str:
+@contextmanager
+def _open_csv(path: Path) -> Iterator[BinaryIO]:
+    """The file, read as a stream: its size doesn't matter, only the number of products does."""
     try:
-        return path.read_text(encoding="utf-8-sig")
+        binary = path.open("rb")
     except FileNotFoundError:
         raise CliError(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        raise CliError(f"{path}: not UTF-8 text — save the CSV as UTF-8 and try again") from None
     except OSError as error:
         raise CliError(f"{path}: cannot be read ({error.strerror or error})") from None
+    with binary:
+        yield binary
 
 
-async def _import(settings: Settings, products: list[CsvProduct], cli: Cli) -> ImportSummary:
+async def _import(settings: Settings, reader: CatalogReader, binary: BinaryIO, cli: Cli) -> ImportSummary:
     owners = settings.sellers.owners[:1]
+    size = os.fstat(binary.fileno()).st_size
     async with open_shop(settings) as shop:
         owner_id = (await shop.sellers.bootstrap_owners(owners))[0] if owners else None
-        columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn())
+        columns = (TextColumn("importing"), BarColumn(), TaskProgressColumn(), TextColumn("{task.fields[rows]:,} rows"),
+                   TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
         with Progress(*columns, console=cli.out, transient=True, disable=not cli.out.is_terminal) as progress:
-            task = progress.add_task("import", total=len(products))
-            return await import_products(shop, products, owner_id, lambda: progress.advance(task))
+            task = progress.add_task("import", total=size or None, rows=0)
+
+            def advance(rows: int) -> None:
+                progress.update(task, completed=binary.tell(), rows=rows)
+
+            return await import_rows(shop, reader, owner_id, advance)
 
 
 def _report(cli: Cli, path: Path, error: CatalogCsvError) -> None:
     count = len(error.problems)
-    cli.fail(f"{path}: {count} problem{'s' if count != 1 else ''}, nothing was imported:")
+    more = " (reading stopped there; fix these and try again)" if error.stopped else ""
+    cli.fail(f"{path}: {count} problem{'s' if count != 1 else ''}{more}, nothing was imported:")
     for problem in error.problems:
         cli.fail(str(problem))
 

@@ -173,6 +173,7 @@ _REASONS: Final[dict[str, str]] = {
     "too_many": "too many (at most {limit})",
     "range": "expected a whole number from {minimum} to {maximum}",
     "choice": "expected one of {choices}",
+    "not_text": "not plain text (it holds a NUL character or other binary data)",
     "digital_stock": "digital products get their stock from the codes added to them; leave it empty",
     "bad_key": "the personal-data key is not a valid Fernet key (44 characters of URL-safe base64)",
     "wrong_key": "the personal-data key cannot decrypt the stored data (was the key changed?)",

@@ -212,6 +212,41 @@ async def test_a_price_with_too_many_decimals_is_asked_again(seller: TelegramCha
     assert (str(product.price_from), product.stock) == ("1500 JPY", 2)
 
 
+async def test_a_decimal_comma_or_an_over_large_price_is_explained_and_asked_again(
+        seller: TelegramChat, shop: Shop, translator: Translator) -> None:
+    tr = translator
+    await reach_photos(seller, tr)
+    await seller.press(tr.text("en", "sell.button.skip"))
+    await upload(seller, phone_photo())
+    await seller.press(tr.text("en", "sell.button.done"))
+    await seller.press(tr.text("en", "sell.button.skip"))
+    await seller.press(tr.text("en", "sell.kind.physical"))
+
+    await seller.send("12,50")  # was read as ¥1,250
+    comma = InvalidAmount(value="12,50", currency="JPY", places=0, reason="comma")
+    assert last_text(seller) == quote(tr.error("en", comma))
+    assert "12.50" in tr.error("en", comma) and "1,200" in tr.error("en", comma)
+    await seller.send("99999999999999999999")  # was accepted here, then a raw database error at "Create"
+    too_large = InvalidAmount(value="99999999999999999999", currency="JPY", places=0, reason="too_large",
+                              maximum="1,000,000,000,000")
+    assert last_text(seller) == quote(tr.error("en", too_large))
+    assert "1,000,000,000,000" in last_text(seller)
+    await seller.send("1,250")
+    assert last_text(seller) == said(tr, "en", "sell.ask_stock", maximum=1_000_000)
+    await seller.send("2")
+    await seller.press(tr.text("en", "sell.button.create"))
+    [product] = (await shop.catalog.list_products(include_hidden=True)).items
+    assert (str(product.price_from), product.stock) == ("1250 JPY", 2)
+
+
+def test_price_refusals_read_naturally_in_japanese(translator: Translator) -> None:
+    comma = translator.error("ja", InvalidAmount(value="12,50", currency="USD", places=2, reason="comma"))
+    assert comma.startswith("「12,50」はUSDの金額として読み取れません。") and "12.50" in comma
+    too_large = translator.error("ja", InvalidAmount(value="1e20", currency="JPY", places=0, reason="too_large",
+                                                     maximum="1,000,000,000,000"))
+    assert "1,000,000,000,000 JPY" in too_large
+
+
 async def test_stock_hide_and_show(seller: TelegramChat, shop: Shop, translator: Translator) -> None:
     tr = translator
     customer = await shop.customers.identify("telegram", seller.user.id)

@@ -13,9 +13,9 @@ from bots.cli.main import main
 CONFIG = """\
 [shop]
 name = "Test"
-currency = "JPY"
+currency = "{currency}"
 [database]
-url = "sqlite+aiosqlite:///data/shop.db"
+url = "{url}"
 [telegram]
 enabled = false
 [rates]
@@ -34,10 +34,13 @@ guide,Tea guide,A PDF,digital,Books,true,GUIDE,,1200,,
 """
 
 
-def shop_dir(tmp_path: Path, name: str = "shop") -> Path:
+SQLITE = "sqlite+aiosqlite:///data/shop.db"
+
+
+def shop_dir(tmp_path: Path, name: str = "shop", *, currency: str = "JPY", url: str = SQLITE) -> Path:
     folder = tmp_path / name
     folder.mkdir()
-    (folder / "bot.toml").write_text(CONFIG, encoding="utf-8")
+    (folder / "bot.toml").write_text(CONFIG.format(currency=currency, url=url), encoding="utf-8")
     return folder
 
 

@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Final
 
 import pytest
 from bip_utils import Bip39SeedGenerator, Bip84, Bip84Coins
@@ -68,9 +69,9 @@ confirmations = 1
     return config
 
 
-def start_watcher(config: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def start_watcher(config: Path, env: dict[str, str], *, stdout: int = subprocess.DEVNULL) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "bots.cli.main", "watch", "--config", str(config)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=stdout, stderr=subprocess.DEVNULL)
 
 
 async def test_sigkill_at_random_points_loses_nothing_and_counts_nothing_twice(
@@ -143,19 +144,26 @@ pytestmark = pytest.mark.slow
 
 async def test_two_watcher_processes_never_both_watch_and_the_survivor_takes_over(
         tmp_path: Path, litecoind: LitecoinNode) -> None:
-    env = {**os.environ, "CRASH_TEST_XPUB": account_xpub(), "CRASH_TEST_NODE": litecoind.url}
+    env = {**os.environ, "CRASH_TEST_XPUB": account_xpub(), "CRASH_TEST_NODE": litecoind.url,
+           "PYTHONUNBUFFERED": "1"}
     config = write_config(tmp_path)
     settings = load_settings(config, environ=env)
     async with open_shop(settings) as shop:
-        first, second = start_watcher(config, env), start_watcher(config, env)
+        first, second = (start_watcher(config, env, stdout=subprocess.PIPE) for _ in range(2))
         try:
-            holders = await lease_holders(shop, until=lambda h: len(h) == 1)
+            # Start-up (imports, the node, the database) takes what it takes on a loaded machine: wait until
+            # each process says it is watching; the first pass of its loop then asks for the lease.
+            await asyncio.gather(says(first, "watching"), says(second, "watching"))
+            holders = await lease_holders(shop, until=lambda h: len(h) == 1, alive=(first, second))
             assert len(holders) == 1
             holder_pid = int(holders[0].split(":")[1])
             assert holder_pid in (first.pid, second.pid)
             survivor = second if holder_pid == first.pid else first
             os.kill(holder_pid, signal.SIGKILL)
-            taken_over = await lease_holders(shop, until=lambda h: h and f":{survivor.pid}:" in h[0], seconds=20)
+            # The survivor takes over once the dead holder's lease has lapsed: wait for that, for as long as
+            # the survivor lives.
+            taken_over = await lease_holders(shop, until=lambda h: h and f":{survivor.pid}:" in h[0],
+                                             alive=(survivor,))
             assert f":{survivor.pid}:" in taken_over[0]
         finally:
             for process in (first, second):
@@ -164,13 +172,33 @@ async def test_two_watcher_processes_never_both_watch_and_the_survivor_takes_ove
                 process.wait()
 
 
-async def lease_holders(shop: Shop, *, until: Callable[[list[str]], object], seconds: float = 15) -> list[str]:
-    deadline = time.monotonic() + seconds
-    holders: list[str] = []
+# Only against a hang: none of the waits above expects to take anywhere near this long.
+HANG: Final = 600.0
+
+
+async def says(process: subprocess.Popen[bytes], text: str) -> None:
+    """Wait for a line of the process's output holding `text`; fail if it exits first."""
+    assert process.stdout is not None
+
+    async def read() -> None:
+        while line := await asyncio.to_thread(process.stdout.readline):
+            if text.encode() in line:
+                return
+        raise AssertionError(f"process {process.pid} exited ({process.wait()}) before saying {text!r}")
+
+    await asyncio.wait_for(read(), HANG)
+
+
+async def lease_holders(shop: Shop, *, until: Callable[[list[str]], object],
+                        alive: tuple[subprocess.Popen[bytes], ...]) -> list[str]:
+    """The lease holders once `until(holders)` is true, waiting while every process in `alive` runs and failing
+    as soon as one has died."""
+    deadline = time.monotonic() + HANG
     while time.monotonic() < deadline:
         async with shop.db.uow(write=False) as uow:
             holders = list((await uow.session.execute(select(WatcherLease.holder))).scalars())
         if until(holders):
-            break
+            return holders
+        assert all(p.poll() is None for p in alive), f"a watcher died: {[p.poll() for p in alive]}"
         await asyncio.sleep(0.3)
-    return holders
+    return []

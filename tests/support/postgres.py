@@ -20,9 +20,8 @@ async def _admin() -> asyncpg.Connection:
         pytest.skip(f"PostgreSQL not reachable at {SERVER}: {exc}")
 
 
-@asynccontextmanager
-async def postgres_database() -> AsyncIterator[str]:
-    """Create `chatshop_test_<random>`, yield its SQLAlchemy URL, drop it afterwards."""
+async def create_database() -> tuple[str, str]:
+    """Create `chatshop_test_<random>`: its name and its SQLAlchemy URL (drop it with `drop_database`)."""
     name = f"chatshop_test_{secrets.token_hex(4)}"
     admin = await _admin()
     try:
@@ -30,11 +29,22 @@ async def postgres_database() -> AsyncIterator[str]:
     finally:
         await admin.close()
     base = SERVER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    return name, f"{base}/{name}"
+
+
+async def drop_database(name: str) -> None:
+    admin = await _admin()
     try:
-        yield f"{base}/{name}"
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
-        admin = await _admin()
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+        await admin.close()
+
+
+@asynccontextmanager
+async def postgres_database() -> AsyncIterator[str]:
+    """Create `chatshop_test_<random>`, yield its SQLAlchemy URL, drop it afterwards."""
+    name, url = await create_database()
+    try:
+        yield url
+    finally:
+        await drop_database(name)

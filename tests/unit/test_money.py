@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from commerce.errors import InvalidAmount
 from commerce.money import (
     EXACT,
+    PRICE_MAX_MINOR,
     Money,
     ceil_units,
     currency_exponent,
@@ -37,6 +38,51 @@ def test_parse_refuses_amounts_the_currency_cannot_hold(text: str, currency: str
     with pytest.raises(InvalidAmount) as err:
         Money.parse(text, currency)
     assert err.value.code == "invalid_amount" and err.value.currency == currency
+
+
+@pytest.mark.parametrize(("text", "currency", "minor"), [
+    ("1,200", "JPY", 1200), ("1,200,000", "JPY", 1200000), ("1,200.50", "USD", 120050), ("12,345.6", "EUR", 1234560),
+    ("１，２００", "JPY", 1200), ("１２．５０", "USD", 1250), (" 3000 ", "JPY", 3000), (".5", "USD", 50),
+    ("1,200.500", "KWD", 1200500),
+])
+def test_a_comma_is_read_only_as_a_thousands_separator(text: str, currency: str, minor: int) -> None:
+    assert Money.parse(text, currency).minor == minor
+
+
+@pytest.mark.parametrize(("text", "currency", "reason"), [
+    ("12,50", "USD", "comma"),        # a decimal comma: never 1250.00
+    ("12,50", "JPY", "comma"),
+    ("1,2345", "USD", "comma"),       # not groups of three
+    ("1.200,50", "EUR", "comma"),     # continental style
+    ("1,2,3", "JPY", "comma"),
+    ("1,200", "KWD", "ambiguous_comma"),  # three decimals: 1.200 or 1200?
+])
+def test_a_decimal_comma_is_refused_with_its_own_reason(text: str, currency: str, reason: str) -> None:
+    with pytest.raises(InvalidAmount) as err:
+        Money.parse(text, currency)
+    assert err.value.reason == reason and err.value.value == text and err.value.currency == currency
+
+
+@pytest.mark.parametrize(("value", "currency", "maximum"), [
+    ("1000000000001", "JPY", "1,000,000,000,000"),
+    ("99999999999999999999999", "JPY", "1,000,000,000,000"),
+    ("10000000000.01", "USD", "10,000,000,000.00"),
+    (Decimal("1E+20"), "USD", "10,000,000,000.00"),
+    (10**15, "JPY", "1,000,000,000,000"),
+])
+def test_an_over_large_price_is_refused_with_the_highest_allowed(value: str | int | Decimal, currency: str,
+                                                                   maximum: str) -> None:
+    with pytest.raises(InvalidAmount) as err:
+        Money.parse(value, currency)
+    assert (err.value.reason, err.value.maximum) == ("too_large", maximum)
+    assert Money.parse(maximum.replace(",", ""), currency).minor == PRICE_MAX_MINOR
+
+
+@pytest.mark.parametrize("text", ["1e3", "1E+3", "1e999999999", "-0", "+5", "1_000", "1 200", "¥1200", "٣", "9" * 400])
+def test_parse_refuses_exponents_signs_and_other_spellings_without_a_raw_error(text: str) -> None:
+    with pytest.raises(InvalidAmount) as err:
+        Money.parse(text, "JPY")
+    assert len(str(err.value.value)) <= 40  # a huge input is not echoed back whole
 
 
 def test_money_refuses_float_and_mixed_currencies() -> None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import io
 import os
 import struct
+import subprocess
+import sys
 import time
 import zlib
+from pathlib import Path
 
 import pytest
 from PIL import ExifTags, Image
 
-from media.photos import MAX_BYTES, PhotoRejected, ProcessedPhoto, RejectReason, process_photo
+from media.photos import DECODE_BUDGET, MAX_BYTES, PhotoRejected, ProcessedPhoto, RejectReason, process_photo
 
 GPS_TOKYO = {
     ExifTags.GPS.GPSLatitudeRef: "N", ExifTags.GPS.GPSLatitude: (35.0, 39.0, 29.0),
@@ -141,3 +144,99 @@ def test_output_is_deterministic_and_named_by_its_hash() -> None:
 
     assert first.sha256 == hashlib.sha256(first.jpeg).hexdigest()
     assert process_photo(first.jpeg).width == first.width  # re-processing our own output is harmless
+
+
+# ---- memory: one upload stays within the decoding budget, whatever its header claims ----
+
+# Linux keeps a process's peak RSS across exec (ru_maxrss would start at pytest's): the child resets its own
+# high-water mark (VmHWM, via clear_refs) once the upload is in memory, and reports how far it rose.
+MEASURE = """
+import sys
+from media.photos import PhotoRejected, process_photo
+import PIL.Image
+PIL.Image.init()
+
+def status(field):
+    for line in open("/proc/self/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+
+data = open(sys.argv[1], "rb").read()
+with open("/proc/self/clear_refs", "w") as refs:
+    refs.write("5")
+before = status("VmRSS")
+try:
+    photo = process_photo(data)
+    outcome = f"{photo.width}x{photo.height}"
+except PhotoRejected as rejected:
+    outcome = rejected.reason.value
+print(outcome, status("VmHWM") - before)
+"""
+
+
+def peak_growth(tmp_path: Path, name: str, data: bytes) -> tuple[str, int]:
+    """Process `data` in a fresh interpreter: what came out, and how far its peak RSS grew meanwhile."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    done = subprocess.run([sys.executable, "-c", MEASURE, str(path)], capture_output=True, text=True, check=True,
+                          timeout=300)
+    outcome, grown = done.stdout.split()
+    return outcome, int(grown)
+
+
+def solid_png(width: int, height: int) -> bytes:
+    """A real, complete PNG of one colour: it deflates to almost nothing (6300×6300 is about 115 KB)."""
+    rows = zlib.compressobj(9)
+    body = b"".join(rows.compress(b"\x00" + bytes(width * 3)) for _ in range(height)) + rows.flush()
+
+    def chunk(kind: bytes, content: bytes) -> bytes:
+        return struct.pack(">I", len(content)) + kind + content + struct.pack(">I", zlib.crc32(kind + content))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+
+
+def lying_jpeg(width: int, height: int, *, progressive: bool) -> bytes:
+    """A small complete JPEG whose frame header claims width×height: what is there is a few hundred bytes."""
+    data = encode(Image.new("RGB", (64, 64), (200, 30, 30)), "JPEG", progressive=progressive)
+    frame = data.index(b"\xff\xc2" if progressive else b"\xff\xc0")
+    data = data[:frame + 5] + struct.pack(">HH", height, width) + data[frame + 9:]
+    return data[:633]
+
+
+def noise(size: tuple[int, int], mode: str = "RGB") -> Image.Image:
+    return Image.effect_noise((300, 300), 60).resize(size).convert(mode)
+
+
+@pytest.mark.slow
+def test_the_trials_decompression_bombs_are_refused_without_the_memory(tmp_path: Path) -> None:
+    """Before, each was turned into a 2048-pixel photo: the PNG for +521 MiB of peak memory here, the
+    progressive JPEG for +144 MiB (the trial saw +377 MB and +143 MB)."""
+    png = solid_png(6300, 6300)
+    assert 100_000 < len(png) < 130_000
+    assert peak_growth(tmp_path, "bomb.png", png) == ("too_many_pixels", pytest.approx(0, abs=16 << 20))
+    for progressive in (False, True):
+        jpeg = lying_jpeg(6000, 6000, progressive=progressive)
+        assert len(jpeg) <= 633 and Image.open(io.BytesIO(jpeg)).size == (6000, 6000)
+        outcome, grown = peak_growth(tmp_path, "lying.jpg", jpeg)
+        assert outcome in ("not_an_image", "too_many_pixels") and grown < 16 << 20, (progressive, grown)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "make", "size"), [
+    ("telegram-largest.jpg", lambda: encode(noise((2560, 2560)), "JPEG", quality=87, progressive=True), "2048x2048"),
+    ("progressive-444.jpg", lambda: encode(noise((2560, 2560)), "JPEG", progressive=True, subsampling=0),
+     "1280x1280"),  # its coefficients alone take 39 MB: decoded at half size to stay in the budget
+    ("phone-12mp.jpg", lambda: encode(noise((4032, 3024)), "JPEG", quality=90), "2016x1512"),
+    ("camera-36mp.jpg", lambda: encode(noise((6000, 6000), "L"), "JPEG", quality=90), "2048x2048"),
+    ("screenshot.png", lambda: encode(noise((2560, 2560), "RGBA"), "PNG", compress_level=1), "2048x2048"),
+    ("palette.png", lambda: encode(noise((4000, 4000), "P"), "PNG", compress_level=1), "2048x2048"),
+    ("web.webp", lambda: encode(noise((2000, 1500)), "WEBP"), "2000x1500"),
+    ("big.webp", lambda: encode(noise((2048, 2048)), "WEBP"), "too_many_pixels"),
+])
+def test_the_largest_photos_accepted_stay_within_the_decoding_budget(
+        tmp_path: Path, name: str, make: object, size: str) -> None:
+    assert callable(make)
+    outcome, grown = peak_growth(tmp_path, name, make())
+    assert outcome == size
+    assert grown <= DECODE_BUDGET * 1.1, f"{name}: +{grown / 2**20:.1f} MiB"
