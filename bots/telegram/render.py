@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -79,6 +79,29 @@ def keyboard(rows: Rows) -> InlineKeyboardMarkup | None:
     buttons = [[button_for(action) for action in row] for row in rows if row]
     # The buttons are validated already (button_for); validating the markup would walk them all again.
     return InlineKeyboardMarkup.model_construct(inline_keyboard=buttons) if buttons else None
+
+
+class RenderedReplies:
+    """Replies built from values the core hands out again while they are fresh (a card or a page of the
+    catalog's recent reads, and the translator): kept while those very objects come back, built afresh
+    once the core gives a new one (a change, or its few seconds are up). Presenting and escaping a popular
+    card or a category's first page again on every press was about a twentieth of what the press cost."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self._size = size
+        self._entries: dict[tuple[Hashable, ...], tuple[tuple[object, ...], Reply]] = {}
+
+    def get(self, sources: tuple[object, ...], key: tuple[Hashable, ...], build: Callable[[], Reply]) -> Reply:
+        """`build()`'s reply: it may depend only on `sources` (compared by identity) and `key` (by value)."""
+        entry_key = (*map(id, sources), *key)
+        entry = self._entries.get(entry_key)
+        if entry is not None and all(a is b for a, b in zip(entry[0], sources, strict=True)):
+            return entry[1]  # the same objects, not others that reused their ids
+        reply = build()
+        if entry_key not in self._entries and len(self._entries) >= self._size:
+            del self._entries[next(iter(self._entries))]  # the oldest
+        self._entries[entry_key] = (sources, reply)
+        return reply
 
 
 def plain(text: str) -> Reply:

@@ -132,3 +132,22 @@ async def test_search_by_command_or_by_typing(buyer: TelegramChat, shop: Shop, o
 async def test_an_over_long_search_is_refused_politely(buyer: TelegramChat, translator: Translator) -> None:
     [reply] = sent(await buyer.send("/search " + "抹茶" * 60))
     assert reply.text == quote(translator.error("en", InvalidInput(field="query", reason="too_long", limit=100)))
+
+
+async def test_a_price_changed_since_shows_at_once_on_the_list_and_the_card(buyer: TelegramChat, shop: Shop,
+                                                                            owner: int,
+                                                                            translator: Translator) -> None:
+    """Pages and cards are reused while the catalog hands out the same ones; a seller's change is not."""
+    product = await shop.catalog.create_product(owner, NewProduct(title="Sencha", price="1200", stock=5))
+    await open_all_products(buyer, translator)
+    await buyer.press("Sencha · ¥1,200")
+    await buyer.press(translator.text("en", "button.back"))
+    await buyer.press("Sencha · ¥1,200")  # the same card again: reused
+    assert buyer.last is not None and buyer.last.text is not None and "¥1,200" in buyer.last.text
+
+    await shop.catalog.set_price(owner, product.variants[0].id, "900")
+    await buyer.press(translator.text("en", "button.back"))
+    assert buyer.labels()[0] == "Sencha · ¥900"
+    await buyer.press("Sencha · ¥900")
+    assert buyer.last is not None and buyer.last.text is not None
+    assert "¥900" in buyer.last.text and "¥1,200" not in buyer.last.text

@@ -19,10 +19,11 @@ from bots.i18n import Translator
 from bots.telegram.callbacks import CatalogAction, CatalogCallback, MenuCallback, MenuTarget
 from bots.telegram.handlers.reviews import SHOWN_REVIEWS, render_reviews
 from bots.telegram.media_store import MediaStore
-from bots.telegram.render import edit, plain, render_card, render_list, send
+from bots.telegram.render import RenderedReplies, edit, plain, render_card, render_list, send
 from commerce.shop import Shop
 
 PAGE_SIZE: Final = 8  # one button per product; more than this scrolls off a phone screen
+_rendered = RenderedReplies()  # pages and cards, while the catalog hands out the same ones
 
 
 async def browse(event: Message | CallbackQuery, shop: Shop, translator: Translator, locale: str) -> None:
@@ -39,8 +40,9 @@ async def list_products(callback: CallbackQuery, callback_data: CatalogCallback,
                         translator: Translator, locale: str) -> None:
     page = await shop.catalog.list_products(category_id=callback_data.category_id, page=callback_data.page,
                                             page_size=PAGE_SIZE)
-    view = present_product_list(translator, locale, page, category_id=callback_data.category_id)
-    await edit(callback, render_list(view))
+    reply = _rendered.get((page, translator), (locale, "list", callback_data.category_id), lambda: render_list(
+        present_product_list(translator, locale, page, category_id=callback_data.category_id)))
+    await edit(callback, reply)
 
 
 async def open_product(callback: CallbackQuery, callback_data: CatalogCallback, shop: Shop,
@@ -51,9 +53,11 @@ async def open_product(callback: CallbackQuery, callback_data: CatalogCallback, 
     if callback_data.photo >= max(len(product.photos), 1):  # forged, or the seller removed that photo since
         await callback.answer(translator.text(locale, "card.photo_gone"), show_alert=True)
         return
-    view = present_product_card(translator, locale, product, category_id=callback_data.category_id,
-                                page=callback_data.page, photo=callback_data.photo)
-    await edit(callback, render_card(view), media=media_store)
+    key = (locale, "card", callback_data.category_id, callback_data.page, callback_data.photo)
+    reply = _rendered.get((product, translator), key, lambda: render_card(present_product_card(
+        translator, locale, product, category_id=callback_data.category_id, page=callback_data.page,
+        photo=callback_data.photo)))
+    await edit(callback, reply, media=media_store)
 
 
 async def show_product_reviews(callback: CallbackQuery, callback_data: CatalogCallback, shop: Shop,
@@ -81,10 +85,11 @@ def build_catalog_router() -> Router:
     router = Router(name="catalog")
     router.message.register(browse, Command("browse"))
     router.callback_query.register(browse, MenuCallback.filter(F.target == MenuTarget.BROWSE))
-    router.callback_query.register(back_to_categories, CatalogCallback.filter(F.action == CatalogAction.CATEGORIES))
-    router.callback_query.register(list_products, CatalogCallback.filter(F.action == CatalogAction.PRODUCTS))
+    # The presses of every visit (cards, list pages) first: each handler's filter is tried in turn.
     router.callback_query.register(open_product,
                                    CatalogCallback.filter((F.action == CatalogAction.PRODUCT) & F.product_id))
+    router.callback_query.register(list_products, CatalogCallback.filter(F.action == CatalogAction.PRODUCTS))
+    router.callback_query.register(back_to_categories, CatalogCallback.filter(F.action == CatalogAction.CATEGORIES))
     router.callback_query.register(show_product_reviews,
                                    CatalogCallback.filter((F.action == CatalogAction.REVIEWS) & F.product_id))
     router.message.register(search, Command("search", magic=F.args))
