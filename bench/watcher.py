@@ -85,7 +85,8 @@ async def run(backend: str, requests: int, blocks: int, per_block: int) -> str:
         return (f"{backend:9} {requests:,} open requests, {per_block} payments per block, {blocks} blocks: "
                 f"backend calls per block {statistics.median(calls):.0f} (max {max(calls)}; tip + block + mempool); "
                 f"CPU per block best {min(cpu):.1f} / median {statistics.median(cpu):.1f} / worst {max(cpu):.1f} ms "
-                f"(first paid block {cpu[0]:.1f} ms, its statements not yet compiled; empty block {idle_cpu:.1f} ms); block visible → notification queued best {min(latency):.0f} / "
+                f"(first paid block {cpu[0]:.1f} ms, its statements not yet compiled; "
+                f"empty block {idle_cpu:.1f} ms); block visible → notification queued best {min(latency):.0f} / "
                 f"median {statistics.median(latency):.0f} / worst {max(latency):.0f} ms; "
                 f"start-up index load {startup_cpu:.0f} ms CPU")
 
