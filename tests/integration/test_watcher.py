@@ -263,3 +263,45 @@ async def test_the_running_watcher_outlives_failures_and_logs_each_incident_once
     assert await status(shop, request) is OrderStatus.FULFILLED
     trouble = [r for r in caplog.records if "chain backend trouble" in r.getMessage()]
     assert len(trouble) == 1                                               # once per incident, not per retry
+
+
+class Crash(BaseException):
+    """The process dying: not an error anything in the watcher catches."""
+
+
+@pytest.mark.parametrize("crash_at", ["after the payment is stored", "inside the decision, before its commit"])
+async def test_a_crash_around_an_underpayment_decision_applies_it_once_after_restart(
+        shop: Shop, chain: FakeChain, records: PaymentRecords, clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
+        crash_at: str) -> None:
+    """One decision is one transaction: a crash leaves it either whole or not at all, and the restarted watcher
+    neither loses it nor tells the buyer twice."""
+    request = await new_request(shop, records, clock, confirmations=1)
+    chain.pay(request.address, DUE - 456)
+    chain.mine()
+    with monkeypatch.context() as patch:
+        if crash_at.startswith("after the payment"):
+            async def crash_settling(*args: object, **kwargs: object) -> None:
+                raise Crash
+            patch.setattr(shop.payments, "settle", crash_settling)
+        else:
+            original = shop.payments._write
+
+            async def crash_before_commit(*args: object, **kwargs: object) -> None:
+                await original(*args, **kwargs)   # the transition, the running count and the notice: all written…
+                raise Crash                       # …and the process dies before the commit
+            patch.setattr(shop.payments, "_write", crash_before_commit)
+        with pytest.raises(Crash):
+            await watcher_for(shop, chain, records, clock).step()
+    async with shop.db.uow(write=False) as uow:
+        assert (await uow.session.scalar(select(func.count()).select_from(Payment))) == 1   # the transfer is kept
+        assert (await uow.session.get(Order, request.order_id)).credited_minor == 0         # nothing half applied
+    assert "order.underpaid" not in await topics(shop, request.order_id)
+
+    restarted = watcher_for(shop, chain, records, clock)   # a new process
+    await restarted.step()
+    await restarted.step()
+    assert await status(shop, request) is OrderStatus.AWAITING_PAYMENT
+    assert (await topics(shop, request.order_id)).count("order.underpaid") == 1
+    async with shop.db.uow(write=False) as uow:
+        order = await uow.session.get(Order, request.order_id)
+        assert order is not None and 0 < order.credited_minor < order.total_minor
