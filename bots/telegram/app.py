@@ -16,6 +16,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramUnauthorizedError
 
+from bots.common.media_store import MediaStore
 from bots.common.outbox_sender import OutboxSender
 from bots.common.reconnect import Outage, TokenRefused, keep_trying
 from bots.config import Settings
@@ -25,7 +26,6 @@ from bots.telegram.connection import ConnectionWatch, transient_reason
 from bots.telegram.dispatcher import build_dispatcher
 from bots.telegram.fsm_storage import DatabaseStorage
 from bots.telegram.handlers.broadcast import TelegramBroadcastSender
-from bots.telegram.media_store import MediaStore
 from bots.telegram.notifier import TelegramChannel
 from bots.telegram.session import ShopSession
 from bots.telegram.webhook import run_webhook, webhook_path

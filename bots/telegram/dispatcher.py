@@ -8,6 +8,7 @@ from typing import TypedDict
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 
+from bots.common.media_store import MediaStore
 from bots.i18n import Translator
 from bots.telegram.callback_routes import ShopDispatcher
 from bots.telegram.errors import build_errors_router, build_stale_button_router
@@ -33,7 +34,6 @@ from bots.telegram.handlers.staff import build_staff_router
 from bots.telegram.handlers.start import build_start_router
 from bots.telegram.handlers.support import build_support_router
 from bots.telegram.inline_filters import run_sync_filters_inline
-from bots.telegram.media_store import MediaStore
 from bots.telegram.middleware import IdentifyCustomer
 from commerce.shop import Shop
 from payments.requests import PaymentService

@@ -26,9 +26,9 @@ from aiogram.types import (
 )
 from aiogram.utils.text_decorations import html_decoration
 
+from bots.common.media_store import MediaStore
 from bots.common.views import Action, CartView, ListView, MenuView, ProductCardView, Rows
 from bots.telegram.callbacks import SWITCH_INLINE_KINDS, callback_for
-from bots.telegram.media_store import MediaStore
 
 logger = logging.getLogger(__name__)
 

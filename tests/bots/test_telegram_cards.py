@@ -22,10 +22,10 @@ from PIL import Image
 from teremok import MockBot, MockUser
 from teremok.validation import validate_html
 
+from bots.common.media_store import FILE_ID_INDEX, MediaStore
 from bots.i18n import Translator
 from bots.telegram import build_dispatcher
 from bots.telegram.callbacks import CatalogAction, CatalogCallback
-from bots.telegram.media_store import FILE_ID_INDEX, MediaStore
 from bots.telegram.render import CAPTION_MAX, quote, utf16_len
 from commerce.catalog import NewProduct, ProductDTO
 from commerce.errors import NotFound

@@ -12,6 +12,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.storage.base import BaseStorage
 from teremok import MockBot
 
+from bots.common.media_store import MediaStore
 from bots.common.views import Action, ActionKind
 from bots.i18n import Translator
 from bots.telegram.callbacks import (
@@ -38,7 +39,6 @@ from bots.telegram.handlers.reviews import ReviewAction, ReviewCallback
 from bots.telegram.handlers.sell import NewProductForm
 from bots.telegram.handlers.staff import StaffAction, StaffCallback
 from bots.telegram.handlers.support import SupportAction, SupportCallback
-from bots.telegram.media_store import MediaStore
 from bots.telegram.render import keyboard, quote
 from commerce.catalog import PHOTOS_MAX
 from commerce.conversations import ConversationStore

@@ -12,10 +12,10 @@ from aiogram import Dispatcher
 from PIL import ExifTags, Image
 from teremok import DispatchResult, MockBot, MockMessageDocument, MockMessagePhoto
 
+from bots.common.media_store import MediaStore
 from bots.i18n import Translator
 from bots.telegram import build_dispatcher
 from bots.telegram.handlers.sell import NewProductForm, SellAction, SellCallback
-from bots.telegram.media_store import MediaStore
 from bots.telegram.render import quote
 from commerce.catalog import ProductKind
 from commerce.errors import InvalidAmount, InvalidInput, NotFound, PermissionDenied

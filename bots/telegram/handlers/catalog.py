@@ -9,6 +9,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.types import CallbackQuery, Message
 
+from bots.common.media_store import MediaStore
 from bots.common.presenters import (
     present_categories,
     present_product_card,
@@ -18,7 +19,6 @@ from bots.common.presenters import (
 from bots.i18n import Translator
 from bots.telegram.callbacks import CatalogAction, CatalogCallback, MenuCallback, MenuTarget
 from bots.telegram.handlers.reviews import SHOWN_REVIEWS, render_reviews
-from bots.telegram.media_store import MediaStore
 from bots.telegram.render import RenderedReplies, edit, plain, render_card, render_list, send
 from commerce.shop import Shop
 

@@ -22,12 +22,12 @@ from aiogram.types import (
     InputTextMessageContent,
 )
 
+from bots.common.media_store import MediaStore
 from bots.common.presenters import SHARE_QUERY_MAX, label, present_product_card, shorten
 from bots.common.views import Action, ActionKind
 from bots.i18n import Translator
 from bots.telegram.callbacks import MAX_PAGE
 from bots.telegram.deep_links import product_link
-from bots.telegram.media_store import MediaStore
 from bots.telegram.render import button_for, render_card
 from commerce.catalog import Page, ProductDTO
 from commerce.shop import Shop

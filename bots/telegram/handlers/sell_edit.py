@@ -21,6 +21,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bots.common.media_store import MediaStore
 from bots.common.presenters import chosen_variant, variant_name
 from bots.i18n import Translator
 from bots.telegram.callbacks import MAX_ID
@@ -34,7 +35,6 @@ from bots.telegram.handlers.sell import (
     store_upload,
 )
 from bots.telegram.handlers.sell_callbacks import ManageAction, ManageCallback
-from bots.telegram.media_store import MediaStore
 from bots.telegram.render import Reply, edit, plain, quote, send
 from commerce.catalog import (
     CATEGORY_NAME_MAX,

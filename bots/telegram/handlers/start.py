@@ -8,10 +8,10 @@ from aiogram import F, Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.types import Message
 
+from bots.common.media_store import MediaStore
 from bots.common.presenters import present_menu, present_product_card
 from bots.i18n import Translator
 from bots.telegram.deep_links import product_id_in
-from bots.telegram.media_store import MediaStore
 from bots.telegram.render import render_card, render_menu, send
 from commerce.shop import Shop
 
