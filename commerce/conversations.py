@@ -2,8 +2,10 @@
 restart or a second bot process picks it up. Opaque to the core: a key, a state name and JSON data.
 
 Nothing personal is kept here in clear: a checkout holds the typed address sealed with the data key
-(`CustomerService.seal_address`). Keys name the person, so erasing a customer drops their conversations
-too: Discord's are `discord:<user id>`, Telegram's are aiogram's `fsm:<bot>:<chat>[:<thread>]:<user>:<destiny>`.
+(`CustomerService.seal_address`). A key starts with the identity of the person it belongs to, the way
+identities are written (`<platform>:<id>`): it is that identity, or that identity, a colon, and whatever
+else the front-end needs to tell one conversation of theirs from another. So erasing a customer drops
+every conversation they are in the middle of, whichever front-end keeps it.
 """
 
 from __future__ import annotations
@@ -55,23 +57,20 @@ class ConversationStore:
             await uow.commit()
 
 
-def _belongs_to(key: str, platform: str, external_id: str) -> bool:
-    if platform == "discord":
-        return key == f"discord:{external_id}"
-    parts = key.split(":")
-    return platform == "telegram" and parts[0] == "fsm" and len(parts) >= 5 and parts[-2] == external_id
+def _belongs_to(key: str, identity: str) -> bool:
+    return key == identity or key.startswith(identity + ":")
 
 
 async def delete_conversations_of(uow: UnitOfWork, identities: Iterable[tuple[str, str]]) -> None:
     """Inside an erase: drop every conversation these `(platform, external id)` people are in the middle of."""
-    people = [(platform, external_id) for platform, external_id in identities if external_id.isdigit()]
+    # Letters and digits only: no LIKE wildcard can hide in these.
+    people = [f"{platform}:{external_id}" for platform, external_id in identities
+              if platform.isascii() and platform.isalnum() and external_id.isdigit()]
     key = ConversationState.key
-    candidates: list[ColumnElement[bool]] = [
-        key == f"discord:{external_id}" if platform == "discord" else key.like(f"fsm:%:{external_id}:%")
-        for platform, external_id in people if platform in ("discord", "telegram")]
+    candidates: list[ColumnElement[bool]] = [or_(key == identity, key.like(f"{identity}:%")) for identity in people]
     if not candidates:
         return
     keys = (await uow.session.execute(select(key).where(or_(*candidates)))).scalars()
-    theirs = [k for k in keys if any(_belongs_to(k, platform, external_id) for platform, external_id in people)]
+    theirs = [k for k in keys if any(_belongs_to(k, identity) for identity in people)]
     if theirs:
         await uow.session.execute(delete(ConversationState).where(key.in_(theirs)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Iterable, Sequence
@@ -32,7 +33,9 @@ from commerce.storage.tables import (
     utcnow,
 )
 
-PLATFORMS: Final = frozenset({"telegram", "discord", "cli"})
+# A platform's name, as identities carry it (`<platform>:<id>`). Which platforms exist is the front-ends'
+# business (and the config's, for owners): the core takes any name of this shape.
+PLATFORM_NAME: Final = re.compile(r"[a-z][a-z0-9]{1,15}")
 LOCALES: Final = frozenset({"ja", "en"})
 MAX_ADDRESSES: Final = 5
 ERASED: Final = "[erased]"
@@ -56,9 +59,9 @@ class SavedAddress:
 
 
 def parse_identity(text: str) -> tuple[str, str]:
-    """`"telegram:123"` → `("telegram", "123")`, refusing anything else."""
+    """`"<platform>:<digits>"` → `(platform, digits)`, refusing anything else."""
     platform, _, external_id = text.partition(":")
-    if platform not in PLATFORMS or not external_id.isdigit() or len(external_id) > 32:
+    if not PLATFORM_NAME.fullmatch(platform) or not external_id.isdigit() or len(external_id) > 32:
         raise InvalidInput(field="identity", reason="format", value=text[:40])
     return platform, external_id
 

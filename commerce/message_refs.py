@@ -21,9 +21,6 @@ from commerce.storage.db import Database
 from commerce.storage.tables import Customer, Identity
 from commerce.storage.tables import MessageRef as MessageRefRow
 
-TELEGRAM = "telegram"
-DISCORD = "discord"
-
 
 @dataclass(frozen=True, slots=True)
 class Contact:
@@ -103,15 +100,9 @@ class MessageRefs:
                 .order_by(col(Identity.id)))).all()
         return [Contact(row.platform, row.external_id, row.locale) for row in rows]
 
-    async def telegram_chat(self, customer_id: int) -> tuple[int, str | None] | None:
-        """(private chat id, stored locale or None) of the customer's Telegram identity.
-
-        None when they have none, were erased, or blocked the bot.
-        """
-        for contact in await self.contacts(customer_id):
-            if contact.platform == TELEGRAM and contact.external_id.lstrip("-").isdigit():
-                return int(contact.external_id), contact.locale
-        return None
+    async def contact_on(self, customer_id: int, platform: str) -> Contact | None:
+        """The customer's identity on `platform`, if they have one there, were not erased and can be reached."""
+        return next((c for c in await self.contacts(customer_id) if c.platform == platform), None)
 
     async def platforms_with(self, order_id: int, kind: str = "payment") -> list[str]:
         """The platforms on which a message of `kind` was sent for this order, newest first."""

@@ -15,10 +15,11 @@ from typing import Final
 import discord
 
 from bots.common.broadcast_sender import BroadcastInterrupted, BroadcastSender
+from bots.common.platforms import DISCORD, TELEGRAM
 from bots.discord.delivery import send_dm
 from bots.i18n import Translator
 from commerce.broadcasts import BroadcastDTO
-from commerce.message_refs import DISCORD, TELEGRAM, Contact
+from commerce.message_refs import Contact
 from commerce.shop import Shop
 
 log = logging.getLogger(__name__)

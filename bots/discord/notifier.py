@@ -28,10 +28,11 @@ from discord.utils import escape_markdown
 
 from bots.common.notices import STAFF_ABOUT_UNREACHABLE, NoticeWriter
 from bots.common.outbox_sender import OutboxSender, RetryLater, Unreachable, platform_unreachable
+from bots.common.platforms import DISCORD
 from bots.discord.ephemeral_cards import EphemeralCards
 from bots.i18n import Translator
 from commerce.events import Clock, system_clock
-from commerce.message_refs import DISCORD, Contact
+from commerce.message_refs import Contact
 from commerce.outbox import OutboxItem
 from commerce.shop import Shop
 

@@ -14,6 +14,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.types import BotCommand, BotCommandScopeChat
 
+from bots.common.platforms import TELEGRAM
 from bots.i18n import SUPPORTED, Translator
 from commerce.roles import Permission, Role, can
 from commerce.shop import Shop
@@ -98,6 +99,6 @@ async def set_all_seller_menus(bot: Bot, shop: Shop, translator: Translator, def
 async def telegram_chat_id(shop: Shop, customer_id: int) -> int | None:
     for identity in (await shop.customers.get(customer_id)).identities:
         platform, _, external_id = identity.partition(":")
-        if platform == "telegram":
+        if platform == TELEGRAM:
             return int(external_id)
     return None

@@ -16,6 +16,7 @@ from typing import Any, Final
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, StorageKey
 
+from bots.common.platforms import TELEGRAM
 from commerce.conversations import ConversationStore
 
 REMEMBERED_MAX: Final = 10_000
@@ -32,7 +33,7 @@ class DatabaseStorage(BaseStorage):
         self._remembered_max = remembered_max
 
     async def set_state(self, key: StorageKey, state: str | State | None = None) -> None:
-        name = self._keys.build(key)
+        name = self._name(key)
         value = state.state if isinstance(state, State) else state
         before = self._forget(name)  # a failed write leaves nothing stale behind
         await self._store.set_state(name, value)
@@ -40,20 +41,25 @@ class DatabaseStorage(BaseStorage):
             self._remember(name, value, before[1])
 
     async def get_state(self, key: StorageKey) -> str | None:
-        return (await self._get(self._keys.build(key)))[0]
+        return (await self._get(self._name(key)))[0]
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
-        name = self._keys.build(key)
+        name = self._name(key)
         before = self._forget(name)
         await self._store.set_data(name, dict(data))
         if before is not None:
             self._remember(name, before[0], copy.deepcopy(dict(data)))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        return copy.deepcopy((await self._get(self._keys.build(key)))[1])
+        return copy.deepcopy((await self._get(self._name(key)))[1])
 
     async def close(self) -> None:
         pass
+
+    def _name(self, key: StorageKey) -> str:
+        """`telegram:<user>:` and aiogram's own key: a conversation's key starts with its person's identity,
+        so erasing them finds it (`commerce.conversations`)."""
+        return f"{TELEGRAM}:{key.user_id}:{self._keys.build(key)}"
 
     async def _get(self, name: str) -> tuple[str | None, dict[str, Any]]:
         if self._remembered is not None:

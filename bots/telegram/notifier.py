@@ -28,12 +28,13 @@ from aiogram.types import InlineKeyboardMarkup
 
 from bots.common.notices import STAFF_ABOUT_UNREACHABLE, BuyerNotice, NoticeWriter
 from bots.common.outbox_sender import OutboxSender, RetryLater, Unreachable, platform_unreachable
+from bots.common.platforms import TELEGRAM
 from bots.i18n import Translator
 from bots.telegram.connection import transient_reason
 from bots.telegram.handlers.reviews import review_order_button
 from bots.telegram.render import quote
 from commerce.events import Clock, system_clock
-from commerce.message_refs import TELEGRAM, Contact
+from commerce.message_refs import Contact
 from commerce.outbox import OutboxItem
 from commerce.shop import Shop
 

@@ -14,10 +14,11 @@ from sqlalchemy import select
 from teremok import MockBot
 
 from bots.common.outbox_sender import OutboxSender, RetryLater, Unreachable, platform_unreachable
+from bots.common.platforms import DISCORD
 from bots.i18n import Translator
 from bots.telegram.handlers.reviews import ReviewCallback
 from bots.telegram.notifier import TelegramChannel
-from commerce.message_refs import DISCORD, Contact
+from commerce.message_refs import Contact
 from commerce.outbox import MAX_ATTEMPTS, OutboxItem
 from commerce.shop import Shop
 from commerce.storage.tables import Identity

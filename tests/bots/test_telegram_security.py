@@ -19,7 +19,7 @@ from teremok import MockBot
 
 from bots.i18n import Translator
 from bots.telegram import build_dispatcher
-from bots.telegram.handlers.broadcast import TelegramBroadcastSender
+from bots.telegram.handlers.broadcast import TelegramBroadcastSender, private_chat
 from bots.telegram.render import quote
 from commerce.broadcasts import BroadcastDTO
 from commerce.errors import PermissionDenied
@@ -155,7 +155,7 @@ class StoppingBot(MockBot):
 
 
 async def chat_of(shop: Shop, customer_id: int) -> int:
-    chat = await shop.message_refs.telegram_chat(customer_id)
+    chat = await private_chat(shop, customer_id)
     assert chat is not None
     return chat[0]
 
@@ -202,7 +202,7 @@ async def test_the_sender_delivers_marks_a_blocked_chat_failed_and_reports(
     for buyer in buyers:
         assert texts_to(bot, int((await shop.customers.get(buyer)).identities[0].split(":")[1])) == [
             "Delivery is delayed &lt;2 days&gt; &amp; sorry"]
-    assert await shop.message_refs.telegram_chat(buyers[0]) is None  # the blocked buyer: unreachable now
+    assert await private_chat(shop, buyers[0]) is None  # the blocked buyer: unreachable now
     _assert_report(bot, translator, OWNER_TG, status)
 
 

@@ -19,6 +19,7 @@ from commerce.errors import (
     ReviewNotAllowed,
     TicketClosed,
 )
+from commerce.message_refs import Contact
 from commerce.privacy import PersonalDataCipher, ShippingAddress
 from commerce.roles import Role
 from commerce.shop import Shop, ShopRules
@@ -88,9 +89,9 @@ async def test_identify_sees_this_process_changes_at_once(shop: Shop) -> None:
 
     # Blocked the bot, then wrote again: reachable once more, even right after being marked.
     assert await shop.message_refs.mark_unreachable("telegram", 5151) is True
-    assert await shop.message_refs.telegram_chat(after.id) is None
+    assert await shop.message_refs.contact_on(after.id, "telegram") is None
     await shop.customers.identify("telegram", 5151)
-    assert await shop.message_refs.telegram_chat(after.id) == (5151, None)
+    assert await shop.message_refs.contact_on(after.id, "telegram") == Contact("telegram", "5151", None)
 
 
 async def test_concurrent_first_contact_makes_one_customer(shop: Shop) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from commerce.message_refs import Contact
 from commerce.shop import Shop
 from tests.conftest import FakeClock
 from tests.support.factories import make_buyer, make_owner, make_product
@@ -39,18 +40,18 @@ async def test_a_blocked_buyer_is_unreachable_until_they_come_back(shop: Shop, c
     [identity] = (await shop.customers.get(buyer)).identities
     external_id = identity.split(":")[1]
     await shop.customers.set_locale(buyer, "en")
-    assert await shop.message_refs.telegram_chat(buyer) == (int(external_id), "en")
+    assert await shop.message_refs.contact_on(buyer, "telegram") == Contact("telegram", external_id, "en")
 
     assert await shop.message_refs.mark_unreachable("telegram", external_id) is True
     assert await shop.message_refs.mark_unreachable("telegram", external_id) is False  # already marked
-    assert await shop.message_refs.telegram_chat(buyer) is None
+    assert await shop.message_refs.contact_on(buyer, "telegram") is None
 
     assert await shop.message_refs.mark_reachable("telegram", int(external_id)) is True
-    assert await shop.message_refs.telegram_chat(buyer) == (int(external_id), "en")
+    assert await shop.message_refs.contact_on(buyer, "telegram") == Contact("telegram", external_id, "en")
 
 
-async def test_no_telegram_chat_for_an_erased_or_discord_only_customer(shop: Shop) -> None:
+async def test_no_contact_for_an_erased_customer_or_on_a_platform_they_are_not_on(shop: Shop) -> None:
     erased = await make_buyer(shop)
     await shop.customers.erase(erased)
-    assert await shop.message_refs.telegram_chat(erased) is None
-    assert await shop.message_refs.telegram_chat(await make_buyer(shop, platform="discord")) is None
+    assert await shop.message_refs.contact_on(erased, "telegram") is None
+    assert await shop.message_refs.contact_on(await make_buyer(shop, platform="discord"), "telegram") is None

@@ -75,9 +75,33 @@ async def test_the_upgrade_drops_checkouts_an_older_version_left_with_an_address
 
     async with db.uow(write=False) as uow:
         kept = (await uow.session.execute(select(ConversationState.key).order_by(ConversationState.key))).scalars()
-        assert list(kept) == ["discord:7", "fsm:42:6:6:default"]
+        assert list(kept) == ["discord:7", "telegram:6:fsm:42:6:6:default"]  # renamed by 0011
     if db.is_sqlite:
         assert not await asyncio.to_thread(sqlite_files_hold, db, b"Clock Tower 3F")
+
+
+async def test_the_upgrade_starts_telegram_conversation_keys_with_the_persons_identity(db: Database) -> None:
+    """So an erase finds them by identity, as it finds Discord's; and the downgrade gives aiogram's keys back."""
+    async with db.engine.begin() as conn:
+        await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0010"))
+    rows = [("fsm:42:5:5:default", "Checkout:method"), ("fsm:42:-100123:77:9:default", "Support:message"),
+            ("discord:7", "checkout.method")]
+    async with db.uow() as uow:
+        await (await uow.connection()).execute(insert(ConversationState), [
+            {"key": key, "state": state, "data": {}, "updated_at": datetime.now(UTC)} for key, state in rows])
+        await uow.commit()
+
+    await upgrade(db)
+    async with db.uow(write=False) as uow:
+        keys = (await uow.session.execute(select(ConversationState.key).order_by(ConversationState.key))).scalars()
+        assert sorted(keys) == ["discord:7", "telegram:5:fsm:42:5:5:default", "telegram:9:fsm:42:-100123:77:9:default"]
+
+    async with db.engine.begin() as conn:
+        await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0010"))
+    async with db.uow(write=False) as uow:
+        keys = (await uow.session.execute(select(ConversationState.key))).scalars()
+        assert sorted(keys) == ["discord:7", "fsm:42:-100123:77:9:default", "fsm:42:5:5:default"]
+    await upgrade(db)
 
 
 def sqlite_files_hold(db: Database, needle: bytes) -> list[str]:

@@ -29,11 +29,11 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
 
 from bots.common.broadcast_sender import BroadcastInterrupted, BroadcastSender
+from bots.common.platforms import DISCORD, TELEGRAM
 from bots.i18n import Translator
 from bots.telegram.render import plain, quote, send
 from commerce.broadcasts import TEXT_MAX, BroadcastDTO
 from commerce.customers import CustomerDTO
-from commerce.message_refs import DISCORD, TELEGRAM
 from commerce.roles import Permission, require
 from commerce.shop import Shop
 
@@ -105,6 +105,17 @@ class _Pacer:
             await asyncio.sleep(start - now)
 
 
+async def private_chat(shop: Shop, customer_id: int) -> tuple[int, str | None] | None:
+    """(private chat id, stored locale or None) of the customer's Telegram identity.
+
+    None when they have none, were erased, or blocked the bot.
+    """
+    contact = await shop.message_refs.contact_on(customer_id, TELEGRAM)
+    if contact is None or not contact.external_id.lstrip("-").isdigit():
+        return None
+    return int(contact.external_id), contact.locale
+
+
 class TelegramBroadcastSender(BroadcastSender):
     """Within Telegram's limits: ≈ 30 messages a second overall, one a second per chat; flood control waited out."""
 
@@ -126,7 +137,7 @@ class TelegramBroadcastSender(BroadcastSender):
 
     async def deliver(self, broadcast_id: int, customer_id: int, text: str, stop: asyncio.Event) -> bool:
         """False when the recipient is left to the Discord sender."""
-        chat = await self._shop.message_refs.telegram_chat(customer_id)
+        chat = await private_chat(self._shop, customer_id)
         if chat is None:
             if self._leave_to_discord and any(c.platform == DISCORD
                                               for c in await self._shop.message_refs.contacts(customer_id)):
@@ -159,7 +170,7 @@ class TelegramBroadcastSender(BroadcastSender):
 
     async def report(self, done: BroadcastDTO) -> None:
         author_id: int | None = done.author_id
-        author = await self._shop.message_refs.telegram_chat(author_id) if author_id is not None else None
+        author = await private_chat(self._shop, author_id) if author_id is not None else None
         if author is None:
             logger.info("broadcast %s done (%s delivered, %s failed); author not on telegram",
                         done.id, done.delivered, done.failed)
