@@ -21,11 +21,11 @@ from bots.common.outbox_sender import OutboxSender
 from bots.common.reconnect import Outage, TokenRefused, keep_trying
 from bots.config import Settings
 from bots.i18n import Translator
+from bots.telegram.broadcast_sender import TelegramBroadcastSender
 from bots.telegram.command_menu import set_all_seller_menus, set_commands
 from bots.telegram.connection import ConnectionWatch, transient_reason
 from bots.telegram.dispatcher import build_dispatcher
 from bots.telegram.fsm_storage import DatabaseStorage
-from bots.telegram.handlers.broadcast import TelegramBroadcastSender
 from bots.telegram.notifier import TelegramChannel
 from bots.telegram.session import ShopSession
 from bots.telegram.webhook import run_webhook, webhook_path

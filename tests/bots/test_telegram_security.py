@@ -19,7 +19,7 @@ from teremok import MockBot
 
 from bots.i18n import Translator
 from bots.telegram import build_dispatcher
-from bots.telegram.handlers.broadcast import TelegramBroadcastSender, private_chat
+from bots.telegram.broadcast_sender import TelegramBroadcastSender, private_chat
 from bots.telegram.render import quote
 from commerce.broadcasts import BroadcastDTO
 from commerce.errors import PermissionDenied
