@@ -2,8 +2,9 @@
 
 Usage: python -m bench.card_render [--cards 200]
 Mixes BIP21 (BTC), EIP-681 native (ETH) and EIP-681 ERC-20 (USDT) URIs, English and Japanese cards of
-two shops, and prints the median and p95 milliseconds per card (target: ≤ 10 ms median, DESIGN.md §9),
-after a few untimed cards: the first loads the fonts, and each QR version is set up once per process.
+two shops, and prints the median and p95 milliseconds per card (target: ≤ 10 ms median,
+docs/architecture.md#performance), after a few untimed cards: the first loads the fonts, and each QR version
+is set up once per process.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ categories, a description, a formula-looking title now and then), then runs the 
 `python -m bots.cli.main catalog import FILE` in a fresh process against a fresh shop, REPEAT times per
 backend. The peak RSS and the CPU time (user + system) are the child's own, from `os.wait4`, so they count
 the interpreter, the imports and the import itself; CPU time says more than wall time on a shared machine.
-Target (DESIGN.md §9): ≤ 200 MB for the whole process.
+Target (docs/architecture.md#performance): ≤ 200 MB for the whole process.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ categories with photos and BUYERS earlier customers (bench/telegram_shop.py), th
 the Telegram benchmark's buyers (bench/telegram_journeys.py: browse, list pages, cards, gallery, add to
 cart; new and returning buyers) and reports the process's peak RSS (ru_maxrss) after each stage.
 `--with-discord` also imports the Discord front-end (`bots.discord.app`, discord.py with it), as `chatshop
-run` does when both platforms are enabled; its client is not connected. Target (DESIGN.md §9): ≤ 200 MB for
-the whole process.
+run` does when both platforms are enabled; its client is not connected. Target
+(docs/architecture.md#performance): ≤ 200 MB for the whole process.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ Usage: python -m bench.startup [--repeat 5]
 Each run starts a fresh `python -m bots.cli.main run` (new SQLite database, no payment methods) against
 the fake Bot API server of the end-to-end tests, with a `/start` already waiting, and times the first
 `sendMessage`. It also times, in fresh interpreters, importing the CLI and importing the Telegram front-end
-(aiogram's ~300 pydantic models are built at import). Target (DESIGN.md §9): ready ≤ 3 s after start.
+(aiogram's ~300 pydantic models are built at import). Target (docs/architecture.md#performance): ready ≤ 3 s
+after start.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ and sends its payload back. Each round feeds both bots its presses in slices of 
 goes first, so a busy neighbour on a shared machine slows both alike. Every round is reported, the first
 (cold: first photos uploaded, first queries compiled) included; the headline is the median round.
 "cpu" is CPU time of this process per press (steadier than wall time on a shared machine).
-Target (DESIGN.md §9): ≥ 1,000 updates/s and ≤ 3× the cost of the echo bot.
+Target (docs/architecture.md#performance): ≥ 1,000 updates/s and ≤ 3× the cost of the echo bot.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Audit events and outbox messages, written inside the caller's unit of work.
 
 The state change, its audit record and the notification to send commit together or not at all;
-a sender delivers outbox messages later, with retries (DESIGN.md §3, "Notifications").
+a sender delivers outbox messages later, with retries (docs/architecture.md#notifications).
 """
 
 from __future__ import annotations

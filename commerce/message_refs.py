@@ -1,8 +1,9 @@
 """Where the shop's messages went, so a later status change can edit them in place, and who can be reached.
 
 A front-end remembers the chat message it sent for an order (the payment card, `kind="payment"`); the
-notification sender finds it again to turn "waiting" into "seen, 1/2" into "paid" (DESIGN.md §3). A buyer
-who blocked the bot is marked unreachable, so the sender stops trying until they write to the shop again.
+notification sender finds it again to turn "waiting" into "seen, 1/2" into "paid"
+(docs/architecture.md#notifications). A buyer who blocked the bot is marked unreachable, so the sender stops
+trying until they write to the shop again.
 """
 
 from __future__ import annotations

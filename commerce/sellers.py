@@ -38,8 +38,9 @@ async def require_permission(uow: UnitOfWork, customer_id: int | None, permissio
 
 
 async def require_step_up(uow: UnitOfWork, customer_id: int | None, permission: Permission, now: datetime) -> Role:
-    """`require_permission` plus a two-factor code from the last ten minutes (DESIGN.md §5): for refunds,
-    roles, broadcasts and data export. Raises TwoFactorRequired / TwoFactorLocked after the role check."""
+    """`require_permission` plus a two-factor code from the last ten minutes
+    (docs/architecture.md#roles-and-two-factor): for refunds, roles, broadcasts and data export. Raises
+    TwoFactorRequired / TwoFactorLocked after the role check."""
     role = await require_permission(uow, customer_id, permission)
     assert customer_id is not None
     await require_recent_in(uow, customer_id, now)

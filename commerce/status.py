@@ -1,4 +1,4 @@
-"""The order state machine of DESIGN.md §2: statuses, actions and the only legal moves."""
+"""The order state machine (docs/architecture.md#order-states): statuses, actions and the only legal moves."""
 
 from __future__ import annotations
 

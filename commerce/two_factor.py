@@ -1,4 +1,4 @@
-"""Two-factor step-up for sellers (DESIGN.md §5): TOTP codes from an authenticator app.
+"""Two-factor step-up for sellers (docs/architecture.md#roles-and-two-factor): TOTP codes from an authenticator app.
 
 A seller enrols by scanning an `otpauth://` URI and proves it with a first code. Sensitive actions then
 ask `require_recent`: a code must have been accepted in the last few minutes. The secret is encrypted with

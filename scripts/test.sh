@@ -4,8 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
 
-# Local chain tools (DESIGN.md §8). Each step is skipped when already done; a tool that cannot be installed
-# only turns its tests into skips that say why.
+# Local chain tools (docs/architecture.md#testing). Each step is skipped when already done; a tool that cannot
+# be installed only turns its tests into skips that say why.
 chain_tools="@foundry-rs/anvil@1.7.1 solc@0.8"
 tools_stamp=".tools/.installed"   # holds the package list it was made from: change the list, reinstall
 if [ "$(cat "$tools_stamp" 2>/dev/null)" != "$chain_tools" ]; then

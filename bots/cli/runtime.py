@@ -121,7 +121,8 @@ async def _serve(settings: Settings, cli: Cli, *, telegram: bool, discord: bool 
             return 0
         if not telegram and not discord and payments is None:
             return 0
-        # One outbox sender for the whole process: each front-end attaches its channel (DESIGN.md §3).
+        # One outbox sender for the whole process: each front-end attaches its channel
+        # (docs/architecture.md#notifications).
         sender = OutboxSender(shop, expect=[p for p, on in (("telegram", telegram), ("discord", discord)) if on])
         service = payments.service if payments else None
         async with asyncio.TaskGroup() as group:

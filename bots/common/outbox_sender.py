@@ -1,4 +1,5 @@
-"""The outbox sender: delivers due notifications through whichever chat platforms the shop runs (DESIGN.md §3).
+"""The outbox sender: delivers due notifications through whichever chat platforms the shop runs
+(docs/architecture.md#notifications).
 
 One sender per process, whatever the number of front-ends. Each platform plugs in a `Channel`. A buyer's
 notification goes to the platform where their payment card for that order was shown (so it can be edited in

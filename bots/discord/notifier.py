@@ -1,4 +1,4 @@
-"""Notifications on Discord: the outbox sender's Discord channel (DESIGN.md §3, "Notifications").
+"""Notifications on Discord: the outbox sender's Discord channel (docs/architecture.md#notifications).
 
 Buyers hear by DM. Status news about a payment edits the DM payment message in place when there is one
 (`message_refs`, platform "discord"); anything else is a new DM. The words are the shared ones

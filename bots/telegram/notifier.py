@@ -1,4 +1,4 @@
-"""Notifications on Telegram: the outbox sender's Telegram channel (DESIGN.md §3, "Notifications").
+"""Notifications on Telegram: the outbox sender's Telegram channel (docs/architecture.md#notifications).
 
 Status news about a payment edits the buyer's payment card in place where it still can ("seen" → "1/2
 confirmations" → "paid"); anything the buyer must act on or keep (an underpayment, tracking, keys) is a new

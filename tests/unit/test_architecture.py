@@ -1,4 +1,5 @@
-"""DESIGN.md §1: imports point one way. Walks every module's imports (including lazy ones inside functions)."""
+"""Imports point one way (docs/architecture.md#layers). Walks every module's imports, including lazy ones
+inside functions."""
 
 from __future__ import annotations
 

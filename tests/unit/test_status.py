@@ -1,4 +1,4 @@
-"""Every legal move of DESIGN.md §2 and every illegal one, on the pure state machine."""
+"""Every legal move of docs/architecture.md#order-states and every illegal one, on the pure state machine."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """`/privacy`: a buyer downloads everything the shop holds about them (a JSON file), or has it erased after
-a confirm button (DESIGN.md §5). Orders stay with the shop for accounting, anonymised by the core."""
+a confirm button (docs/architecture.md#personal-data). Orders stay with the shop for accounting, anonymised
+by the core."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""`/privacy`: a buyer downloads everything the shop holds about them, or has it erased (DESIGN.md §5).
+"""`/privacy`: a buyer downloads everything the shop holds about them, or has it erased
+(docs/architecture.md#personal-data).
 
 After erasure the Telegram identity is gone, so the next message meets the shop as a new customer (the
 middleware creates one); orders stay with the shop for accounting, anonymised by the core.
