@@ -1,6 +1,6 @@
 """One message catalog for every front-end: gettext `.po` files whose msgid is a dotted key.
 
-Translate first, then `.format()` the fields in (STYLE.md rule 10). Templates may hold markup (the
+Translate first, then `.format()` the fields in (so translators can move the fields). Templates may hold markup (the
 Telegram payment caption has <b>/<code>); escaping the values is the caller's job, never ours.
 """
 

@@ -1,4 +1,4 @@
-"""What every cog needs, built once in the composition root and hung off the bot (STYLE.md rule 3)."""
+"""What every cog needs, built once in the composition root and hung off the bot."""
 
 from __future__ import annotations
 
