@@ -7,15 +7,17 @@ core; the command asks first only so that nobody previews a message that will be
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Final
 
 import discord
 from discord import app_commands
+from discord.ui import Button, DynamicItem
 
 from bots.discord.command_translator import command_text
 from bots.discord.context import edit, identify, reply, services_of
 from bots.discord.errors import answer_stale
-from bots.discord.seller.items_orders import DecideBroadcast
+from bots.discord.items import ShopItem
 from bots.discord.services import ShopServices
 from commerce.broadcasts import TEXT_MAX
 from commerce.roles import Permission, require
@@ -57,3 +59,27 @@ async def decide(interaction: discord.Interaction[Any], send: bool) -> None:
     queued = await services.shop.broadcasts.create(seller.customer.id, text)
     await edit(interaction, content=tr.text(locale, "broadcast.queued", id=queued.id, recipients=queued.pending),
                embed=embeds[0])
+
+
+# ---- the persistent components (DynamicItem): ids only in the custom_id ----
+
+
+class DecideBroadcast(ShopItem, DynamicItem[Button[Any]], template=r"cs:bc:(?P<decision>send|discard)"):
+    """The text is on the ephemeral preview only its author sees; the core checks the role and the code."""
+
+    def __init__(self, send: bool, label: str = "") -> None:
+        self.send = send
+        style = discord.ButtonStyle.success if send else discord.ButtonStyle.secondary
+        super().__init__(Button(label=label[:80] or "-", custom_id=f"cs:bc:{'send' if send else 'discard'}",
+                                style=style))
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: Button[Any],
+                             match: re.Match[str]) -> DecideBroadcast:
+        return cls(match["decision"] == "send", item.label or "")
+
+    async def run(self, interaction: discord.Interaction[Any]) -> None:
+        await decide(interaction, self.send)
+
+
+SELLER_BROADCAST_ITEMS: Final = (DecideBroadcast,)

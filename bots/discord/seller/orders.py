@@ -9,16 +9,18 @@ a fresh two-factor code) again. Everything here is ephemeral: orders are staff b
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any, Final
 
 import discord
 from discord import app_commands
+from discord.ui import Button, DynamicItem, Select
 
 from bots.discord.command_translator import command_text
-from bots.discord.context import Buyer, edit, identify, reply, services_of
-from bots.discord.errors import report_error
-from bots.discord.seller.items_orders import ListOrders, MoveOrder, PickOrder
+from bots.discord.context import MAX_ID, Buyer, edit, identify, reply, services_of
+from bots.discord.errors import answer_stale, report_error
+from bots.discord.items import ShopItem
 from bots.discord.services import ShopServices
 from bots.i18n import Translator
 from commerce.fulfilment import NOTE_MAX, TRACKING_MAX
@@ -196,3 +198,76 @@ class FulfilmentModal(discord.ui.Modal):
             order = await fulfilment.refund(seller.customer.id, self.order_id, self.answer.value)
         await show_order(interaction, order.id, self.origin,
                          notice=tr.text(locale, "so.done", status=tr.status(locale, order.status)))
+
+
+# ---- the persistent components (DynamicItem): ids only in the custom_id ----
+
+
+_ID: Final = r"[1-9][0-9]{0,9}"
+_STATUS: Final = "|".join(s.value for s in OrderStatus)
+MOVES: Final = ("ship", "deliver", "cancel", "refund", "accept")
+
+
+def _status(text: str | None) -> OrderStatus | None:
+    return OrderStatus(text) if text else None
+
+
+def _suffix(status: OrderStatus | None) -> str:
+    return status.value if status else ""
+
+
+class PickOrder(ShopItem, DynamicItem[Select[Any]], template=rf"cs:so:pick:(?P<status>(?:{_STATUS})?)"):
+    """`status`: the list the order is picked from, so that "back" returns to it."""
+
+    def __init__(self, status: OrderStatus | None, options: list[discord.SelectOption] | None = None,
+                 placeholder: str | None = None) -> None:
+        self.status = status
+        super().__init__(Select(custom_id=f"cs:so:pick:{_suffix(status)}",
+                                options=options or [discord.SelectOption(label="-")], placeholder=placeholder))
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: Select[Any],
+                             match: re.Match[str]) -> PickOrder:
+        return cls(_status(match["status"]), item.options)
+
+    async def run(self, interaction: discord.Interaction[Any]) -> None:
+        chosen = self.item.values[0] if self.item.values else ""
+        if not chosen.isdigit() or not 0 < int(chosen) <= MAX_ID:
+            await answer_stale(interaction)
+            return
+        await show_order(interaction, int(chosen), self.status)
+
+
+class ListOrders(ShopItem, DynamicItem[Button[Any]], template=rf"cs:so:list:(?P<status>(?:{_STATUS})?)"):
+    def __init__(self, status: OrderStatus | None, label: str = "") -> None:
+        self.status = status
+        super().__init__(Button(label=label[:80] or "-", custom_id=f"cs:so:list:{_suffix(status)}"))
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: Button[Any],
+                             match: re.Match[str]) -> ListOrders:
+        return cls(_status(match["status"]), item.label or "")
+
+    async def run(self, interaction: discord.Interaction[Any]) -> None:
+        await show_list(interaction, self.status)
+
+
+class MoveOrder(ShopItem, DynamicItem[Button[Any]],
+                template=rf"cs:so:(?P<move>{'|'.join(MOVES)}):(?P<order>{_ID}):(?P<status>(?:{_STATUS})?)"):
+    def __init__(self, move: str, order_id: int, status: OrderStatus | None, label: str = "",
+                 style: discord.ButtonStyle = discord.ButtonStyle.secondary) -> None:
+        self.move, self.order_id, self.status = move, order_id, status
+        self.ids = (order_id,)
+        super().__init__(Button(label=label[:80] or "-", custom_id=f"cs:so:{move}:{order_id}:{_suffix(status)}",
+                                style=style))
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: Button[Any],
+                             match: re.Match[str]) -> MoveOrder:
+        return cls(match["move"], int(match["order"]), _status(match["status"]), item.label or "")
+
+    async def run(self, interaction: discord.Interaction[Any]) -> None:
+        await move_order(interaction, self.move, self.order_id, self.status)
+
+
+SELLER_ORDER_ITEMS: Final = (PickOrder, ListOrders, MoveOrder)

@@ -9,18 +9,21 @@ language by the shared error reporter, and nothing changes. Every answer is ephe
 from __future__ import annotations
 
 import asyncio
+import re
+from enum import StrEnum
 from typing import Any, Final
 
 import discord
 from discord import app_commands
+from discord.ui import Button, DynamicItem, Select
 
 from bots.common.digital_items import UPLOAD_MAX_BYTES, UnreadableUpload, import_report, read_items
 from bots.common.presenters import present_manage_card, variant_name
 from bots.discord.command_translator import command_text
 from bots.discord.context import MAX_ID, Buyer, edit, identify, reply, services_of
-from bots.discord.errors import report_error
+from bots.discord.errors import answer_stale, report_error
+from bots.discord.items import ShopItem
 from bots.discord.render import COLOUR, md
-from bots.discord.seller.items_products import ChooseManagedVariant, ManagedProductsPage, ManageProduct, ProductAction
 from bots.discord.services import ShopServices
 from bots.i18n import Translator
 from commerce.catalog import (
@@ -40,6 +43,21 @@ from media.photos import MAX_BYTES, PhotoRejected, RejectReason, process_photo
 PAGE_SIZE: Final = 10
 MODAL_DESCRIPTION_MAX: Final = 4000  # Discord's limit for a text input
 AUTOCOMPLETE_MAX: Final = 25
+
+
+class ProductAction(StrEnum):
+    OPEN = "open"
+    EDIT = "edit"
+    PRICE = "price"
+    STOCK = "stock"
+    HIDE = "hide"
+    SHOW = "show"
+    DELETE = "del"
+    DELETE_CONFIRMED = "yes"
+    PHOTO = "photo"
+    ITEMS = "items"
+
+
 A = ProductAction
 
 
@@ -402,3 +420,73 @@ def add_to(group: app_commands.Group, services: ShopServices) -> None:
         await send_card(interaction, person, changed, notice=import_report(tr, locale, result))
 
     del new, list_, photo, items  # registered on the group
+
+
+# ---- the persistent components (DynamicItem): ids only in the custom_id ----
+
+
+_ID: Final = r"[1-9][0-9]{0,9}"
+_PAGE: Final = r"[0-9]{1,4}"
+
+
+_STYLES: Final = {ProductAction.DELETE: discord.ButtonStyle.danger,
+                  ProductAction.DELETE_CONFIRMED: discord.ButtonStyle.danger,
+                  ProductAction.OPEN: discord.ButtonStyle.primary}
+_ACTIONS: Final = "|".join(action.value for action in ProductAction)
+
+
+class ManageProduct(ShopItem, DynamicItem[Button[Any]], template=rf"cs:sp:(?P<action>{_ACTIONS}):(?P<product>{_ID})"):
+    def __init__(self, action: ProductAction, product_id: int, label: str = "") -> None:
+        self.action, self.product_id = action, product_id
+        self.ids = (product_id,)
+        super().__init__(Button(label=label[:80] or "-", custom_id=f"cs:sp:{action.value}:{product_id}",
+                                style=_STYLES.get(action, discord.ButtonStyle.secondary)))
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: Button[Any],
+                             match: re.Match[str]) -> ManageProduct:
+        return cls(ProductAction(match["action"]), int(match["product"]), item.label or "")
+
+    async def run(self, interaction: discord.Interaction[Any]) -> None:
+        await on_product_action(interaction, self.action, self.product_id)
+
+
+class ChooseManagedVariant(ShopItem, DynamicItem[Select[Any]],
+                           template=rf"cs:spv:(?P<action>price|stock):(?P<product>{_ID})"):
+    """Which variant a price or stock change is for, when the product has several."""
+
+    def __init__(self, action: ProductAction, product_id: int, options: list[discord.SelectOption] | None = None,
+                 placeholder: str | None = None) -> None:
+        self.action, self.product_id = action, product_id
+        self.ids = (product_id,)
+        super().__init__(Select(custom_id=f"cs:spv:{action.value}:{product_id}", placeholder=placeholder,
+                                options=options or [discord.SelectOption(label="-")]))
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: Select[Any],
+                             match: re.Match[str]) -> ChooseManagedVariant:
+        return cls(ProductAction(match["action"]), int(match["product"]), item.options)
+
+    async def run(self, interaction: discord.Interaction[Any]) -> None:
+        chosen = self.item.values[0] if self.item.values else ""
+        if not chosen.isdigit() or not 0 < int(chosen) <= MAX_ID:
+            await answer_stale(interaction)
+            return
+        await ask_variant_change(interaction, self.action, self.product_id, int(chosen))
+
+
+class ManagedProductsPage(ShopItem, DynamicItem[Button[Any]], template=rf"cs:spl:(?P<page>{_PAGE})"):
+    def __init__(self, page: int, label: str = "") -> None:
+        self.page = page
+        super().__init__(Button(label=label[:80] or "-", custom_id=f"cs:spl:{page}"))
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: Button[Any],
+                             match: re.Match[str]) -> ManagedProductsPage:
+        return cls(int(match["page"]), item.label or "")
+
+    async def run(self, interaction: discord.Interaction[Any]) -> None:
+        await show_list(interaction, self.page, in_place=True)
+
+
+SELLER_PRODUCT_ITEMS: Final = (ManageProduct, ChooseManagedVariant, ManagedProductsPage)

@@ -3,16 +3,18 @@ the period buttons redraw it in place with fresh figures. Whose sales are counte
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, Final
 
 import discord
 from discord import app_commands
+from discord.ui import Button, DynamicItem
 
 from bots.common.sales import SalesPeriodView, present_sales
 from bots.discord.command_translator import command_text
 from bots.discord.context import edit, identify, reply, services_of
+from bots.discord.items import ShopItem
 from bots.discord.render import COLOUR, md
-from bots.discord.seller.items_products import SalesPeriod
 from bots.discord.services import ShopServices
 
 __all__ = ["SalesPeriodView", "add_to", "show_sales"]
@@ -47,3 +49,24 @@ def add_to(group: app_commands.Group, services: ShopServices) -> None:
         await show_sales(interaction, SalesPeriodView.ALL)
 
     del sales
+
+
+# ---- the persistent components (DynamicItem): ids only in the custom_id ----
+
+
+class SalesPeriod(ShopItem, DynamicItem[Button[Any]], template=r"cs:sales:(?P<view>all|today|7d|30d)"):
+    def __init__(self, view: str, label: str = "", *, current: bool = False) -> None:
+        self.period = view
+        style = discord.ButtonStyle.primary if current else discord.ButtonStyle.secondary
+        super().__init__(Button(label=label[:80] or "-", custom_id=f"cs:sales:{view}", style=style))
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction[Any], item: Button[Any],
+                             match: re.Match[str]) -> SalesPeriod:
+        return cls(match["view"], item.label or "")
+
+    async def run(self, interaction: discord.Interaction[Any]) -> None:
+        await show_sales(interaction, SalesPeriodView(self.period), in_place=True)
+
+
+SELLER_SALES_ITEMS: Final = (SalesPeriod,)
