@@ -2,35 +2,29 @@
 template parses it back), so a click keeps working after a restart. Nothing in it is trusted: prices,
 stock and ownership are re-read from the core by the cog the item hands the click to.
 
-Items are payloads, like Telegram's callbacks.py; the cogs (looked up on the bot by name) do the work.
+Items are payloads, like Telegram's callbacks.py; the cogs do the work, reached through `handlers_of`.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Final, Protocol, cast
+from typing import Any, Final
 
 import discord
 from discord.ui import Button, DynamicItem, Select
 
 from bots.discord.context import MAX_ID, hinted_locale, reply, services_of
 from bots.discord.errors import answer_stale, report_error
+from bots.discord.handlers import Handlers
 
 _ID: Final = r"[1-9][0-9]{0,9}"
 _OPTIONAL_ID: Final = r"(?:[1-9][0-9]{0,9})?"
 _PAGE: Final = r"[0-9]{1,4}"
 
 
-class _Handler(Protocol):
-    async def __call__(self, interaction: discord.Interaction[Any], *args: Any) -> None: ...
-
-
-def cog_handler(interaction: discord.Interaction[Any], cog_name: str, method: str) -> _Handler:
-    get_cog = getattr(interaction.client, "get_cog", None)
-    cog = get_cog(cog_name) if get_cog is not None else None
-    if cog is None:
-        raise RuntimeError(f"cog {cog_name} is not loaded")
-    return cast(_Handler, getattr(cog, method))
+def handlers_of(interaction: discord.Interaction[Any]) -> Handlers:
+    """The cogs of the bot this click reached, by what they do (`bots.discord.handlers`)."""
+    return services_of(interaction).handlers
 
 
 def optional_id(text: str | None) -> int | None:
@@ -75,7 +69,7 @@ class ShowCategories(ShopItem, DynamicItem[Button[Any]], template=r"cs:cats"):
         return cls(item.label or "")
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
-        await cog_handler(interaction, "Catalog", "show_categories")(interaction)
+        await handlers_of(interaction).catalog.show_categories(interaction)
 
 
 class ShowProducts(ShopItem, DynamicItem[Button[Any]],
@@ -91,7 +85,7 @@ class ShowProducts(ShopItem, DynamicItem[Button[Any]],
         return cls(optional_id(match["category"]), int(match["page"]), item.label or "")
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
-        await cog_handler(interaction, "Catalog", "show_products")(interaction, self.category_id, self.page)
+        await handlers_of(interaction).catalog.show_products(interaction, self.category_id, self.page)
 
 
 class OpenProduct(ShopItem, DynamicItem[Button[Any]],
@@ -107,7 +101,7 @@ class OpenProduct(ShopItem, DynamicItem[Button[Any]],
         return cls(int(match["product"]), optional_id(match["category"]), int(match["page"]), item.label or "")
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
-        await cog_handler(interaction, "Catalog", "open_product")(
+        await handlers_of(interaction).catalog.open_product(
             interaction, self.product_id, self.category_id, self.page, None)
 
 
@@ -130,7 +124,7 @@ class ChooseVariant(ShopItem, DynamicItem[Select[Any]],
         if not chosen.isdigit() or not 0 < int(chosen) <= MAX_ID:
             await answer_stale(interaction)
             return
-        await cog_handler(interaction, "Catalog", "open_product")(
+        await handlers_of(interaction).catalog.open_product(
             interaction, self.product_id, self.category_id, self.page, int(chosen))
 
 
@@ -148,7 +142,7 @@ class AddToCart(ShopItem, DynamicItem[Button[Any]], template=rf"cs:add:(?P<varia
         return cls(int(match["variant"]), item.label or "")
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
-        await cog_handler(interaction, "Cart", "add_to_cart")(interaction, self.variant_id)
+        await handlers_of(interaction).cart.add_to_cart(interaction, self.variant_id)
 
 
 class SetQuantity(ShopItem, DynamicItem[Button[Any]],
@@ -164,7 +158,7 @@ class SetQuantity(ShopItem, DynamicItem[Button[Any]],
         return cls(int(match["variant"]), int(match["quantity"]), item.label or "")
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
-        await cog_handler(interaction, "Cart", "set_quantity")(interaction, self.variant_id, self.quantity)
+        await handlers_of(interaction).cart.set_quantity(interaction, self.variant_id, self.quantity)
 
 
 class RemoveLine(ShopItem, DynamicItem[Button[Any]], template=rf"cs:rm:(?P<variant>{_ID})"):
@@ -179,7 +173,7 @@ class RemoveLine(ShopItem, DynamicItem[Button[Any]], template=rf"cs:rm:(?P<varia
         return cls(int(match["variant"]), item.label or "")
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
-        await cog_handler(interaction, "Cart", "remove_line")(interaction, self.variant_id)
+        await handlers_of(interaction).cart.remove_line(interaction, self.variant_id)
 
 
 # ---- checkout ----
@@ -194,7 +188,7 @@ class CheckOutCart(ShopItem, DynamicItem[Button[Any]], template=r"cs:checkout"):
         return cls(item.label or "")
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
-        await cog_handler(interaction, "Checkout", "check_out_cart")(interaction)
+        await handlers_of(interaction).checkout.check_out_cart(interaction)
 
 
 class BuyNow(ShopItem, DynamicItem[Button[Any]], template=rf"cs:buy:(?P<variant>{_ID})"):
@@ -209,7 +203,7 @@ class BuyNow(ShopItem, DynamicItem[Button[Any]], template=rf"cs:buy:(?P<variant>
         return cls(int(match["variant"]), item.label or "")
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
-        await cog_handler(interaction, "Checkout", "buy_now")(interaction, self.variant_id)
+        await handlers_of(interaction).checkout.buy_now(interaction, self.variant_id)
 
 
 class CheckoutStep(ShopItem, DynamicItem[Button[Any]],
@@ -228,7 +222,10 @@ class CheckoutStep(ShopItem, DynamicItem[Button[Any]],
         return cls(match["step"], item.label or "")
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
-        await cog_handler(interaction, "Checkout", f"step_{self.step}")(interaction)
+        checkout = handlers_of(interaction).checkout
+        step = {"address": checkout.step_address, "save": checkout.step_save, "once": checkout.step_once,
+                "confirm": checkout.step_confirm, "abort": checkout.step_abort}[self.step]
+        await step(interaction)
 
 
 class CheckoutChoice(ShopItem, DynamicItem[Select[Any]], template=r"cs:co:(?P<choice>saved|method)"):
@@ -247,7 +244,9 @@ class CheckoutChoice(ShopItem, DynamicItem[Select[Any]], template=r"cs:co:(?P<ch
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
         value = self.item.values[0] if self.item.values else ""
-        await cog_handler(interaction, "Checkout", f"choose_{self.choice}")(interaction, value[:64])
+        checkout = handlers_of(interaction).checkout
+        choose = checkout.choose_saved if self.choice == "saved" else checkout.choose_method
+        await choose(interaction, value[:64])
 
 
 # ---- payment ----
@@ -267,8 +266,9 @@ class PaymentAction(ShopItem, DynamicItem[Button[Any]], template=rf"cs:pay:(?P<a
         return cls(match["action"], int(match["order"]), item.label or "")
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
-        method = {"st": "check_status", "ch": "choose_method", "cx": "cancel_order"}[self.action]
-        await cog_handler(interaction, "Payment", method)(interaction, self.order_id)
+        payment = handlers_of(interaction).payment
+        act = {"st": payment.check_status, "ch": payment.choose_method, "cx": payment.cancel_order}[self.action]
+        await act(interaction, self.order_id)
 
 
 class PayWith(ShopItem, DynamicItem[Select[Any]], template=rf"cs:pay:with:(?P<order>{_ID})"):
@@ -286,7 +286,7 @@ class PayWith(ShopItem, DynamicItem[Select[Any]], template=rf"cs:pay:with:(?P<or
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
         value = self.item.values[0] if self.item.values else ""
-        await cog_handler(interaction, "Payment", "pay_with")(interaction, self.order_id, value[:64])
+        await handlers_of(interaction).payment.pay_with(interaction, self.order_id, value[:64])
 
 
 # ---- sharing, language, privacy ----
@@ -305,7 +305,7 @@ class SharedBuy(ShopItem, DynamicItem[Button[Any]], template=rf"cs:share:(?P<pro
         return cls(int(match["product"]), item.label or "")
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
-        await cog_handler(interaction, "Share", "buy_shared")(interaction, self.product_id)
+        await handlers_of(interaction).share.buy_shared(interaction, self.product_id)
 
 
 class SetLanguage(ShopItem, DynamicItem[Button[Any]], template=r"cs:lang:(?P<locale>ja|en)"):
@@ -319,7 +319,7 @@ class SetLanguage(ShopItem, DynamicItem[Button[Any]], template=r"cs:lang:(?P<loc
         return cls(match["locale"], item.label or "")
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
-        await cog_handler(interaction, "ShopInfo", "set_language")(interaction, self.locale)
+        await handlers_of(interaction).shop_info.set_language(interaction, self.locale)
 
 
 class PrivacyAction(ShopItem, DynamicItem[Button[Any]], template=r"cs:pv:(?P<action>export|erase|keep)"):
@@ -334,7 +334,9 @@ class PrivacyAction(ShopItem, DynamicItem[Button[Any]], template=r"cs:pv:(?P<act
         return cls(match["action"], item.label or "")
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
-        await cog_handler(interaction, "Privacy", f"{self.action}_data")(interaction)
+        privacy = handlers_of(interaction).privacy
+        act = {"export": privacy.export_data, "erase": privacy.erase_data, "keep": privacy.keep_data}[self.action]
+        await act(interaction)
 
 
 class ConfirmErase(ShopItem, DynamicItem[Button[Any]], template=rf"cs:pv:yes:(?P<customer>{_ID})"):
@@ -351,7 +353,7 @@ class ConfirmErase(ShopItem, DynamicItem[Button[Any]], template=rf"cs:pv:yes:(?P
         return cls(int(match["customer"]), item.label or "")
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
-        await cog_handler(interaction, "Privacy", "confirm_erase")(interaction, self.customer_id)
+        await handlers_of(interaction).privacy.confirm_erase(interaction, self.customer_id)
 
 
 ALL_ITEMS: Final = (ShowCategories, ShowProducts, OpenProduct, ChooseVariant, AddToCart, SetQuantity, RemoveLine,

@@ -15,7 +15,7 @@ import discord
 from discord.ui import Button, DynamicItem
 
 from bots.discord.errors import answer_stale, report_error
-from bots.discord.items import ShopItem, cog_handler, optional_id
+from bots.discord.items import ShopItem, handlers_of, optional_id
 
 _ID: Final = r"[1-9][0-9]{0,9}"
 _OPTIONAL_ID: Final = r"(?:[1-9][0-9]{0,9})?"
@@ -55,14 +55,13 @@ class OrdersPage(ShopItem, DynamicItem[Button[Any]], template=rf"cs:ol:(?P<page>
         return cls(int(match["page"]), item.label or "")
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
-        await cog_handler(interaction, "Orders", "show_page")(interaction, self.page)
+        await handlers_of(interaction).orders.show_page(interaction, self.page)
 
 
 class OrderAction(ShopItem, DynamicItem[Button[Any]],
                   template=rf"cs:oa:(?P<action>[dpxs]):(?P<order>{_ID}):(?P<page>{_PAGE})"):
     """d: open the detail, p: show the payment again, x: cancel, s: ask the shop about it."""
 
-    METHODS: Final = {"d": "open_order", "p": "show_payment", "x": "cancel_order", "s": "ask_support"}
     STYLES: Final = {"d": Style.secondary, "p": Style.primary, "x": Style.danger, "s": Style.secondary}
 
     def __init__(self, action: str, order_id: int, page: int, label: str = "") -> None:
@@ -76,7 +75,10 @@ class OrderAction(ShopItem, DynamicItem[Button[Any]],
         return cls(match["action"], int(match["order"]), int(match["page"]), item.label or "")
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
-        await cog_handler(interaction, "Orders", self.METHODS[self.action])(interaction, self.order_id, self.page)
+        orders = handlers_of(interaction).orders
+        act = {"d": orders.open_order, "p": orders.show_payment, "x": orders.cancel_order,
+               "s": orders.ask_support}[self.action]
+        await act(interaction, self.order_id, self.page)
 
 
 # ---- reviews ----
@@ -95,7 +97,7 @@ class ReviewOrder(ShopItem, DynamicItem[Button[Any]], template=rf"cs:rv:o:(?P<or
         return cls(int(match["order"]), item.label or "")
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
-        await cog_handler(interaction, "Reviews", "open_order")(interaction, self.order_id)
+        await handlers_of(interaction).reviews.open_order(interaction, self.order_id)
 
 
 class ReviewStars(ShopItem, DynamicItem[Button[Any]],
@@ -113,7 +115,7 @@ class ReviewStars(ShopItem, DynamicItem[Button[Any]],
         return cls(int(match["order"]), int(match["line"]), int(match["stars"]), item.label or "")
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
-        await cog_handler(interaction, "Reviews", "choose_stars")(interaction, self.order_id, self.line_id,
+        await handlers_of(interaction).reviews.choose_stars(interaction, self.order_id, self.line_id,
                                                                   self.stars)
 
 
@@ -144,7 +146,7 @@ class GalleryPhoto(ShopItem, DynamicItem[Button[Any]],
         return await super().interaction_check(interaction)
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
-        await cog_handler(interaction, "Catalog", "show_photo")(interaction, self.product_id, self.category_id,
+        await handlers_of(interaction).catalog.show_photo(interaction, self.product_id, self.category_id,
                                                                 self.page, self.photo)
 
 
@@ -163,9 +165,9 @@ class ProductAction(ShopItem, DynamicItem[Button[Any]], template=rf"cs:pa:(?P<ac
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
         if self.action == "s":
-            await cog_handler(interaction, "Share", "share_product")(interaction, self.product_id)
+            await handlers_of(interaction).share.share_product(interaction, self.product_id)
         else:
-            await cog_handler(interaction, "Reviews", "show_reviews")(interaction, self.product_id)
+            await handlers_of(interaction).reviews.show_reviews(interaction, self.product_id)
 
 
 # ---- support ----
@@ -185,8 +187,8 @@ class TicketAction(ShopItem, DynamicItem[Button[Any]], template=rf"cs:tk:(?P<act
         return cls(match["action"], int(match["ticket"]), item.label or "")
 
     async def run(self, interaction: discord.Interaction[Any]) -> None:
-        method = "ask_reply" if self.action == "r" else "close_ticket"
-        await cog_handler(interaction, "Support", method)(interaction, self.ticket_id)
+        support = handlers_of(interaction).support
+        await (support.ask_reply if self.action == "r" else support.close_ticket)(interaction, self.ticket_id)
 
 
 BUYER_ITEMS: Final = (OrdersPage, OrderAction, ReviewOrder, ReviewStars, GalleryPhoto, ProductAction, TicketAction)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from bots.common.media_store import MediaStore
 from bots.discord.ephemeral_cards import EphemeralCards
+from bots.discord.handlers import Handlers
 from bots.i18n import Translator
 from commerce.conversations import ConversationStore
 from commerce.shop import Shop
@@ -25,3 +26,4 @@ class ShopServices:
     telegram_username: str | None = None  # known: /share also shows the Telegram deep link
     seller_role: str = ""  # [discord] seller_role: in a server, /seller needs Manage Server or this role
     ephemeral_cards: EphemeralCards = field(default_factory=EphemeralCards)  # payment messages the notifier may edit
+    handlers: Handlers = field(default_factory=Handlers)  # the cogs a button hands its click to

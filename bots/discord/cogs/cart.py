@@ -18,6 +18,7 @@ from bots.discord.services import ShopServices
 class Cart(commands.Cog):
     def __init__(self, services: ShopServices) -> None:
         self.services = services
+        services.handlers.cart = self  # the buttons' clicks come here
 
     @app_commands.command(name=command_text("discord.command.cart", "cart"),
                           description=command_text("discord.command.cart.description", "Your cart"))

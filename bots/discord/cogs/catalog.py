@@ -34,6 +34,7 @@ QUERY_MAX: Final = 100
 class Catalog(commands.Cog):
     def __init__(self, services: ShopServices) -> None:
         self.services = services
+        services.handlers.catalog = self  # the buttons' clicks come here
 
     # ---- commands ----
 

@@ -79,6 +79,7 @@ class AddressModal(discord.ui.Modal):
 class Checkout(commands.Cog):
     def __init__(self, services: ShopServices, payment: Payment) -> None:
         self.services = services
+        services.handlers.checkout = self  # the buttons' clicks come here
         self.payment = payment
 
     # ---- starting ----

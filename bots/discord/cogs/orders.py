@@ -26,6 +26,7 @@ from bots.discord.services import ShopServices
 class Orders(commands.Cog):
     def __init__(self, services: ShopServices, payment: Payment, support: Support) -> None:
         self.services = services
+        services.handlers.orders = self  # the buttons' clicks come here
         self.payment = payment
         self.support = support
 

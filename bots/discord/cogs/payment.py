@@ -38,6 +38,7 @@ def method_select(services: ShopServices, payments: PaymentService, locale: str,
 class Payment(commands.Cog):
     def __init__(self, services: ShopServices) -> None:
         self.services = services
+        services.handlers.payment = self  # the buttons' clicks come here
 
     async def send_payment_request(self, interaction: discord.Interaction[Any], buyer: Buyer, order_id: int,
                                    method_id: str) -> None:

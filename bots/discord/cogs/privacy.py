@@ -28,6 +28,7 @@ def export_document(data: dict[str, object], customer_id: int) -> discord.File:
 class Privacy(commands.Cog):
     def __init__(self, services: ShopServices) -> None:
         self.services = services
+        services.handlers.privacy = self  # the buttons' clicks come here
 
     @app_commands.command(name=command_text("discord.command.privacy", "privacy"),
                           description=command_text("discord.command.privacy.description",

@@ -52,6 +52,7 @@ class ReviewModal(ShopModal):
 class Reviews(commands.Cog):
     def __init__(self, services: ShopServices) -> None:
         self.services = services
+        services.handlers.reviews = self  # the buttons' clicks come here
 
     @app_commands.command(name=command_text("discord.command.review", "review"),
                           description=command_text("discord.command.review.description", "Review an order"))

@@ -23,6 +23,7 @@ from commerce.catalog import ProductDTO
 class Share(commands.Cog):
     def __init__(self, services: ShopServices, catalog: Catalog, checkout: Checkout) -> None:
         self.services = services
+        services.handlers.share = self  # the buttons' clicks come here
         self.catalog = catalog
         self.checkout = checkout
 

@@ -18,6 +18,7 @@ from bots.discord.services import ShopServices
 class ShopInfo(commands.Cog):
     def __init__(self, services: ShopServices) -> None:
         self.services = services
+        services.handlers.shop_info = self  # the buttons' clicks come here
 
     @app_commands.command(name=command_text("discord.command.help", "help"),
                           description=command_text("discord.command.help.description", "How to shop here"))

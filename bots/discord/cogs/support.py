@@ -64,6 +64,7 @@ class ReplyModal(ShopModal):
 class Support(commands.Cog):
     def __init__(self, services: ShopServices) -> None:
         self.services = services
+        services.handlers.support = self  # the buttons' clicks come here
 
     @app_commands.command(name=command_text("discord.command.support", "support"),
                           description=command_text("discord.command.support.description", "Write to the shop"))
