@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw
 
 from bench.catalog import fill
 from bots.common.media_store import MediaStore
-from bots.telegram.handlers.catalog import PAGE_SIZE
+from bots.telegram.handlers.buyer.catalog import PAGE_SIZE
 from commerce.shop import Shop
 from media.photos import ProcessedPhoto
 

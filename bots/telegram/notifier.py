@@ -31,7 +31,7 @@ from bots.common.outbox_sender import OutboxSender, RetryLater, Unreachable, pla
 from bots.common.platforms import TELEGRAM
 from bots.i18n import Translator
 from bots.telegram.connection import transient_reason
-from bots.telegram.handlers.reviews import review_order_button
+from bots.telegram.handlers.buyer.reviews import review_order_button
 from bots.telegram.render import quote
 from commerce.events import Clock, system_clock
 from commerce.message_refs import Contact

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bots.i18n import Translator
-from bots.telegram.handlers.catalog import PAGE_SIZE
+from bots.telegram.handlers.buyer.catalog import PAGE_SIZE
 from bots.telegram.render import quote
 from commerce.catalog import NewProduct, NewVariant
 from commerce.errors import InvalidInput

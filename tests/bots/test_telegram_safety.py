@@ -34,11 +34,11 @@ from bots.telegram.callbacks import (
 )
 from bots.telegram.dispatcher import build_dispatcher
 from bots.telegram.fsm_storage import DatabaseStorage
-from bots.telegram.handlers.privacy import PrivacyAction, PrivacyCallback
-from bots.telegram.handlers.reviews import ReviewAction, ReviewCallback
-from bots.telegram.handlers.sell import NewProductForm
-from bots.telegram.handlers.staff import StaffAction, StaffCallback
-from bots.telegram.handlers.support import SupportAction, SupportCallback
+from bots.telegram.handlers.buyer.privacy import PrivacyAction, PrivacyCallback
+from bots.telegram.handlers.buyer.reviews import ReviewAction, ReviewCallback
+from bots.telegram.handlers.buyer.support import SupportAction, SupportCallback
+from bots.telegram.handlers.seller.sell import NewProductForm
+from bots.telegram.handlers.seller.staff import StaffAction, StaffCallback
 from bots.telegram.render import keyboard, quote
 from commerce.catalog import PHOTOS_MAX
 from commerce.conversations import ConversationStore

@@ -12,7 +12,7 @@ from teremok import MockBot
 
 from bots.i18n import Translator
 from bots.telegram import build_dispatcher
-from bots.telegram.handlers.sales import SalesCallback, SalesView
+from bots.telegram.handlers.seller.sales import SalesCallback, SalesView
 from bots.telegram.render import quote
 from commerce.errors import PermissionDenied
 from commerce.privacy import ShippingAddress

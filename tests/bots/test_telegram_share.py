@@ -13,7 +13,7 @@ from teremok import DispatchResult, MockBot, MockCallbackQuery, MockMessageText,
 
 from bots.i18n import Translator
 from bots.telegram.flood import FloodLimit
-from bots.telegram.handlers.inline import MAX_RESULTS, build_inline_router, share_button
+from bots.telegram.handlers.buyer.inline import MAX_RESULTS, build_inline_router, share_button
 from bots.telegram.render import quote
 from commerce.catalog import NewProduct
 from commerce.shop import Shop

@@ -16,9 +16,9 @@ from aiogram.types import CallbackQuery, Message
 from bots.common.digital_items import UPLOAD_MAX_BYTES, UnreadableUpload, import_report, read_items
 from bots.common.presenters import chosen_variant, variant_name
 from bots.i18n import Translator
-from bots.telegram.handlers import sell_views as views
-from bots.telegram.handlers.sell_callbacks import ManageAction, ManageCallback
-from bots.telegram.handlers.sell_edit import cancel_step
+from bots.telegram.handlers.seller import sell_views as views
+from bots.telegram.handlers.seller.sell_callbacks import ManageAction, ManageCallback
+from bots.telegram.handlers.seller.sell_edit import cancel_step
 from bots.telegram.render import edit, plain, send
 from commerce.catalog import DIGITAL_IMPORT_MAX
 from commerce.customers import CustomerDTO

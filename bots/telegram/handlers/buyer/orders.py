@@ -20,9 +20,9 @@ from bots.common.presenters import ORDERS_PAGE_SIZE, present_order_detail, prese
 from bots.common.views import OrderButton, OrderButtonKind, OrderDetailView, OrderListView, OrderRows
 from bots.i18n import Translator
 from bots.telegram.callbacks import MenuCallback, MenuTarget, PageNumber, RowId
-from bots.telegram.handlers.payment import resend_payment
-from bots.telegram.handlers.reviews import review_order_button
-from bots.telegram.handlers.support import ask_about_order
+from bots.telegram.handlers.buyer.payment import resend_payment
+from bots.telegram.handlers.buyer.reviews import review_order_button
+from bots.telegram.handlers.buyer.support import ask_about_order
 from bots.telegram.render import Reply, bold, edit, quote, send
 from commerce.customers import CustomerDTO
 from commerce.shop import Shop

@@ -25,8 +25,8 @@ from bots.common.media_store import MediaStore
 from bots.common.presenters import chosen_variant, variant_name
 from bots.i18n import Translator
 from bots.telegram.callbacks import MAX_ID
-from bots.telegram.handlers import sell_views as views
-from bots.telegram.handlers.sell import (
+from bots.telegram.handlers.seller import sell_views as views
+from bots.telegram.handlers.seller.sell import (
     check_category_name,
     parse_category_name,
     parse_options,
@@ -34,7 +34,7 @@ from bots.telegram.handlers.sell import (
     rejection_text,
     store_upload,
 )
-from bots.telegram.handlers.sell_callbacks import ManageAction, ManageCallback
+from bots.telegram.handlers.seller.sell_callbacks import ManageAction, ManageCallback
 from bots.telegram.render import Reply, edit, plain, quote, send
 from commerce.catalog import (
     CATEGORY_NAME_MAX,

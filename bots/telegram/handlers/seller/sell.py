@@ -25,7 +25,7 @@ from bots.common.media_store import MediaStore
 from bots.i18n import Translator
 from bots.telegram.callbacks import RowId
 from bots.telegram.deep_links import product_link
-from bots.telegram.handlers.sell_callbacks import ManageAction, ManageCallback, manage_payload
+from bots.telegram.handlers.seller.sell_callbacks import ManageAction, ManageCallback, manage_payload
 from bots.telegram.render import Reply, bold, plain, quote, send
 from commerce.catalog import (
     CATEGORY_NAME_MAX,

@@ -12,7 +12,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bots.common.presenters import label, present_manage_card, variant_name
 from bots.i18n import Translator
-from bots.telegram.handlers.sell_callbacks import ManageAction, ManageCallback
+from bots.telegram.handlers.seller.sell_callbacks import ManageAction, ManageCallback
 from bots.telegram.render import Reply, bold, quote
 from commerce.catalog import PHOTOS_MAX, CategoryDTO, Page, ProductDTO, ProductKind
 

@@ -27,7 +27,7 @@ from bots.common.payment_view import (
 )
 from bots.i18n import Translator
 from bots.telegram.callbacks import CheckoutAction, CheckoutCallback
-from bots.telegram.handlers.payment import method_choice, send_payment_request
+from bots.telegram.handlers.buyer.payment import method_choice, send_payment_request
 from bots.telegram.render import Reply, edit, plain, quote, send
 from commerce.customers import CustomerDTO
 from commerce.errors import CartEmpty, InvalidInput, NotFound, OutOfStock

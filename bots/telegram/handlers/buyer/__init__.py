@@ -1,0 +1,1 @@
+"""What buyers do in the chat: browse, cart, checkout and payment, orders, reviews, support, privacy."""
