@@ -88,6 +88,15 @@ class PaymentService:
             return None
         return PaymentRequestView(request, self.methods[request.method_id], order)
 
+    async def to_resume(self, customer_id: int, order_id: int) -> tuple[OrderDTO, PaymentRequestView | None]:
+        """The buyer's order and its open request (None when no method is chosen yet), to show the payment
+        again: only while the order awaits payment; anything else is refused as an illegal move."""
+        view = await self.current(customer_id, order_id)  # ownership checked here
+        order = view.order if view is not None else await self._orders.get(customer_id, order_id)
+        if order.status is not OrderStatus.AWAITING_PAYMENT:
+            raise IllegalTransition(order_id=order.id, status=order.status.value, action="request_payment")
+        return order, view
+
     async def _open_with_amount_slot(self, customer_id: int, order: OrderDTO, method: PaymentMethod, units: int,
                                      price: Decimal, due_minor: int) -> RequestDTO:
         """Shared EVM address: the amount is the quote plus the smallest free offset (1–999 base units)."""

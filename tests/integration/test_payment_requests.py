@@ -129,6 +129,23 @@ async def test_someone_elses_order_unknown_method_and_paid_orders_are_refused(sh
         await payments.request_payment(buyer, order_id, "btc")
 
 
+async def test_the_payment_is_shown_again_only_to_its_buyer_and_only_while_the_order_awaits_it(
+        shop: Shop, clock: FakeClock) -> None:
+    """The rule both front-ends used to check themselves (`PaymentService.to_resume`)."""
+    payments = service(shop, clock)
+    buyer, order_id = await an_order(shop)
+    order, view = await payments.to_resume(buyer, order_id)
+    assert order.id == order_id and view is None          # no method chosen yet: the front-end offers them
+    requested = await payments.request_payment(buyer, order_id, "btc")
+    order, view = await payments.to_resume(buyer, order_id)
+    assert view is not None and view.request.id == requested.request.id
+    with pytest.raises(NotFound):
+        await payments.to_resume(await make_buyer(shop), order_id)
+    await shop.payments.payment_confirmed(order_id)
+    with pytest.raises(IllegalTransition):
+        await payments.to_resume(buyer, order_id)
+
+
 async def test_a_request_is_paid_through_the_watcher(shop: Shop, clock: FakeClock) -> None:
     payments = service(shop, clock)
     buyer, order_id = await an_order(shop, price="4500")

@@ -16,7 +16,7 @@ from bots.common.payment_view import caption_fields, method_label, payment_card
 from bots.discord import items
 from bots.discord.context import Buyer, edit, identify, private, reply
 from bots.discord.services import ShopServices
-from commerce.errors import IllegalTransition, NotFound
+from commerce.errors import NotFound
 from commerce.orders import OrderDTO
 from commerce.payment_records import AmountTaken
 from commerce.status import OrderStatus
@@ -60,10 +60,7 @@ class Payment(commands.Cog):
         """The payment message again (from an order's detail): the open request's card, or the methods to
         choose from when the order has none yet. Only the buyer's own order awaiting payment."""
         payments = self._payments()
-        view = await payments.current(buyer.customer.id, order_id)  # ownership checked by the core
-        order = view.order if view is not None else await self.services.shop.orders.get(buyer.customer.id, order_id)
-        if order.status is not OrderStatus.AWAITING_PAYMENT:
-            raise IllegalTransition(order_id=order.id, status=order.status.value, action="request_payment")
+        order, view = await payments.to_resume(buyer.customer.id, order_id)  # the core: theirs, awaiting payment
         if view is None:
             await reply(interaction, content=self.services.translator.text(buyer.locale, "checkout.choose_method"),
                         view=method_select(self.services, payments, buyer.locale, order.id))

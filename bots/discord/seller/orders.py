@@ -10,7 +10,6 @@ a fresh two-factor code) again. Everything here is ephemeral: orders are staff b
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Any, Final
 
 import discord
@@ -24,6 +23,7 @@ from bots.discord.items import ShopItem
 from bots.discord.services import ShopServices
 from bots.i18n import Translator
 from commerce.fulfilment import NOTE_MAX, TRACKING_MAX
+from commerce.money import format_units
 from commerce.orders import OrderDetailDTO, OrderDTO
 from commerce.roles import Permission, Role, can, require
 from commerce.status import TRANSITIONS, OrderAction, OrderStatus
@@ -75,10 +75,6 @@ def _list_message(tr: Translator, locale: str, orders: list[OrderDTO],
     return embed, view
 
 
-def _amount(units: int, decimals: int) -> str:
-    return format(Decimal(units).scaleb(-decimals).normalize(), "f")
-
-
 def _detail_message(tr: Translator, locale: str, detail: OrderDetailDTO, buyer: tuple[str, ...],
                     role: Role | None, origin: OrderStatus | None) -> tuple[discord.Embed, discord.ui.View]:
     order = detail.order
@@ -93,7 +89,7 @@ def _detail_message(tr: Translator, locale: str, detail: OrderDetailDTO, buyer: 
     embed.add_field(name=tr.text(locale, "dso.detail.buyer"), value=", ".join(buyer) or f"#{order.customer_id}")
     payment = detail.payment
     embed.add_field(name=tr.text(locale, "dso.detail.payment"),
-                    value=tr.text(locale, "dso.detail.payment_value", amount=_amount(payment.amount_units,
+                    value=tr.text(locale, "dso.detail.payment_value", amount=format_units(payment.amount_units,
                                   payment.decimals), asset=payment.asset, method=payment.method_id)
                     if payment else tr.text(locale, "dso.detail.no_payment"))
     if detail.address is not None:

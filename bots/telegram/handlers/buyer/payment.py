@@ -17,7 +17,7 @@ from bots.i18n import Translator
 from bots.telegram.callbacks import PaymentAction, PaymentCallback
 from bots.telegram.render import Reply, quote, send
 from commerce.customers import CustomerDTO
-from commerce.errors import IllegalTransition, NotFound
+from commerce.errors import NotFound
 from commerce.orders import OrderDTO
 from commerce.payment_records import AmountTaken
 from commerce.shop import Shop
@@ -72,10 +72,7 @@ async def resend_payment(callback: CallbackQuery, shop: Shop, payments: PaymentS
     from when the order has none yet. Only the buyer's own order awaiting payment; anything else is refused."""
     if payments is None:
         raise NotFound(entity="payment_method", id="")
-    view = await payments.current(customer.id, order_id)  # ownership checked by the core
-    order = view.order if view is not None else await shop.orders.get(customer.id, order_id)
-    if order.status is not OrderStatus.AWAITING_PAYMENT:
-        raise IllegalTransition(order_id=order.id, status=order.status.value, action="request_payment")
+    order, view = await payments.to_resume(customer.id, order_id)  # the core: theirs, and awaiting payment
     if view is None:
         await send(callback, method_choice(translator, locale, payments, order.id))
         return
