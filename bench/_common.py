@@ -46,3 +46,14 @@ async def median_ms(action: Callable[[], Awaitable[object]], repeat: int) -> flo
         await action()
         timings.append((time.perf_counter() - start) * 1000)
     return statistics.median(timings)
+
+
+async def products_of(shop: Shop, count: int) -> list[tuple[int, int]]:
+    """Up to `count` (product id, variant id) pairs a buyer can add to a cart (in stock), in listing order."""
+    found: list[tuple[int, int]] = []
+    page, has_next = 0, True
+    while has_next and len(found) < count:
+        listed = await shop.catalog.list_products(page=page, page_size=50)
+        found += [(p.id, v.id) for p in listed.items for v in p.variants if v.stock > 0]
+        page, has_next = page + 1, listed.has_next
+    return found

@@ -24,9 +24,8 @@ import discord
 import simcord
 from discord.ext import commands
 
-from bench._common import fresh_shop
+from bench._common import fresh_shop, products_of
 from bench.catalog import fill
-from bench.telegram_updates import products_of
 from bots.config import parse_settings
 from bots.discord.app import build_bot
 from bots.i18n import Translator
