@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from commerce.storage.db import queue_row
 from commerce.storage.tables import AuditEvent, OutboxMessage
+from commerce.topics import Topic
 
 AUDIT = AuditEvent.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table classes
 OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -44,9 +45,9 @@ def record(session: AsyncSession, *, actor: str, action: str, entity: str, entit
                                         **detail))
 
 
-def notify(session: AsyncSession, *, topic: str, at: datetime, customer_id: int | None = None,
+def notify(session: AsyncSession, *, topic: Topic, at: datetime, customer_id: int | None = None,
            audience: str = "customer", **payload: Any) -> None:
     """Queue a message for a buyer (`audience="customer"`) or for the shop's staff (`"sellers"`)."""
     queue_row(session, OUTBOX, {"created_at": at, "next_attempt_at": at, "customer_id": customer_id,
-                                "audience": audience, "topic": topic, "payload": payload, "attempts": 0,
+                                "audience": audience, "topic": str(topic), "payload": payload, "attempts": 0,
                                 "sent_at": None, "failed_at": None, "last_error": None})

@@ -18,6 +18,7 @@ from commerce.status import OrderAction, OrderStatus, next_status
 from commerce.storage import stock
 from commerce.storage.db import UnitOfWork
 from commerce.storage.tables import DigitalItem, Order, OrderLine
+from commerce.topics import Topic
 
 A = OrderAction
 
@@ -63,10 +64,10 @@ async def apply_transition(uow: UnitOfWork, order: Order, action: OrderAction, *
     await _move_stock(uow, order, action)
     record(uow.session, actor=actor, action=f"order.{action.value}", entity="order", entity_id=order.id, at=now,
            **{"from": old.value, "to": new.value}, **detail)
-    notify(uow.session, topic=f"order.{action.value}", at=now, customer_id=order.customer_id, order_id=order.id,
+    notify(uow.session, topic=Topic.of_move(action), at=now, customer_id=order.customer_id, order_id=order.id,
            status=new.value, **detail)
     if action in _TELL_SELLERS:
-        notify(uow.session, topic=f"order.{action.value}", at=now, audience="sellers", order_id=order.id,
+        notify(uow.session, topic=Topic.of_move(action), at=now, audience="sellers", order_id=order.id,
                status=new.value, **detail)
     if action in _DELIVERS:
         await _deliver_digital(uow, order, actor=actor, now=now)

@@ -34,6 +34,7 @@ from commerce.storage.tables import (
     Product,
     Variant,
 )
+from commerce.topics import Topic
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +200,7 @@ class OrderService:
                 # Free goods: nothing to pay, so no payment request; paid (and digital items delivered) at once.
                 status, paid_at = await _complete_free(uow, order_id, customer_id, now), now
             else:
-                notify(uow.session, topic="order.created", at=now, audience="sellers", order_id=order_id)
+                notify(uow.session, topic=Topic.ORDER_CREATED, at=now, audience="sellers", order_id=order_id)
             await uow.commit()
         return OrderDTO(order_id, customer_id, status, Money.from_minor(total, self._currency),
                         tuple(lines), needs_shipping, now, now + self._window, paid_at, None, None)

@@ -27,6 +27,7 @@ from commerce.settlement import Decision, OrderMoney, Settlement, decide
 from commerce.status import TRANSITIONS, OrderAction, OrderStatus
 from commerce.storage.db import Database, UnitOfWork
 from commerce.storage.tables import Order
+from commerce.topics import Topic
 
 WATCHER: Final = "watcher"
 log = logging.getLogger(__name__)
@@ -119,9 +120,9 @@ class PaymentEvents:
         for refund in grown:
             record(uow.session, actor=WATCHER, action="payment.refund_due", entity="order",
                    entity_id=money.order_id, at=now, **refund)
-            notify(uow.session, topic="payment.refund_due", at=now, audience="sellers", order_id=money.order_id,
+            notify(uow.session, topic=Topic.PAYMENT_REFUND_DUE, at=now, audience="sellers", order_id=money.order_id,
                    **refund)
-            notify(uow.session, topic="payment.refund_due", at=now, customer_id=order.customer_id,
+            notify(uow.session, topic=Topic.PAYMENT_REFUND_DUE, at=now, customer_id=order.customer_id,
                    order_id=money.order_id, **refund)
         if settlement.voided:
             record(uow.session, actor=WATCHER, action="payment.refund_void", entity="order",
@@ -141,7 +142,7 @@ class PaymentEvents:
         """No transition, just news for the buyer: "seen, 1/2 confirmations" (the message is edited in place)."""
         async with self._db.uow() as uow:
             order = await load_order(uow, order_id)
-            notify(uow.session, topic="order.confirmations", at=self._clock(), customer_id=order.customer_id,
+            notify(uow.session, topic=Topic.ORDER_CONFIRMATIONS, at=self._clock(), customer_id=order.customer_id,
                    order_id=order_id, confirmations=confirmations, required=required)
             await uow.commit()
 
@@ -152,7 +153,7 @@ class PaymentEvents:
             now = self._clock()
             record(uow.session, actor=WATCHER, action="payment.unmatched", entity="payment", entity_id=None, at=now,
                    chain=chain, txid=txid, address=address, amount_units=str(amount_units), token=token)
-            notify(uow.session, topic="payment.unmatched", at=now, audience="sellers", chain=chain, txid=txid,
+            notify(uow.session, topic=Topic.PAYMENT_UNMATCHED, at=now, audience="sellers", chain=chain, txid=txid,
                    address=address, amount_units=str(amount_units), token=token)
             await uow.commit()
 

@@ -14,6 +14,7 @@ from commerce.roles import Permission
 from commerce.sellers import require_permission
 from commerce.storage.db import Database, UnitOfWork
 from commerce.storage.tables import Order, SupportMessage, SupportTicket
+from commerce.topics import Topic
 
 SUBJECT_MAX: Final = 120
 TEXT_MAX: Final = 2000
@@ -69,7 +70,7 @@ class SupportService:
             await uow.flush()
             record(uow.session, actor=actor_of(customer_id), action="support.open", entity="ticket",
                    entity_id=ticket.id, at=now)
-            notify(uow.session, topic="support.message", at=now, audience="sellers", ticket_id=ticket.id,
+            notify(uow.session, topic=Topic.SUPPORT_MESSAGE, at=now, audience="sellers", ticket_id=ticket.id,
                    message_id=first.id)
             await uow.flush()
             dto = await self._dto(uow, ticket)
@@ -95,10 +96,10 @@ class SupportService:
             if from_shop:
                 record(uow.session, actor=actor_of(author_id), action="support.reply", entity="ticket",
                        entity_id=ticket_id, at=now)
-                notify(uow.session, topic="support.reply", at=now, customer_id=ticket.customer_id, ticket_id=ticket_id,
-                       message_id=message.id)
+                notify(uow.session, topic=Topic.SUPPORT_REPLY, at=now, customer_id=ticket.customer_id,
+                       ticket_id=ticket_id, message_id=message.id)
             else:
-                notify(uow.session, topic="support.message", at=now, audience="sellers", ticket_id=ticket_id,
+                notify(uow.session, topic=Topic.SUPPORT_MESSAGE, at=now, audience="sellers", ticket_id=ticket_id,
                        message_id=message.id)
             await uow.flush()
             dto = await self._dto(uow, ticket)

@@ -20,6 +20,7 @@ from commerce.events import Clock, actor_of, notify, record, system_clock
 from commerce.privacy import PersonalDataCipher
 from commerce.storage.db import Database, UnitOfWork
 from commerce.storage.tables import Seller, TwoFactorSecret
+from commerce.topics import Topic
 
 MAX_FAILURES: Final = 5
 LOCKOUT: Final = timedelta(minutes=15)
@@ -189,7 +190,7 @@ class TwoFactorService:
         minutes = int(LOCKOUT.total_seconds() // 60)
         record(uow.session, actor=actor_of(customer_id), action="two_factor.lockout", entity="customer",
                entity_id=customer_id, at=now, failures=failures, until=row.locked_until.isoformat())
-        notify(uow.session, topic="security.lockout", at=now, audience="sellers", seller_id=customer_id,
+        notify(uow.session, topic=Topic.SECURITY_LOCKOUT, at=now, audience="sellers", seller_id=customer_id,
                failures=failures, minutes=minutes)
         return TwoFactorLocked(minutes=minutes)
 

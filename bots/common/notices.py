@@ -7,7 +7,7 @@ escaped by the platform's `quote` before it goes in, so nobody's text can add ma
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -15,42 +15,11 @@ from bots.common.presenters import shorten
 from bots.i18n import Translator
 from commerce.outbox import OutboxItem
 from commerce.shop import Shop
+from commerce.topics import Topic
 
 MESSAGE_LIMIT: Final = 2000  # Discord's message limit, the smaller of the two (Telegram allows 4096)
 RELAYED_MAX: Final = 1500  # a support message relayed to the other side, leaving room for the template
-# Topics that only change what the payment card should say: edited in place when the card is known.
-EDITS_CARD: Final = frozenset({"order.payment_seen", "order.confirmations", "order.payment_confirmed",
-                               "order.payment_invalid", "order.expire", "order.cancel"})
-# One template per topic whose fields are just the order number (and escaped payload values).
-_BUYER_TEMPLATES: Final = {
-    "order.payment_seen": "notify.payment_seen",
-    "order.confirmations": "notify.confirmations",
-    "order.payment_vanished": "notify.payment_vanished",
-    "order.payment_invalid": "notify.payment_invalid",
-    "order.expire": "notify.expired",
-    "order.late_payment": "notify.late_payment",
-    "order.accept_late": "notify.accept_late",
-    "order.ship": "notify.shipped",
-    "order.deliver": "notify.delivered",
-    "support.reply": "notify.support_reply",
-}
-_STAFF_TEMPLATES: Final = {
-    "order.created": "notify.staff.order_created",
-    "order.payment_confirmed": "notify.staff.order_paid",
-    "order.nothing_due": "notify.staff.order_free",
-    "order.late_payment": "notify.staff.late_payment",
-    "order.payment_invalid": "notify.staff.payment_invalid",
-    "order.cancel": "notify.staff.order_cancelled",
-    "payment.unmatched": "notify.staff.payment_unmatched",
-    "support.message": "notify.staff.support_message",
-    "security.lockout": "notify.staff.security_lockout",
-    "rate.out_of_range": "notify.staff.rate_out_of_range",
-    "rate.jumped": "notify.staff.rate_jumped",
-    "rate.restored": "notify.staff.rate_restored",
-}
 STAFF_ABOUT_UNREACHABLE: Final = "notify.staff.buyer_unreachable"  # fields: order
-# After these the buyer holds what they bought: the message offers to review it.
-_REVIEW_AFTER: Final = frozenset({"order.deliver", "order.fulfil"})
 
 Quote = Callable[[str], str]
 
@@ -65,6 +34,28 @@ class BuyerNotice:
     review_order: int | None = None  # offer "review this order"
 
 
+Words = Callable[["NoticeWriter", OutboxItem, str], Awaitable[list[str]]]  # the texts, for a locale
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """What the shop says about one topic, to whom, and how the message behaves."""
+
+    buyer: str | Words | None = None  # a template (the payload's values as fields), or what picks the words
+    staff: str | Words | None = None
+    edits_card: bool = False      # the buyer's first text may replace the payment card's caption
+    closes_card: bool = False     # after it the payment card has nothing more to show
+    progress_only: bool = False   # news a live payment card already shows
+    must_reach: bool = False      # when no chat reaches the buyer, the staff are told instead
+    offers_review: bool = False   # the buyer now holds what they bought
+    relays_message: bool = False  # a support message: the words themselves go along
+
+
+def notice_for(topic: str) -> Notice | None:
+    """None for a topic nobody is told about (or one from a newer version)."""
+    return NOTICES.get(topic)  # type: ignore[call-overload]  # a Topic is its text
+
+
 class NoticeWriter:
     def __init__(self, shop: Shop, translator: Translator, quote: Quote, *, limit: int = MESSAGE_LIMIT) -> None:
         self._shop = shop
@@ -74,22 +65,26 @@ class NoticeWriter:
 
     async def for_buyer(self, item: OutboxItem, locale: str) -> BuyerNotice | None:
         """None for a topic buyers are not told about."""
-        texts = await self._buyer_texts(item, locale)
-        if texts is None:
+        notice = notice_for(item.topic)
+        if notice is None or notice.buyer is None:
             return None
+        texts = await self._texts(notice, notice.buyer, item, locale)
         order_id = item.payload.get("order_id")
         order_id = order_id if isinstance(order_id, int) else None
-        return BuyerNotice(order_id, tuple(texts), edits_card=item.topic in EDITS_CARD and order_id is not None,
-                           review_order=order_id if item.topic in _REVIEW_AFTER else None)
+        return BuyerNotice(order_id, tuple(texts), edits_card=notice.edits_card and order_id is not None,
+                           review_order=order_id if notice.offers_review else None)
 
     async def for_staff(self, item: OutboxItem, locale: str) -> str | None:
-        if item.topic == "payment.refund_due":
-            why = self._tr.text(locale, f"notify.refund_reason.{_reason(item.payload)}")
-            return self._tr.text(locale, "notify.staff.refund_due", **self.fields(item.payload), why=why)
-        key = _STAFF_TEMPLATES.get(item.topic)
-        if key is None:
+        notice = notice_for(item.topic)
+        if notice is None or notice.staff is None:
             return None
-        return await self._with_relayed(item, self._tr.text(locale, key, **self.fields(item.payload)))
+        return "\n".join(await self._texts(notice, notice.staff, item, locale))
+
+    async def _texts(self, notice: Notice, words: str | Words, item: OutboxItem, locale: str) -> list[str]:
+        if not isinstance(words, str):
+            return await words(self, item, locale)
+        text = self._tr.text(locale, words, **self.fields(item.payload))
+        return [await self._with_relayed(item, text) if notice.relays_message else text]
 
     def fields(self, payload: dict[str, Any]) -> dict[str, str]:
         """Every payload value as escaped text, with the order number as `order` and the ticket as `ticket`."""
@@ -100,46 +95,45 @@ class NoticeWriter:
             fields["ticket"] = fields["ticket_id"]
         return fields
 
-    async def _buyer_texts(self, item: OutboxItem, locale: str) -> list[str] | None:
-        topic, payload = item.topic, item.payload
-        fields = self.fields(payload)
-        if topic == "order.payment_confirmed":
-            return [self._tr.text(locale, "notify.paid", **fields)]
-        if topic == "order.underpaid":
-            # A shared receive address tells orders apart by exact amount: a top-up there matches nothing.
-            if "remaining" not in fields or "address" not in fields or payload.get("shared_address"):
-                return [self._tr.text(locale, "notify.underpaid_unknown", **fields)]
-            return [self._tr.text(locale, "notify.underpaid", **fields)]
-        if topic == "payment.refund_due":
-            return [self._tr.text(locale, f"notify.refund_due.{_reason(payload)}", **fields)]
-        if topic == "order.cancel":
-            text = self._tr.text(locale, "notify.cancelled", **fields)
-            if payload.get("reason"):
-                text += "\n" + self._tr.text(locale, "notify.reason", reason=fields["reason"])
-            return [text]
-        if topic == "order.refund":
-            text = self._tr.text(locale, "notify.refunded", **fields)
-            if payload.get("note"):
-                text += "\n" + self._tr.text(locale, "notify.refund_note", note=fields["note"])
-            return [text]
-        if topic == "order.fulfil":
-            return await self._delivery(item, locale)
-        key = _BUYER_TEMPLATES.get(topic)
-        if key is None:
-            return None
-        return [await self._with_relayed(item, self._tr.text(locale, key, **fields))]
+    async def underpaid(self, item: OutboxItem, locale: str) -> list[str]:
+        fields = self.fields(item.payload)
+        # A shared receive address tells orders apart by exact amount: a top-up there matches nothing.
+        if "remaining" not in fields or "address" not in fields or item.payload.get("shared_address"):
+            return [self._tr.text(locale, "notify.underpaid_unknown", **fields)]
+        return [self._tr.text(locale, "notify.underpaid", **fields)]
+
+    async def refund_due(self, item: OutboxItem, locale: str) -> list[str]:
+        return [self._tr.text(locale, f"notify.refund_due.{_reason(item.payload)}", **self.fields(item.payload))]
+
+    async def staff_refund_due(self, item: OutboxItem, locale: str) -> list[str]:
+        why = self._tr.text(locale, f"notify.refund_reason.{_reason(item.payload)}")
+        return [self._tr.text(locale, "notify.staff.refund_due", **self.fields(item.payload), why=why)]
+
+    async def cancelled(self, item: OutboxItem, locale: str) -> list[str]:
+        fields = self.fields(item.payload)
+        text = self._tr.text(locale, "notify.cancelled", **fields)
+        if item.payload.get("reason"):
+            text += "\n" + self._tr.text(locale, "notify.reason", reason=fields["reason"])
+        return [text]
+
+    async def refunded(self, item: OutboxItem, locale: str) -> list[str]:
+        fields = self.fields(item.payload)
+        text = self._tr.text(locale, "notify.refunded", **fields)
+        if item.payload.get("note"):
+            text += "\n" + self._tr.text(locale, "notify.refund_note", note=fields["note"])
+        return [text]
 
     async def _with_relayed(self, item: OutboxItem, text: str) -> str:
         """A support message carries the words themselves, so nobody has to open the ticket to read them."""
         message_id = item.payload.get("message_id")
-        if not item.topic.startswith("support.") or not isinstance(message_id, int):
+        if not isinstance(message_id, int):
             return text
         relayed = await self._shop.support.message_text(message_id)
         if not relayed or not relayed.strip():  # erased since, or never there
             return text
         return f"{text}\n<blockquote>{self._quote(shorten(relayed, RELAYED_MAX))}</blockquote>"
 
-    async def _delivery(self, item: OutboxItem, locale: str) -> list[str]:
+    async def delivery(self, item: OutboxItem, locale: str) -> list[str]:
         """The digital keys, each in <code>, split so no message passes the platform's length limit."""
         assert item.customer_id is not None
         order_id = int(item.payload["order_id"])
@@ -158,6 +152,38 @@ class NoticeWriter:
 
 
 REFUND_REASONS: Final = frozenset({"overpaid", "closed_order", "expired", "too_late"})
+
+W, T = NoticeWriter, Topic
+# One table from topic to notice: every topic the core queues is here (a test checks it).
+NOTICES: Final[dict[Topic, Notice]] = {
+    T.ORDER_PAYMENT_SEEN: Notice(buyer="notify.payment_seen", edits_card=True),
+    T.ORDER_CONFIRMATIONS: Notice(buyer="notify.confirmations", edits_card=True, progress_only=True),
+    T.ORDER_PAYMENT_CONFIRMED: Notice(buyer="notify.paid", staff="notify.staff.order_paid", edits_card=True,
+                                      closes_card=True, must_reach=True),
+    T.ORDER_NOTHING_DUE: Notice(staff="notify.staff.order_free"),
+    T.ORDER_UNDERPAID: Notice(buyer=W.underpaid, must_reach=True),
+    T.ORDER_PAYMENT_VANISHED: Notice(buyer="notify.payment_vanished"),
+    T.ORDER_PAYMENT_INVALID: Notice(buyer="notify.payment_invalid", staff="notify.staff.payment_invalid",
+                                    edits_card=True, closes_card=True),
+    T.ORDER_EXPIRE: Notice(buyer="notify.expired", edits_card=True, closes_card=True, must_reach=True),
+    T.ORDER_CANCEL: Notice(buyer=W.cancelled, staff="notify.staff.order_cancelled", edits_card=True,
+                           closes_card=True),
+    T.ORDER_LATE_PAYMENT: Notice(buyer="notify.late_payment", staff="notify.staff.late_payment", must_reach=True),
+    T.ORDER_ACCEPT_LATE: Notice(buyer="notify.accept_late"),
+    T.ORDER_FULFIL: Notice(buyer=W.delivery, must_reach=True, offers_review=True),
+    T.ORDER_SHIP: Notice(buyer="notify.shipped", must_reach=True),
+    T.ORDER_DELIVER: Notice(buyer="notify.delivered", offers_review=True),
+    T.ORDER_REFUND: Notice(buyer=W.refunded, must_reach=True),
+    T.ORDER_CREATED: Notice(staff="notify.staff.order_created"),
+    T.PAYMENT_REFUND_DUE: Notice(buyer=W.refund_due, staff=W.staff_refund_due, must_reach=True),
+    T.PAYMENT_UNMATCHED: Notice(staff="notify.staff.payment_unmatched"),
+    T.SUPPORT_MESSAGE: Notice(staff="notify.staff.support_message", relays_message=True),
+    T.SUPPORT_REPLY: Notice(buyer="notify.support_reply", must_reach=True, relays_message=True),
+    T.SECURITY_LOCKOUT: Notice(staff="notify.staff.security_lockout"),
+    T.RATE_OUT_OF_RANGE: Notice(staff="notify.staff.rate_out_of_range"),
+    T.RATE_JUMPED: Notice(staff="notify.staff.rate_jumped"),
+    T.RATE_RESTORED: Notice(staff="notify.staff.rate_restored"),
+}
 
 
 def _reason(payload: dict[str, Any]) -> str:

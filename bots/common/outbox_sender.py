@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Iterable
 from datetime import datetime, timedelta
 from typing import Final, Protocol
 
+from bots.common.notices import notice_for
 from commerce.events import Clock, system_clock
 from commerce.message_refs import Contact
 from commerce.outbox import UNREACHABLE, OutboxItem
@@ -26,9 +27,6 @@ from commerce.shop import Shop
 logger = logging.getLogger(__name__)
 
 OUTAGE_PAUSE: Final = timedelta(seconds=5)  # between tries of a platform that can't be reached
-# When a buyer can't be reached about one of these, the staff hear about it (they may contact them otherwise).
-MUST_REACH: Final = frozenset({"order.payment_confirmed", "order.underpaid", "payment.refund_due", "order.ship",
-                               "order.fulfil", "order.expire", "order.late_payment", "order.refund", "support.reply"})
 
 
 class Unreachable(Exception):
@@ -184,7 +182,9 @@ class OutboxSender:
             await self._call(platform, self._channels[platform].to_staff(item))
 
     async def _staff_about_unreachable(self, item: OutboxItem) -> None:
-        if item.topic not in MUST_REACH or not isinstance(item.payload.get("order_id"), int):
+        # When a buyer can't be reached about what must reach them, the staff hear (they may contact them otherwise).
+        notice = notice_for(item.topic)
+        if notice is None or not notice.must_reach or not isinstance(item.payload.get("order_id"), int):
             return
         for platform in self._usable():
             try:

@@ -26,7 +26,7 @@ import aiohttp
 import discord
 from discord.utils import escape_markdown
 
-from bots.common.notices import STAFF_ABOUT_UNREACHABLE, NoticeWriter
+from bots.common.notices import STAFF_ABOUT_UNREACHABLE, NoticeWriter, notice_for
 from bots.common.outbox_sender import OutboxSender, RetryLater, Unreachable, platform_unreachable
 from bots.common.platforms import DISCORD
 from bots.discord.ephemeral_cards import EphemeralCards
@@ -92,11 +92,6 @@ def discord_owner_ids(owners: list[Any]) -> list[int]:
     return ids
 
 
-# Status news that only moves a counter: shown live on the payment message, not worth a DM each time.
-_PROGRESS_ONLY: Final = frozenset({"order.confirmations"})
-# After these the payment message has nothing more to show.
-_FINAL: Final = frozenset({"order.payment_confirmed", "order.payment_invalid", "order.expire", "order.cancel"})
-
 
 class DiscordChannel:
     platform = DISCORD
@@ -122,8 +117,11 @@ class DiscordChannel:
         texts = [_fit(to_markdown(text)) for text in notice.texts]
         with _translated_errors():
             if notice.edits_card and notice.order_id is not None:
-                live = await self._edit_ephemeral(notice.order_id, texts[0], final=item.topic in _FINAL)
-                if await self._edit_card(notice.order_id, texts[0]) or (live and item.topic in _PROGRESS_ONLY):
+                spec = notice_for(item.topic)
+                closes, progress_only = (spec.closes_card, spec.progress_only) if spec else (False, False)
+                live = await self._edit_ephemeral(notice.order_id, texts[0], final=closes)
+                # News that only moves a counter is shown live on the payment message: not worth a DM each time.
+                if await self._edit_card(notice.order_id, texts[0]) or (live and progress_only):
                     texts = texts[1:]
             if not texts:
                 return
