@@ -1,8 +1,8 @@
-"""What a notification says, for any chat platform: outbox rows → the words a buyer or the staff read.
+"""What a notification says, for any chat platform: outbox rows → the words a buyer or the staff read, as
+`RichText` (`bots/common/rich_text.py`) each front-end renders in its own markup.
 
-The templates in `locales/*/notify.po` use a small HTML subset (<b>, <code>, <blockquote>), which Telegram
-shows as is and the Discord adapter turns into Markdown. Every value from a payload or from a person is
-escaped by the platform's `quote` before it goes in, so nobody's text can add markup.
+The templates in `locales/*/notify.po` mark emphasis with a small HTML subset (<b>, <code>, <blockquote>);
+every value from a payload or from a person goes in through `escape`, so nobody's text can add emphasis.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from bots.common.presenters import shorten
+from bots.common.rich_text import RichText, escape, parse
 from bots.i18n import Translator
 from commerce.outbox import OutboxItem
 from commerce.shop import Shop
@@ -21,15 +22,12 @@ MESSAGE_LIMIT: Final = 2000  # Discord's message limit, the smaller of the two (
 RELAYED_MAX: Final = 1500  # a support message relayed to the other side, leaving room for the template
 STAFF_ABOUT_UNREACHABLE: Final = "notify.staff.buyer_unreachable"  # fields: order
 
-Quote = Callable[[str], str]
-
-
 @dataclass(frozen=True, slots=True)
 class BuyerNotice:
     """One notification for a buyer: the first text fits a photo caption, the rest are follow-ups."""
 
     order_id: int | None
-    texts: tuple[str, ...]
+    texts: tuple[RichText, ...]
     edits_card: bool  # the first text may replace the payment card's caption instead of being sent anew
     review_order: int | None = None  # offer "review this order"
 
@@ -57,10 +55,9 @@ def notice_for(topic: str) -> Notice | None:
 
 
 class NoticeWriter:
-    def __init__(self, shop: Shop, translator: Translator, quote: Quote, *, limit: int = MESSAGE_LIMIT) -> None:
+    def __init__(self, shop: Shop, translator: Translator, *, limit: int = MESSAGE_LIMIT) -> None:
         self._shop = shop
         self._tr = translator
-        self._quote = quote
         self._limit = limit
 
     async def for_buyer(self, item: OutboxItem, locale: str) -> BuyerNotice | None:
@@ -71,14 +68,19 @@ class NoticeWriter:
         texts = await self._texts(notice, notice.buyer, item, locale)
         order_id = item.payload.get("order_id")
         order_id = order_id if isinstance(order_id, int) else None
-        return BuyerNotice(order_id, tuple(texts), edits_card=notice.edits_card and order_id is not None,
+        return BuyerNotice(order_id, tuple(parse(text) for text in texts),
+                           edits_card=notice.edits_card and order_id is not None,
                            review_order=order_id if notice.offers_review else None)
 
-    async def for_staff(self, item: OutboxItem, locale: str) -> str | None:
+    async def for_staff(self, item: OutboxItem, locale: str) -> RichText | None:
         notice = notice_for(item.topic)
         if notice is None or notice.staff is None:
             return None
-        return "\n".join(await self._texts(notice, notice.staff, item, locale))
+        return parse("\n".join(await self._texts(notice, notice.staff, item, locale)))
+
+    def staff_about_unreachable(self, item: OutboxItem, locale: str) -> RichText:
+        """The buyer of an order could not be told something that had to reach them."""
+        return parse(self._tr.text(locale, STAFF_ABOUT_UNREACHABLE, **self.fields(item.payload)))
 
     async def _texts(self, notice: Notice, words: str | Words, item: OutboxItem, locale: str) -> list[str]:
         if not isinstance(words, str):
@@ -87,8 +89,9 @@ class NoticeWriter:
         return [await self._with_relayed(item, text) if notice.relays_message else text]
 
     def fields(self, payload: dict[str, Any]) -> dict[str, str]:
-        """Every payload value as escaped text, with the order number as `order` and the ticket as `ticket`."""
-        fields = {key: self._quote(str(value)) for key, value in payload.items() if value is not None}
+        """Every payload value as text for a template (escaped), the order number also as `order` and the
+        ticket as `ticket`."""
+        fields = {key: escape(str(value)) for key, value in payload.items() if value is not None}
         if "order_id" in fields:
             fields["order"] = fields["order_id"]
         if "ticket_id" in fields:
@@ -131,7 +134,7 @@ class NoticeWriter:
         relayed = await self._shop.support.message_text(message_id)
         if not relayed or not relayed.strip():  # erased since, or never there
             return text
-        return f"{text}\n<blockquote>{self._quote(shorten(relayed, RELAYED_MAX))}</blockquote>"
+        return f"{text}\n<blockquote>{escape(shorten(relayed, RELAYED_MAX))}</blockquote>"
 
     async def delivery(self, item: OutboxItem, locale: str) -> list[str]:
         """The digital keys, each in <code>, split so no message passes the platform's length limit."""
@@ -142,8 +145,8 @@ class NoticeWriter:
             return [self._tr.text(locale, "notify.fulfilled", order=order_id)]
         texts = [self._tr.text(locale, "notify.digital_heading", order=order_id)]
         for delivered in items:
-            line = self._tr.text(locale, "notify.digital_item", title=self._quote(delivered.title),
-                                 content=self._quote(delivered.content))
+            line = self._tr.text(locale, "notify.digital_item", title=escape(delivered.title),
+                                 content=escape(delivered.content))
             if len(texts[-1]) + len(line) + 2 > self._limit:
                 texts.append(line)
             else:

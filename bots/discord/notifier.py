@@ -15,9 +15,7 @@ seller with a Discord identity, by DM.
 from __future__ import annotations
 
 import contextlib
-import html
 import logging
-import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -26,9 +24,10 @@ import aiohttp
 import discord
 from discord.utils import escape_markdown
 
-from bots.common.notices import STAFF_ABOUT_UNREACHABLE, NoticeWriter, notice_for
+from bots.common.notices import NoticeWriter, notice_for
 from bots.common.outbox_sender import OutboxSender, RetryLater, Unreachable, platform_unreachable
 from bots.common.platforms import DISCORD
+from bots.common.rich_text import RichText
 from bots.discord.ephemeral_cards import EphemeralCards
 from bots.i18n import Translator
 from commerce.events import Clock, system_clock
@@ -41,45 +40,32 @@ logger = logging.getLogger(__name__)
 PAYMENT_CARD: Final = "payment"
 MESSAGE_LIMIT: Final = 2000
 
-_CODE = re.compile(r"<code>(.*?)</code>", re.DOTALL)
-_QUOTE = re.compile(r"<blockquote>(.*?)</blockquote>", re.DOTALL)
-_BOLD = re.compile(r"</?b>")
-_TAG = re.compile(r"</?[a-z]+>")
-_MD_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+def to_markdown(rich: RichText) -> str:
+    """A notice in Discord Markdown: text escaped, bold as **…**, a code span literal (a key like `AB_CD` stays
+    copyable; a backtick inside is fenced with double backticks), a quoted block as "> " lines."""
+    out: list[str] = []
+    quoted: list[str] = []
 
+    def end_quote() -> None:
+        if quoted:
+            out.append("\n".join(f"> {line}" for line in "".join(quoted).split("\n")))
+            quoted.clear()
 
-def quote(value: str) -> str:
-    """A value going into a notice: Markdown-escaped for Discord, then HTML-escaped for the conversion."""
-    return html.escape(escape_markdown(value), quote=False)
-
-
-def to_markdown(text: str) -> str:
-    """The notices' HTML subset (<b>, <code>, <blockquote>) as Discord Markdown; entities unescaped.
-
-    Code spans show their text literally, so the Markdown escapes `quote` added are taken out again there
-    (a key like `AB_CD` stays copyable); a backtick inside is fenced with double backticks.
-    """
-    def code(match: re.Match[str]) -> str:
-        inner = _MD_ESCAPE.sub(r"\1", html.unescape(match.group(1)))
-        if "`" in inner:
-            return f"`` {inner.replace('``', '` `')} ``"
-        return f"`{inner}`" if inner else ""
-
-    def blockquote(match: re.Match[str]) -> str:
-        return "\n".join(f"> {line}" for line in match.group(1).split("\n"))
-
-    spans: list[str] = []
-
-    def keep(match: re.Match[str]) -> str:  # code spans are finished: hide them from the other rules
-        spans.append(code(match))
-        return f"\x00{len(spans) - 1}\x00"
-
-    text = _CODE.sub(keep, text)
-    text = _QUOTE.sub(blockquote, text)
-    text = _BOLD.sub("**", text)
-    text = _TAG.sub("", text)
-    text = html.unescape(text)
-    return re.sub(r"\x00(\d+)\x00", lambda m: spans[int(m.group(1))], text)
+    for span in rich:
+        if span.code:
+            text = f"`` {span.text.replace('``', '` `')} ``" if "`" in span.text else (
+                f"`{span.text}`" if span.text else "")
+        else:
+            text = escape_markdown(span.text)
+        if span.bold and text.strip():
+            text = f"**{text}**"
+        if span.quote:
+            quoted.append(text)
+            continue
+        end_quote()
+        out.append(text)
+    end_quote()
+    return "".join(out)
 
 
 def discord_owner_ids(owners: list[Any]) -> list[int]:
@@ -104,7 +90,7 @@ class DiscordChannel:
         self._tr = translator
         self._default_locale = default_locale
         self._owners = list(owner_ids)
-        self._words = NoticeWriter(shop, translator, quote, limit=MESSAGE_LIMIT)
+        self._words = NoticeWriter(shop, translator, limit=MESSAGE_LIMIT)
 
     async def to_buyer(self, item: OutboxItem, contact: Contact) -> None:
         locale = self._tr.locale_for(contact.locale, None, self._default_locale)
@@ -137,8 +123,7 @@ class DiscordChannel:
         await self._tell_staff(_fit(to_markdown(text)))
 
     async def to_staff_about_unreachable(self, item: OutboxItem) -> None:
-        text = self._tr.text(self._default_locale, STAFF_ABOUT_UNREACHABLE, **self._words.fields(item.payload))
-        await self._tell_staff(_fit(to_markdown(text)))
+        await self._tell_staff(_fit(to_markdown(self._words.staff_about_unreachable(item, self._default_locale))))
 
     async def _staff_ids(self) -> list[int]:
         ids = dict.fromkeys(self._owners)
@@ -226,7 +211,7 @@ async def tell_missed(interaction: discord.Interaction[Any], shop: Shop, transla
     user_id = interaction.user.id
     await shop.message_refs.mark_reachable(DISCORD, user_id)  # (identifying them did it already, as a rule)
     customer = await shop.customers.identify(DISCORD, user_id)
-    words = NoticeWriter(shop, translator, quote, limit=MESSAGE_LIMIT)
+    words = NoticeWriter(shop, translator, limit=MESSAGE_LIMIT)
     parts = []
     for item in await shop.outbox.missed(customer.id, since):
         notice = await words.for_buyer(item, locale)

@@ -26,13 +26,13 @@ from aiogram.exceptions import (
 )
 from aiogram.types import InlineKeyboardMarkup
 
-from bots.common.notices import STAFF_ABOUT_UNREACHABLE, BuyerNotice, NoticeWriter
+from bots.common.notices import BuyerNotice, NoticeWriter
 from bots.common.outbox_sender import OutboxSender, RetryLater, Unreachable, platform_unreachable
 from bots.common.platforms import TELEGRAM
+from bots.common.rich_text import to_html
 from bots.i18n import Translator
 from bots.telegram.connection import transient_reason
 from bots.telegram.handlers.buyer.reviews import review_order_button
-from bots.telegram.render import quote
 from commerce.events import Clock, system_clock
 from commerce.message_refs import Contact
 from commerce.outbox import OutboxItem
@@ -54,7 +54,7 @@ class TelegramChannel:
         self._tr = translator
         self._default_locale = default_locale
         self._owners = list(owners_chat_ids)
-        self._words = NoticeWriter(shop, translator, quote, limit=MESSAGE_LIMIT)
+        self._words = NoticeWriter(shop, translator, limit=MESSAGE_LIMIT)
 
     async def to_buyer(self, item: OutboxItem, contact: Contact) -> None:
         locale = self._tr.locale_for(contact.locale, None, self._default_locale)
@@ -64,7 +64,7 @@ class TelegramChannel:
             return
         chat_id = int(contact.external_id)
         with _translated_errors():
-            texts = list(notice.texts)
+            texts = [to_html(text) for text in notice.texts]
             if notice.edits_card and await self._edit_card(notice, texts[0]):
                 texts = texts[1:]
             for number, text in enumerate(texts, start=1):
@@ -76,11 +76,10 @@ class TelegramChannel:
         if text is None:
             logger.debug("no telegram message for staff topic %s; skipped", item.topic)
             return
-        await self._tell_owners(text)
+        await self._tell_owners(to_html(text))
 
     async def to_staff_about_unreachable(self, item: OutboxItem) -> None:
-        await self._tell_owners(self._tr.text(self._default_locale, STAFF_ABOUT_UNREACHABLE,
-                                              **self._words.fields(item.payload)))
+        await self._tell_owners(to_html(self._words.staff_about_unreachable(item, self._default_locale)))
 
     async def _tell_owners(self, text: str) -> None:
         for chat_id in self._owners:

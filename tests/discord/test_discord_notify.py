@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from bots.common.rich_text import escape, parse
 from bots.discord.app import ShopBot
-from bots.discord.notifier import DiscordNotifier, quote, to_markdown
+from bots.discord.notifier import DiscordNotifier, to_markdown
 from bots.i18n import Translator
 from commerce.payment_records import PaymentRecords, RequestDraft
 from commerce.shop import Shop
@@ -47,9 +48,9 @@ async def an_order(shop: Shop, buyer: int, *, keys: list[str] | None = None) -> 
 
 
 def test_markdown_from_the_notice_subset_keeps_values_inert() -> None:
-    text = f"<b>Order #1</b>\n<code>{quote('KEY_*1*`<x>&')}</code>\n{quote('**bold** @everyone <b>')}"
-    assert to_markdown(text) == "**Order #1**\n`` KEY_*1*`<x>& ``\n\\*\\*bold\\*\\* @everyone <b>"
-    assert to_markdown("<blockquote>a\nb</blockquote>") == "> a\n> b"
+    text = f"<b>Order #1</b>\n<code>{escape('KEY_*1*`<x>&')}</code>\n{escape('**bold** @everyone <b>')}"
+    assert to_markdown(parse(text)) == "**Order #1**\n`` KEY_*1*`<x>& ``\n\\*\\*bold\\*\\* @everyone <b>"
+    assert to_markdown(parse("<blockquote>a\nb</blockquote>")) == "> a\n> b"
 
 
 async def test_paid_arrives_by_dm_in_the_buyers_language(simcord_env: Any, buyer: Any, shop: Shop,
