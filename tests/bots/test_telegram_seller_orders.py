@@ -139,6 +139,11 @@ async def test_the_detail_shows_lines_total_and_the_decrypted_address_escaped(
     assert f"<b>Order #{order_id} — {translator.status('en', OrderStatus.PAID)}</b>" in text
     assert "Tea &lt;cup&gt; × 2 — ¥2,400" in text and "<b>Total: ¥2,400</b>" in text
     assert "Hana &lt;Sato&gt; &amp; Co" in text and "1-2-3 Jingumae" in text
+    # the buyer and the payment, as on Discord (one shared view, bots/common/staff_orders.py)
+    detail = await shop.orders.staff_detail(await customer_id(shop, owner), order_id)
+    buyer = (await shop.customers.get(detail.order.customer_id)).identities
+    assert f"<b>{translator.text('en', 'so.detail.buyer')}</b>\n{quote(', '.join(buyer))}" in text
+    assert f"<b>{translator.text('en', 'so.detail.payment')}</b>" in text
     labels = staff.labels()
     assert translator.text("en", "so.button.ship") in labels and translator.text("en", "so.button.cancel") not in labels
     # staff may not refund (owners only), so the button isn't offered

@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 from discord.ui import Button, DynamicItem, Select
 
+from bots.common.staff_orders import StaffOrderView, present_staff_order
 from bots.discord.command_translator import command_text
 from bots.discord.context import MAX_ID, Buyer, edit, identify, reply, services_of
 from bots.discord.errors import answer_stale, report_error
@@ -23,20 +24,20 @@ from bots.discord.items import ShopItem
 from bots.discord.services import ShopServices
 from bots.i18n import Translator
 from commerce.fulfilment import NOTE_MAX, TRACKING_MAX
-from commerce.money import format_units
-from commerce.orders import OrderDetailDTO, OrderDTO
-from commerce.roles import Permission, Role, can, require
-from commerce.status import TRANSITIONS, OrderAction, OrderStatus
+from commerce.orders import OrderDTO
+from commerce.roles import Permission, require
+from commerce.status import OrderAction, OrderStatus
 
 LIST_SIZE: Final = 25  # a select holds 25 options
 STATUS_CHOICES: Final = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.SHIPPED,
                          OrderStatus.DELIVERED, OrderStatus.PAID_LATE, OrderStatus.REFUNDED, OrderStatus.CANCELLED)
 # The buttons an order's detail may offer, in order: (item move, core action, label key, style).
-_MOVES: Final = (("ship", OrderAction.SHIP, "so.button.ship", discord.ButtonStyle.primary),
-                 ("deliver", OrderAction.DELIVER, "so.button.deliver", discord.ButtonStyle.success),
-                 ("accept", OrderAction.ACCEPT_LATE, "so.button.accept_late", discord.ButtonStyle.success),
-                 ("refund", OrderAction.REFUND, "so.button.refund", discord.ButtonStyle.secondary),
-                 ("cancel", OrderAction.CANCEL, "so.button.cancel", discord.ButtonStyle.danger))
+# Each move's custom_id word and button style.
+_MOVES: Final = {OrderAction.SHIP: ("ship", discord.ButtonStyle.primary),
+                 OrderAction.DELIVER: ("deliver", discord.ButtonStyle.success),
+                 OrderAction.ACCEPT_LATE: ("accept", discord.ButtonStyle.success),
+                 OrderAction.REFUND: ("refund", discord.ButtonStyle.secondary),
+                 OrderAction.CANCEL: ("cancel", discord.ButtonStyle.danger)}
 
 
 def add_to(group: app_commands.Group, services: ShopServices) -> None:
@@ -75,43 +76,18 @@ def _list_message(tr: Translator, locale: str, orders: list[OrderDTO],
     return embed, view
 
 
-def _detail_message(tr: Translator, locale: str, detail: OrderDetailDTO, buyer: tuple[str, ...],
-                    role: Role | None, origin: OrderStatus | None) -> tuple[discord.Embed, discord.ui.View]:
-    order = detail.order
-    lines = [tr.text(locale, "so.detail.created", when=tr.datetime(locale, order.created_at)),
-             *(tr.text(locale, "so.detail.line", title=line.title, quantity=line.quantity,
-                       total=tr.money(locale, line.line_total)) for line in order.lines),
-             tr.text(locale, "so.detail.total", total=tr.money(locale, order.total))]
-    if order.tracking:
-        lines.append(tr.text(locale, "so.detail.tracking", tracking=order.tracking))
-    heading = tr.text(locale, "so.detail.heading", id=order.id, status=tr.status(locale, order.status))
-    embed = discord.Embed(title=heading, description="\n".join(lines))
-    embed.add_field(name=tr.text(locale, "dso.detail.buyer"), value=", ".join(buyer) or f"#{order.customer_id}")
-    payment = detail.payment
-    embed.add_field(name=tr.text(locale, "dso.detail.payment"),
-                    value=tr.text(locale, "dso.detail.payment_value", amount=format_units(payment.amount_units,
-                                  payment.decimals), asset=payment.asset, method=payment.method_id)
-                    if payment else tr.text(locale, "dso.detail.no_payment"))
-    if detail.address is not None:
-        embed.add_field(name=tr.text(locale, "so.detail.address"), value="\n".join(detail.address.lines())[:1024],
-                        inline=False)
-    return embed, _detail_view(tr, locale, order, role, origin)
-
-
-def _detail_view(tr: Translator, locale: str, order: OrderDTO, role: Role | None,
-                 origin: OrderStatus | None) -> discord.ui.View:
-    """Only the moves the order's status allows and the role may make; the core still decides on the click."""
-    view = discord.ui.View(timeout=None)
-    for move, action, key, style in _MOVES:
-        if (order.status, action) not in TRANSITIONS or (action is OrderAction.SHIP and not order.needs_shipping):
-            continue
-        if not can(role, Permission.REFUND if action is OrderAction.REFUND else Permission.MANAGE_ORDERS):
-            continue
-        if action is OrderAction.REFUND and order.status is OrderStatus.PAID_LATE:
-            key = "so.button.refund_late"
-        view.add_item(MoveOrder(move, order.id, origin, tr.text(locale, key), style))
-    view.add_item(ListOrders(origin, tr.text(locale, "so.button.back")))
-    return view
+def _detail_message(view: StaffOrderView, origin: OrderStatus | None) -> tuple[discord.Embed, discord.ui.View]:
+    embed = discord.Embed(title=view.heading, description="\n".join([*view.facts, view.total]))
+    embed.add_field(name=view.buyer_label, value=view.buyer[:1024])
+    embed.add_field(name=view.payment_label, value=view.payment[:1024])
+    if view.address is not None:
+        embed.add_field(name=view.address_label, value="\n".join(view.address)[:1024], inline=False)
+    buttons = discord.ui.View(timeout=None)
+    for move in view.moves:
+        word, style = _MOVES[move.action]
+        buttons.add_item(MoveOrder(word, view.order_id, origin, move.label, style))
+    buttons.add_item(ListOrders(origin, view.back))
+    return embed, buttons
 
 
 # ---- handlers (called by the items) ----
@@ -140,7 +116,7 @@ async def _detail(services: ShopServices, seller: Buyer, order_id: int,
     detail = await services.shop.orders.staff_detail(seller.customer.id, order_id)  # role-checked in the core
     role = await services.shop.sellers.role_of(seller.customer.id)
     buyer = (await services.shop.customers.get(detail.order.customer_id)).identities
-    return _detail_message(services.translator, seller.locale, detail, buyer, role, origin)
+    return _detail_message(present_staff_order(services.translator, seller.locale, detail, buyer, role), origin)
 
 
 async def move_order(interaction: discord.Interaction[Any], move: str, order_id: int,

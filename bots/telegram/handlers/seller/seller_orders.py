@@ -17,15 +17,16 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from bots.common.staff_orders import present_staff_order
 from bots.i18n import Translator
 from bots.telegram.callbacks import PageNumber, RowId
 from bots.telegram.render import Reply, bold, edit, plain, quote, send
 from commerce.customers import CustomerDTO
 from commerce.errors import NotFound
 from commerce.orders import OrderDTO
-from commerce.roles import Permission, Role, can, require
+from commerce.roles import Permission, require
 from commerce.shop import Shop
-from commerce.status import TRANSITIONS, OrderAction, OrderStatus
+from commerce.status import OrderAction, OrderStatus
 
 PAGE_SIZE: Final = 8
 FILTERS: Final = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.PAID_LATE,
@@ -59,11 +60,10 @@ class FulfilmentForm(StatesGroup):
 
 
 # The buttons an order's detail may offer, in order, with the move each one asks the core for.
-_MOVES: Final = ((SellerOrdersAction.SHIP, OrderAction.SHIP, "so.button.ship"),
-                 (SellerOrdersAction.DELIVER, OrderAction.DELIVER, "so.button.deliver"),
-                 (SellerOrdersAction.ACCEPT_LATE, OrderAction.ACCEPT_LATE, "so.button.accept_late"),
-                 (SellerOrdersAction.REFUND, OrderAction.REFUND, "so.button.refund"),
-                 (SellerOrdersAction.CANCEL, OrderAction.CANCEL, "so.button.cancel"))
+# The button payload of each move.
+_MOVES: Final = {OrderAction.SHIP: SellerOrdersAction.SHIP, OrderAction.DELIVER: SellerOrdersAction.DELIVER,
+                 OrderAction.ACCEPT_LATE: SellerOrdersAction.ACCEPT_LATE, OrderAction.REFUND: SellerOrdersAction.REFUND,
+                 OrderAction.CANCEL: SellerOrdersAction.CANCEL}
 
 
 def _button(text: str, **payload: Any) -> InlineKeyboardButton:
@@ -97,38 +97,18 @@ def _list_reply(orders: list[OrderDTO], status: OrderStatus | None, page: int, t
 
 async def _detail_reply(shop: Shop, customer: CustomerDTO, order: OrderDTO, origin: SellerOrdersCallback,
                         translator: Translator, locale: str) -> Reply:
+    detail = await shop.orders.staff_detail(customer.id, order.id)  # role-checked in the core
     role = await shop.sellers.role_of(customer.id)
-    t = translator.text
-    parts = [bold(t(locale, "so.detail.heading", id=order.id, status=translator.status(locale, order.status))),
-             quote(t(locale, "so.detail.created", when=translator.datetime(locale, order.created_at))),
-             "\n".join(quote(t(locale, "so.detail.line", title=line.title, quantity=line.quantity,
-                                total=translator.money(locale, line.line_total))) for line in order.lines),
-             bold(t(locale, "so.detail.total", total=translator.money(locale, order.total)))]
-    if order.tracking:
-        parts.append(quote(t(locale, "so.detail.tracking", tracking=order.tracking)))
-    if order.needs_shipping and can(role, Permission.MANAGE_ORDERS):
-        address = await shop.orders.shipping_address(customer.id, order.id)  # decrypted; the core checks again
-        if address is not None:
-            parts.append("\n".join([bold(t(locale, "so.detail.address")), *map(quote, address.lines())]))
-    return Reply("\n\n".join(parts), _detail_keyboard(order, role, origin, translator, locale))
-
-
-def _detail_keyboard(order: OrderDTO, role: Role | None, origin: SellerOrdersCallback, translator: Translator,
-                     locale: str) -> InlineKeyboardMarkup:
-    """Only the moves the order's status allows; the core still decides when one is pressed."""
-    rows = []
-    for action, move, key in _MOVES:
-        if (order.status, move) not in TRANSITIONS or (move is OrderAction.SHIP and not order.needs_shipping):
-            continue
-        if not can(role, Permission.REFUND if move is OrderAction.REFUND else Permission.MANAGE_ORDERS):
-            continue
-        if move is OrderAction.REFUND and order.status is OrderStatus.PAID_LATE:
-            key = "so.button.refund_late"
-        rows.append([_button(translator.text(locale, key), action=action, order_id=order.id,
-                             status=origin.status, page=origin.page)])
-    rows.append([_button(translator.text(locale, "so.button.back"), action=SellerOrdersAction.LIST,
-                         status=origin.status, page=origin.page)])
-    return InlineKeyboardMarkup(inline_keyboard=rows)
+    buyer = (await shop.customers.get(detail.order.customer_id)).identities
+    view = present_staff_order(translator, locale, detail, buyer, role)
+    parts = [bold(view.heading), "\n".join(map(quote, view.facts)), bold(view.total),
+             f"{bold(view.buyer_label)}\n{quote(view.buyer)}", f"{bold(view.payment_label)}\n{quote(view.payment)}"]
+    if view.address is not None:
+        parts.append("\n".join([bold(view.address_label), *map(quote, view.address)]))
+    rows = [[_button(move.label, action=_MOVES[move.action], order_id=view.order_id, status=origin.status,
+                     page=origin.page)] for move in view.moves]
+    rows.append([_button(view.back, action=SellerOrdersAction.LIST, status=origin.status, page=origin.page)])
+    return Reply("\n\n".join(parts), InlineKeyboardMarkup(inline_keyboard=rows))
 
 
 # ---- reading ----
