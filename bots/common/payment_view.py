@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Final
 
 from bots.common.presenters import label
@@ -123,6 +124,24 @@ def payment_card(tr: Translator, locale: str, view: PaymentRequestView, *, shop_
         title=tr.text(locale, "payment.title", order=view.order.id),
         labels={"amount": tr.text(locale, "payment.amount"), "network": tr.text(locale, "payment.network_label"),
                 "address": tr.text(locale, "payment.address"), "expires": tr.text(locale, "payment.expires_label")})
+
+
+class PaymentButton(StrEnum):
+    """The buttons under a payment message, on every platform, in this order."""
+
+    STATUS = "status"
+    CHANGE_METHOD = "change_method"
+    CANCEL = "cancel"
+
+
+_BUTTON_LABELS: Final = {PaymentButton.STATUS: "button.check_status",
+                         PaymentButton.CHANGE_METHOD: "button.change_method",
+                         PaymentButton.CANCEL: "button.cancel_order"}
+
+
+def payment_buttons(tr: Translator, locale: str) -> list[tuple[PaymentButton, str]]:
+    """(button, label) for a payment message: check the status, change the method, cancel the order."""
+    return [(button, tr.text(locale, key)) for button, key in _BUTTON_LABELS.items()]
 
 
 def caption_fields(tr: Translator, locale: str, view: PaymentRequestView) -> dict[str, str]:

@@ -7,12 +7,12 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from typing import Any
+from typing import Any, Final
 
 import discord
 from discord.ext import commands
 
-from bots.common.payment_view import caption_fields, method_label, payment_card
+from bots.common.payment_view import PaymentButton, caption_fields, method_label, payment_buttons, payment_card
 from bots.discord import items
 from bots.discord.context import Buyer, edit, identify, private, reply
 from bots.discord.services import ShopServices
@@ -33,6 +33,9 @@ def method_select(services: ShopServices, payments: PaymentService, locale: str,
     view.add_item(items.PayWith(order_id, options[:25],
                                 placeholder=services.translator.text(locale, "checkout.choose_method")))
     return view
+
+
+_PAYMENT_WORDS: Final = {PaymentButton.STATUS: "st", PaymentButton.CHANGE_METHOD: "ch", PaymentButton.CANCEL: "cx"}
 
 
 class Payment(commands.Cog):
@@ -119,9 +122,8 @@ class Payment(commands.Cog):
     def _buttons(self, locale: str, order_id: int) -> discord.ui.View:
         tr = self.services.translator
         view = discord.ui.View(timeout=None)
-        view.add_item(items.PaymentAction("st", order_id, tr.text(locale, "button.check_status")))
-        view.add_item(items.PaymentAction("ch", order_id, tr.text(locale, "button.change_method")))
-        view.add_item(items.PaymentAction("cx", order_id, tr.text(locale, "button.cancel_order")))
+        for button, label in payment_buttons(tr, locale):
+            view.add_item(items.PaymentAction(_PAYMENT_WORDS[button], order_id, label))
         return view
 
     def _payments(self) -> PaymentService:

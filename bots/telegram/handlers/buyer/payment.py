@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Final
 
 from aiogram import F, Router
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bots.common.payment_view import caption_fields, method_label, payment_card
+from bots.common.payment_view import PaymentButton, caption_fields, method_label, payment_buttons, payment_card
 from bots.i18n import Translator
 from bots.telegram.callbacks import PaymentAction, PaymentCallback
 from bots.telegram.render import Reply, quote, send
@@ -34,11 +35,14 @@ def _button(text: str, action: PaymentAction, order_id: int, method: str | None 
     return [InlineKeyboardButton(text=text, callback_data=data)]
 
 
+_PAYMENT_ACTIONS: Final = {PaymentButton.STATUS: PaymentAction.STATUS,
+                           PaymentButton.CHANGE_METHOD: PaymentAction.CHOOSE_METHOD,
+                           PaymentButton.CANCEL: PaymentAction.CANCEL}
+
+
 def payment_keyboard(tr: Translator, locale: str, order_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[
-        _button(tr.text(locale, "button.check_status"), PaymentAction.STATUS, order_id),
-        _button(tr.text(locale, "button.change_method"), PaymentAction.CHOOSE_METHOD, order_id),
-        _button(tr.text(locale, "button.cancel_order"), PaymentAction.CANCEL, order_id)])
+    return InlineKeyboardMarkup(inline_keyboard=[_button(label, _PAYMENT_ACTIONS[button], order_id)
+                                                 for button, label in payment_buttons(tr, locale)])
 
 
 def method_choice(tr: Translator, locale: str, payments: PaymentService, order_id: int) -> Reply:
