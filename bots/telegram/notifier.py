@@ -32,7 +32,7 @@ from bots.common.platforms import TELEGRAM
 from bots.common.rich_text import to_html
 from bots.i18n import Translator
 from bots.telegram.connection import transient_reason
-from bots.telegram.handlers.buyer.reviews import review_order_button
+from bots.telegram.handlers.buyer.reviews_views import review_order_button
 from commerce.events import Clock, system_clock
 from commerce.message_refs import Contact
 from commerce.outbox import OutboxItem

@@ -16,7 +16,7 @@ from teremok import MockBot
 from bots.common.outbox_sender import OutboxSender, RetryLater, Unreachable, platform_unreachable
 from bots.common.platforms import DISCORD
 from bots.i18n import Translator
-from bots.telegram.handlers.buyer.reviews import ReviewCallback
+from bots.telegram.handlers.buyer.reviews_views import ReviewCallback
 from bots.telegram.notifier import TelegramChannel
 from commerce.message_refs import Contact
 from commerce.outbox import MAX_ATTEMPTS, OutboxItem

@@ -16,8 +16,8 @@ from teremok import MockBot, MockMessageText
 
 from bots.i18n import Translator
 from bots.telegram import build_dispatcher
-from bots.telegram.handlers.buyer.reviews import ReviewAction, ReviewCallback
-from bots.telegram.handlers.buyer.support import SupportAction, SupportCallback
+from bots.telegram.handlers.buyer.reviews_views import ReviewAction, ReviewCallback
+from bots.telegram.handlers.buyer.support_views import SupportAction, SupportCallback
 from bots.telegram.render import quote
 from commerce.errors import (
     AlreadyReviewed,

@@ -12,8 +12,8 @@ from teremok import MockBot
 
 from bots.i18n import Translator
 from bots.telegram import build_dispatcher
-from bots.telegram.handlers.buyer.orders import OrdersAction, OrdersCallback
-from bots.telegram.handlers.buyer.reviews import ReviewAction, ReviewCallback
+from bots.telegram.handlers.buyer.orders_views import OrdersAction, OrdersCallback
+from bots.telegram.handlers.buyer.reviews_views import ReviewAction, ReviewCallback
 from bots.telegram.render import quote
 from commerce.errors import IllegalTransition, NotFound, ReviewNotAllowed
 from commerce.money import format_units

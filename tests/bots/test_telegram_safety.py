@@ -34,9 +34,9 @@ from bots.telegram.callbacks import (
 )
 from bots.telegram.dispatcher import build_dispatcher
 from bots.telegram.fsm_storage import DatabaseStorage
-from bots.telegram.handlers.buyer.privacy import PrivacyAction, PrivacyCallback
-from bots.telegram.handlers.buyer.reviews import ReviewAction, ReviewCallback
-from bots.telegram.handlers.buyer.support import SupportAction, SupportCallback
+from bots.telegram.handlers.buyer.privacy_views import PrivacyAction, PrivacyCallback
+from bots.telegram.handlers.buyer.reviews_views import ReviewAction, ReviewCallback
+from bots.telegram.handlers.buyer.support_views import SupportAction, SupportCallback
 from bots.telegram.handlers.seller.sell import NewProductForm
 from bots.telegram.handlers.seller.staff import StaffAction, StaffCallback
 from bots.telegram.render import keyboard, quote

@@ -18,7 +18,7 @@ from bots.common.presenters import (
 )
 from bots.i18n import Translator
 from bots.telegram.callbacks import CatalogAction, CatalogCallback, MenuCallback, MenuTarget
-from bots.telegram.handlers.buyer.reviews import SHOWN_REVIEWS, render_reviews
+from bots.telegram.handlers.buyer.reviews_views import SHOWN_REVIEWS, render_reviews
 from bots.telegram.render import RenderedReplies, edit, plain, render_card, render_list, send
 from commerce.shop import Shop
 

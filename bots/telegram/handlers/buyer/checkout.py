@@ -13,7 +13,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 
 from bots.common.payment_view import (
     OrderPreview,
@@ -27,7 +27,9 @@ from bots.common.payment_view import (
 )
 from bots.i18n import Translator
 from bots.telegram.callbacks import CheckoutAction, CheckoutCallback
-from bots.telegram.handlers.buyer.payment import method_choice, send_payment_request
+from bots.telegram.handlers.buyer.checkout_views import checkout_button, checkout_keyboard
+from bots.telegram.handlers.buyer.payment import send_payment_request
+from bots.telegram.handlers.buyer.payment_views import method_choice
 from bots.telegram.render import Reply, edit, plain, quote, send
 from commerce.customers import CustomerDTO
 from commerce.errors import CartEmpty, InvalidInput, NotFound, OutOfStock
@@ -41,15 +43,6 @@ class Checkout(StatesGroup):
     address = State()
     method = State()
     confirm = State()
-
-
-def _button(text: str, action: CheckoutAction, **ids: Any) -> list[InlineKeyboardButton]:
-    return [InlineKeyboardButton(text=text, callback_data=CheckoutCallback(action=action, **ids).pack())]
-
-
-def _keyboard(tr: Translator, locale: str, *rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[*rows, _button(tr.text(locale, "button.cancel"),
-                                                                CheckoutAction.ABORT)])
 
 
 async def check_out_cart(event: Message | CallbackQuery, shop: Shop, customer: CustomerDTO, state: FSMContext,
@@ -97,26 +90,26 @@ async def _after_address(event: Message | CallbackQuery, shop: Shop, customer: C
     await state.set_state(Checkout.confirm)
     summary = present_summary(tr, locale, await _preview(shop, customer, data["items"]),
                               await _address(shop, customer, data), None)
-    await send(event, Reply(quote(summary), _keyboard(
-        tr, locale, _button(tr.text(locale, "button.confirm_order"), CheckoutAction.CONFIRM))))
+    await send(event, Reply(quote(summary), checkout_keyboard(
+        tr, locale, checkout_button(tr.text(locale, "button.confirm_order"), CheckoutAction.CONFIRM))))
 
 
 async def _ask_address(event: Message | CallbackQuery, shop: Shop, customer: CustomerDTO, state: FSMContext,
                        tr: Translator, locale: str) -> None:
     saved = await shop.customers.addresses(customer.id)
-    rows = [_button(address_summary(s.address), CheckoutAction.SAVED_ADDRESS, id=s.id) for s in saved]
+    rows = [checkout_button(address_summary(s.address), CheckoutAction.SAVED_ADDRESS, id=s.id) for s in saved]
     text = tr.text(locale, "checkout.address_prompt")
     if saved:
         text = f"{text}\n\n{tr.text(locale, 'checkout.saved_addresses')}"
     await state.set_state(Checkout.address)
-    await send(event, Reply(quote(text), _keyboard(tr, locale, *rows)))
+    await send(event, Reply(quote(text), checkout_keyboard(tr, locale, *rows)))
 
 
 async def _ask_method(event: Message | CallbackQuery, state: FSMContext, payments: PaymentService,
                       tr: Translator, locale: str) -> None:
-    rows = [_button(method_label(m), CheckoutAction.METHOD, method=m.id) for m in payments.methods.values()]
+    rows = [checkout_button(method_label(m), CheckoutAction.METHOD, method=m.id) for m in payments.methods.values()]
     await state.set_state(Checkout.method)
-    await send(event, Reply(quote(tr.text(locale, "checkout.choose_method")), _keyboard(tr, locale, *rows)))
+    await send(event, Reply(quote(tr.text(locale, "checkout.choose_method")), checkout_keyboard(tr, locale, *rows)))
 
 
 async def type_address(message: Message, shop: Shop, state: FSMContext, translator: Translator, locale: str) -> None:
@@ -128,9 +121,10 @@ async def type_address(message: Message, shop: Shop, state: FSMContext, translat
         await send(message, plain(f"{translator.error(locale, exc)}\n\n{prompt}"))
         return
     await state.update_data(address=shop.customers.seal_address(address), address_id=None)
-    await send(message, Reply(quote(present_address(translator, locale, address)), _keyboard(
-        translator, locale, _button(translator.text(locale, "button.save_address"), CheckoutAction.SAVE_ADDRESS),
-        _button(translator.text(locale, "button.use_address"), CheckoutAction.USE_ADDRESS))))
+    await send(message, Reply(quote(present_address(translator, locale, address)), checkout_keyboard(
+        translator, locale,
+        checkout_button(translator.text(locale, "button.save_address"), CheckoutAction.SAVE_ADDRESS),
+        checkout_button(translator.text(locale, "button.use_address"), CheckoutAction.USE_ADDRESS))))
 
 
 async def use_typed_address(callback: CallbackQuery, callback_data: CheckoutCallback, shop: Shop,
@@ -165,8 +159,8 @@ async def choose_method(callback: CallbackQuery, callback_data: CheckoutCallback
     address = await _address(shop, customer, data)
     await state.set_state(Checkout.confirm)
     summary = present_summary(translator, locale, preview, address, method)
-    await send(callback, Reply(quote(summary), _keyboard(
-        translator, locale, _button(translator.text(locale, "button.confirm_order"), CheckoutAction.CONFIRM))))
+    await send(callback, Reply(quote(summary), checkout_keyboard(
+        translator, locale, checkout_button(translator.text(locale, "button.confirm_order"), CheckoutAction.CONFIRM))))
 
 
 async def _address(shop: Shop, customer: CustomerDTO, data: dict[str, Any]) -> ShippingAddress | None:

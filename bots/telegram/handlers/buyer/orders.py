@@ -7,76 +7,27 @@ or someone else's order id is "not found" and nothing is shown or changed.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from aiogram import F, Router
 from aiogram.filters import Command
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 
 from bots.common.payment_view import method_label
 from bots.common.presenters import ORDERS_PAGE_SIZE, present_order_detail, present_order_list
-from bots.common.views import OrderButton, OrderButtonKind, OrderDetailView, OrderListView, OrderRows
 from bots.i18n import Translator
-from bots.telegram.callbacks import MenuCallback, MenuTarget, PageNumber, RowId
+from bots.telegram.callbacks import MenuCallback, MenuTarget
+from bots.telegram.handlers.buyer.orders_views import (
+    OrdersAction,
+    OrdersCallback,
+    render_order_detail,
+    render_order_list,
+)
 from bots.telegram.handlers.buyer.payment import resend_payment
-from bots.telegram.handlers.buyer.reviews import review_order_button
 from bots.telegram.handlers.buyer.support import ask_about_order
-from bots.telegram.render import Reply, bold, edit, quote, send
+from bots.telegram.render import Reply, edit, send
 from commerce.customers import CustomerDTO
 from commerce.shop import Shop
 from payments.requests import PaymentService
-
-
-class OrdersAction(StrEnum):
-    LIST = "l"  # page
-    DETAIL = "d"  # order_id, page: the list page to go back to
-    PAY = "p"
-    CANCEL = "x"
-    SUPPORT = "s"
-
-
-class OrdersCallback(CallbackData, prefix="od"):
-    action: OrdersAction
-    order_id: RowId | None = None
-    page: PageNumber = 0
-
-
-_ACTIONS = {OrderButtonKind.LIST: OrdersAction.LIST, OrderButtonKind.DETAIL: OrdersAction.DETAIL,
-            OrderButtonKind.SHOW_PAYMENT: OrdersAction.PAY, OrderButtonKind.CANCEL: OrdersAction.CANCEL,
-            OrderButtonKind.SUPPORT: OrdersAction.SUPPORT}
-
-
-def _button(button: OrderButton, tr: Translator, locale: str) -> InlineKeyboardButton:
-    if button.kind is OrderButtonKind.REVIEW:
-        assert button.order_id is not None
-        return review_order_button(tr, locale, button.order_id)
-    data = OrdersCallback(action=_ACTIONS[button.kind], order_id=button.order_id, page=button.page)
-    return InlineKeyboardButton(text=button.label, callback_data=data.pack())
-
-
-def _keyboard(rows: OrderRows, tr: Translator, locale: str) -> InlineKeyboardMarkup | None:
-    buttons = [[_button(button, tr, locale) for button in row] for row in rows if row]
-    return InlineKeyboardMarkup(inline_keyboard=buttons) if buttons else None
-
-
-def render_order_list(view: OrderListView, tr: Translator, locale: str) -> Reply:
-    if not view.rows:
-        return Reply(quote(view.heading))
-    parts = [bold(view.heading), *(quote(part) for part in (view.hint, view.footer) if part)]
-    return Reply("\n".join(parts), _keyboard(view.rows, tr, locale))
-
-
-def render_order_detail(view: OrderDetailView, tr: Translator, locale: str) -> Reply:
-    blocks = [bold(view.heading), "\n".join(quote(fact) for fact in view.facts),
-              "\n".join([*(quote(line) for line in view.lines), bold(view.total)])]
-    if view.address:
-        blocks.append("\n".join(quote(line) for line in view.address))
-    if view.items_heading:
-        items = [f"{quote(title)}\n<code>{quote(content)}</code>" for title, content in view.digital_items]
-        blocks.append("\n".join([bold(view.items_heading), *items]))
-    return Reply("\n\n".join(blocks), _keyboard(view.rows, tr, locale))
 
 
 async def _list(shop: Shop, customer: CustomerDTO, tr: Translator, locale: str, page: int) -> Reply:

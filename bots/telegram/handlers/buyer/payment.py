@@ -6,20 +6,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Final
 
 from aiogram import F, Router
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
-from bots.common.payment_view import PaymentButton, caption_fields, method_label, payment_buttons, payment_card
+from bots.common.payment_view import caption_fields, payment_card
 from bots.i18n import Translator
 from bots.telegram.callbacks import PaymentAction, PaymentCallback
+from bots.telegram.handlers.buyer.payment_views import (
+    method_choice,
+    payment_keyboard,
+    retry_markup,
+    status_caption,
+    status_markup,
+)
 from bots.telegram.render import Reply, quote, send
 from commerce.customers import CustomerDTO
 from commerce.errors import NotFound
-from commerce.orders import OrderDTO
 from commerce.payment_records import AmountTaken
 from commerce.shop import Shop
 from commerce.status import OrderStatus
@@ -30,30 +35,6 @@ from payments.requests import PaymentRequestView, PaymentService
 logger = logging.getLogger(__name__)
 
 
-def _button(text: str, action: PaymentAction, order_id: int, method: str | None = None) -> list[InlineKeyboardButton]:
-    data = PaymentCallback(action=action, order_id=order_id, method=method).pack()
-    return [InlineKeyboardButton(text=text, callback_data=data)]
-
-
-_PAYMENT_ACTIONS: Final = {PaymentButton.STATUS: PaymentAction.STATUS,
-                           PaymentButton.CHANGE_METHOD: PaymentAction.CHOOSE_METHOD,
-                           PaymentButton.CANCEL: PaymentAction.CANCEL}
-
-
-def payment_keyboard(tr: Translator, locale: str, order_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[_button(label, _PAYMENT_ACTIONS[button], order_id)
-                                                 for button, label in payment_buttons(tr, locale)])
-
-
-def method_choice(tr: Translator, locale: str, payments: PaymentService, order_id: int) -> Reply:
-    rows = [_button(method_label(m), PaymentAction.PAY_WITH, order_id, m.id) for m in payments.methods.values()]
-    return Reply(quote(tr.text(locale, "checkout.choose_method")), InlineKeyboardMarkup(inline_keyboard=rows))
-
-
-def status_caption(tr: Translator, locale: str, order: OrderDTO) -> str:
-    return tr.text(locale, "payment.status_caption", order=order.id, status=quote(tr.status(locale, order.status)))
-
-
 async def send_payment_request(callback: CallbackQuery, shop: Shop, payments: PaymentService, customer: CustomerDTO,
                                order_id: int, method_id: str, translator: Translator, locale: str,
                                shop_name: str) -> None:
@@ -62,9 +43,7 @@ async def send_payment_request(callback: CallbackQuery, shop: Shop, payments: Pa
     try:
         view = await payments.request_payment(customer.id, order_id, method_id)
     except (RateUnavailable, AmountTaken) as exc:
-        retry = InlineKeyboardMarkup(inline_keyboard=[_button(
-            translator.text(locale, "button.choose_method"), PaymentAction.CHOOSE_METHOD, order_id)])
-        await send(callback, Reply(quote(translator.error(locale, exc)), retry))
+        await send(callback, Reply(quote(translator.error(locale, exc)), retry_markup(translator, locale, order_id)))
         return
     await callback.answer()  # before drawing the card, so the button stops spinning at once
     await _send_card(callback, shop, view, translator, locale, shop_name)
@@ -104,9 +83,8 @@ async def check_status(callback: CallbackQuery, callback_data: PaymentCallback, 
                        translator: Translator, locale: str) -> None:
     order = await shop.orders.get(customer.id, callback_data.order_id)
     if order.status is not OrderStatus.AWAITING_PAYMENT:  # the caption still asks for payment: bring it up to date
-        keep = _button(translator.text(locale, "button.check_status"), PaymentAction.STATUS, order.id)
         await _edit_caption(callback, status_caption(translator, locale, order),
-                            InlineKeyboardMarkup(inline_keyboard=[keep])
+                            status_markup(translator, locale, order.id)
                             if order.status is OrderStatus.CONFIRMING else None)
     await callback.answer(translator.text(locale, "payment.status_alert", order=order.id,
                                           status=translator.status(locale, order.status)), show_alert=True)

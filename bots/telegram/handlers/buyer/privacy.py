@@ -7,49 +7,23 @@ middleware creates one); orders stay with the shop for accounting, anonymised by
 
 from __future__ import annotations
 
-import json
-from enum import StrEnum
-
 from aiogram import F, Router
 from aiogram.enums import ParseMode
 from aiogram.filters import Command
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 
 from bots.i18n import Translator
-from bots.telegram.callbacks import RowId
-from bots.telegram.render import Reply, edit, plain, quote, send
+from bots.telegram.handlers.buyer.privacy_views import (
+    PrivacyAction,
+    PrivacyCallback,
+    export_document,
+    render_erase_confirm,
+    render_privacy_menu,
+)
+from bots.telegram.render import edit, plain, quote, send
 from commerce.customers import CustomerDTO
 from commerce.shop import Shop
-
-
-class PrivacyAction(StrEnum):
-    EXPORT = "e"
-    ERASE = "x"  # ask first
-    CONFIRM_ERASE = "y"  # customer_id: who was asked, so an old "yes" can't erase the fresh identity made since
-    KEEP = "n"
-
-
-class PrivacyCallback(CallbackData, prefix="pv"):
-    action: PrivacyAction
-    customer_id: RowId | None = None
-
-
-def _button(text: str, action: PrivacyAction, customer_id: int | None = None) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=PrivacyCallback(action=action, customer_id=customer_id).pack())
-
-
-def render_privacy_menu(tr: Translator, locale: str) -> Reply:
-    return Reply(quote(tr.text(locale, "privacy.intro")), InlineKeyboardMarkup(inline_keyboard=[
-        [_button(tr.text(locale, "privacy.button_export"), PrivacyAction.EXPORT)],
-        [_button(tr.text(locale, "privacy.button_erase"), PrivacyAction.ERASE)]]))
-
-
-def export_document(data: dict[str, object], customer_id: int) -> BufferedInputFile:
-    """Readable by a person as well as a program: UTF-8 (Japanese stays Japanese), indented."""
-    body = json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")
-    return BufferedInputFile(body, filename=f"my-data-{customer_id}.json")
 
 
 async def show_privacy(message: Message, translator: Translator, locale: str) -> None:
@@ -68,10 +42,7 @@ async def export_data(callback: CallbackQuery, shop: Shop, customer: CustomerDTO
 
 
 async def ask_to_erase(callback: CallbackQuery, customer: CustomerDTO, translator: Translator, locale: str) -> None:
-    await edit(callback, Reply(quote(translator.text(locale, "privacy.erase_confirm")), InlineKeyboardMarkup(
-        inline_keyboard=[[_button(translator.text(locale, "privacy.button_erase_yes"), PrivacyAction.CONFIRM_ERASE,
-                                  customer.id)],
-                         [_button(translator.text(locale, "privacy.button_keep"), PrivacyAction.KEEP)]])))
+    await edit(callback, render_erase_confirm(translator, locale, customer.id))
 
 
 async def erase_data(callback: CallbackQuery, callback_data: PrivacyCallback, shop: Shop, customer: CustomerDTO,

@@ -9,41 +9,30 @@ from __future__ import annotations
 
 import re
 import string
-from enum import StrEnum
 from typing import Final
 
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 
-from bots.common.presenters import label, shorten
 from bots.i18n import SUPPORTED, Translator
-from bots.telegram.callbacks import MAX_ID, RowId
-from bots.telegram.render import Reply, bold, edit, plain, quote, send
+from bots.telegram.callbacks import MAX_ID
+from bots.telegram.handlers.buyer.support_views import (
+    SupportAction,
+    SupportCallback,
+    cancel_markup,
+    render_open_tickets,
+    render_ticket,
+)
+from bots.telegram.render import Reply, edit, plain, quote, send
 from commerce.customers import CustomerDTO
 from commerce.shop import Shop
-from commerce.support import TicketDTO
 
 # Messages that name one ticket: a reply to any of them adds to that ticket.
 TICKET_MESSAGES: Final = ("support.opened", "support.added", "support.staff.sent", "notify.support_reply",
                           "notify.staff.support_message")
-SHOWN_MESSAGES: Final = 10
-MESSAGE_PREVIEW: Final = 500
-
-
-class SupportAction(StrEnum):
-    VIEW = "v"
-    REPLY = "r"
-    CLOSE = "c"
-    CANCEL = "x"
-
-
-class SupportCallback(CallbackData, prefix="sp"):
-    action: SupportAction
-    ticket_id: RowId | None = None
 
 
 class SupportForm(StatesGroup):
@@ -77,42 +66,11 @@ def ticket_in(translator: Translator, text: str | None) -> int | None:
     return None
 
 
-def _cancel_row(tr: Translator, locale: str) -> list[InlineKeyboardButton]:
-    return [InlineKeyboardButton(text=tr.text(locale, "button.cancel"),
-                                 callback_data=SupportCallback(action=SupportAction.CANCEL).pack())]
-
-
-def render_ticket(tr: Translator, locale: str, ticket: TicketDTO) -> Reply:
-    status = tr.text(locale, "support.status_open" if ticket.status == "open" else "support.status_closed")
-    lines = [bold(tr.text(locale, "support.ticket_heading", ticket=ticket.id, subject=ticket.subject)), quote(status)]
-    for message in ticket.messages[-SHOWN_MESSAGES:]:
-        who = tr.text(locale, "support.from_shop" if message.from_shop else "support.from_customer")
-        lines.append(f"\n<b>{quote(who)}</b> {quote(tr.datetime(locale, message.created_at))}\n"
-                     f"{quote(shorten(message.text, MESSAGE_PREVIEW))}")
-    rows = []
-    if ticket.status == "open":
-        rows.append([
-            InlineKeyboardButton(text=tr.text(locale, "support.button_reply"), callback_data=SupportCallback(
-                action=SupportAction.REPLY, ticket_id=ticket.id).pack()),
-            InlineKeyboardButton(text=tr.text(locale, "support.button_close"), callback_data=SupportCallback(
-                action=SupportAction.CLOSE, ticket_id=ticket.id).pack())])
-    return Reply("\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows) if rows else None)
-
-
-def render_open_tickets(tr: Translator, locale: str, tickets: list[TicketDTO]) -> Reply:
-    if not tickets:
-        return plain(tr.text(locale, "support.no_open_tickets"))
-    rows = [[InlineKeyboardButton(text=label(f"#{t.id} {t.subject}"), callback_data=SupportCallback(
-        action=SupportAction.VIEW, ticket_id=t.id).pack())] for t in tickets]
-    return Reply(bold(tr.text(locale, "support.open_tickets", count=len(tickets))),
-                 InlineKeyboardMarkup(inline_keyboard=rows))
-
-
 async def ask_for_message(message: Message, state: FSMContext, translator: Translator, locale: str) -> None:
     await state.set_state(SupportForm.message)
     await state.set_data({})
     await send(message, Reply(quote(translator.text(locale, "support.prompt")),
-                              InlineKeyboardMarkup(inline_keyboard=[_cancel_row(translator, locale)])))
+                              cancel_markup(translator, locale)))
 
 
 async def ask_about_order(event: Message | CallbackQuery, state: FSMContext, translator: Translator, locale: str,
@@ -122,7 +80,7 @@ async def ask_about_order(event: Message | CallbackQuery, state: FSMContext, tra
     await state.set_state(SupportForm.message)
     await state.set_data({"order_id": order_id})
     await send(event, Reply(quote(translator.text(locale, "support.order_prompt", order=order_id)),
-                            InlineKeyboardMarkup(inline_keyboard=[_cancel_row(translator, locale)])))
+                            cancel_markup(translator, locale)))
 
 
 async def open_ticket(message: Message, shop: Shop, customer: CustomerDTO, state: FSMContext,
@@ -163,7 +121,7 @@ async def ask_for_reply(callback: CallbackQuery, callback_data: SupportCallback,
     await state.set_state(SupportForm.staff_reply)
     await state.set_data({"ticket_id": ticket.id})
     text = quote(translator.text(locale, "support.staff.prompt", ticket=ticket.id))
-    await send(callback, Reply(text, InlineKeyboardMarkup(inline_keyboard=[_cancel_row(translator, locale)])))
+    await send(callback, Reply(text, cancel_markup(translator, locale)))
 
 
 async def send_staff_reply(message: Message, shop: Shop, customer: CustomerDTO, state: FSMContext,
