@@ -38,7 +38,7 @@ from bots.telegram.handlers.buyer.privacy_views import PrivacyAction, PrivacyCal
 from bots.telegram.handlers.buyer.reviews_views import ReviewAction, ReviewCallback
 from bots.telegram.handlers.buyer.support_views import SupportAction, SupportCallback
 from bots.telegram.handlers.seller.sell import NewProductForm
-from bots.telegram.handlers.seller.staff import StaffAction, StaffCallback
+from bots.telegram.handlers.seller.staff_views import StaffAction, StaffCallback
 from bots.telegram.render import keyboard, quote
 from commerce.catalog import PHOTOS_MAX
 from commerce.conversations import ConversationStore

@@ -10,9 +10,10 @@ import pytest
 from aiogram import Dispatcher
 from teremok import MockBot
 
+from bots.common.sales import SalesPeriodView as SalesView
 from bots.i18n import Translator
 from bots.telegram import build_dispatcher
-from bots.telegram.handlers.seller.sales import SalesCallback, SalesView
+from bots.telegram.handlers.seller.sales_views import SalesCallback
 from bots.telegram.render import quote
 from commerce.errors import PermissionDenied
 from commerce.privacy import ShippingAddress

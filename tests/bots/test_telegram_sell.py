@@ -15,7 +15,8 @@ from teremok import DispatchResult, MockBot, MockMessageDocument, MockMessagePho
 from bots.common.media_store import MediaStore
 from bots.i18n import Translator
 from bots.telegram import build_dispatcher
-from bots.telegram.handlers.seller.sell import NewProductForm, SellAction, SellCallback
+from bots.telegram.handlers.seller.sell import NewProductForm
+from bots.telegram.handlers.seller.sell_form_views import SellAction, SellCallback
 from bots.telegram.render import quote
 from commerce.catalog import ProductKind
 from commerce.errors import InvalidAmount, InvalidInput, NotFound, PermissionDenied

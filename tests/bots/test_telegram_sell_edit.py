@@ -14,10 +14,10 @@ from teremok import DispatchResult, MockBot, MockMessageDocument
 from bots.common.media_store import MediaStore
 from bots.i18n import Translator
 from bots.telegram.callbacks import MAX_ID, MAX_PAGE
-from bots.telegram.handlers.seller.sell import SellCategoryCallback
 from bots.telegram.handlers.seller.sell_callbacks import ManageAction, ManageCallback
 from bots.telegram.handlers.seller.sell_digital import DigitalForm
 from bots.telegram.handlers.seller.sell_edit import EditForm
+from bots.telegram.handlers.seller.sell_form_views import SellCategoryCallback
 from bots.telegram.notifier import TelegramNotifier
 from bots.telegram.render import quote
 from commerce.catalog import NewVariant, ProductDTO

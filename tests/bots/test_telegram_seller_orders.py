@@ -11,11 +11,11 @@ from teremok import DispatchResult, MockBot
 
 from bots.i18n import Translator
 from bots.telegram import build_dispatcher
-from bots.telegram.handlers.seller.seller_orders import (
+from bots.telegram.handlers.seller.seller_orders_views import (
     SellerOrdersAction,
     SellerOrdersCallback,
 )
-from bots.telegram.handlers.seller.staff import StaffAction, StaffCallback
+from bots.telegram.handlers.seller.staff_views import StaffAction, StaffCallback
 from bots.telegram.render import quote
 from commerce.errors import PermissionDenied
 from commerce.privacy import ShippingAddress

@@ -8,34 +8,14 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.filters import Command
-from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 
 from bots.common.sales import SalesPeriodView as SalesView
-from bots.common.sales import present_sales
 from bots.i18n import Translator
-from bots.telegram.render import Reply, bold, edit, quote, send
+from bots.telegram.handlers.seller.sales_views import SalesCallback, render_sales
+from bots.telegram.render import edit, send
 from commerce.customers import CustomerDTO
-from commerce.sales import SalesSummary
 from commerce.shop import Shop
-
-
-class SalesCallback(CallbackData, prefix="sa"):
-    view: SalesView
-
-
-def render_sales(summary: SalesSummary, view: SalesView, translator: Translator, locale: str) -> Reply:
-    shown = present_sales(translator, locale, summary, view)
-    parts = [bold(shown.heading) + "\n" + quote(shown.as_of), *map(quote, shown.notes)]
-    parts.extend("\n".join([bold(section.heading), *map(quote, section.lines)]) for section in shown.sections)
-    if shown.footer:
-        parts.append(quote(shown.footer))
-    return Reply("\n\n".join(parts), _keyboard(shown.buttons))
-
-
-def _keyboard(buttons: tuple[tuple[SalesView, str], ...]) -> InlineKeyboardMarkup:
-    keys = [InlineKeyboardButton(text=label, callback_data=SalesCallback(view=view).pack()) for view, label in buttons]
-    return InlineKeyboardMarkup(inline_keyboard=[keys[:3], keys[3:]])
 
 
 async def show_sales(message: Message, shop: Shop, customer: CustomerDTO, translator: Translator,

@@ -11,21 +11,28 @@ from __future__ import annotations
 
 import asyncio
 import re
-from enum import StrEnum
 from typing import Final
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 
 from bots.common.media_store import MediaStore
 from bots.i18n import Translator
-from bots.telegram.callbacks import RowId
 from bots.telegram.deep_links import product_link
-from bots.telegram.handlers.seller.sell_callbacks import ManageAction, ManageCallback, manage_payload
+from bots.telegram.handlers.seller.sell_form_views import (
+    CATEGORY_BUTTONS_MAX,
+    SellAction,
+    SellCallback,
+    SellCategoryCallback,
+    cancel_row,
+    category_markup,
+    created_markup,
+    form_buttons,
+    start_markup,
+)
 from bots.telegram.render import Reply, bold, plain, quote, send
 from commerce.catalog import (
     CATEGORY_NAME_MAX,
@@ -48,27 +55,6 @@ from commerce.shop import Shop
 from media.photos import MAX_BYTES, PhotoRejected, RejectReason, process_photo
 
 _OPTION_SPLIT: Final = re.compile(r"\s*[/／]\s*")
-CATEGORY_BUTTONS_MAX: Final = 12  # more than this is easier to type than to find on a phone
-
-
-class SellAction(StrEnum):
-    SKIP = "s"
-    DONE = "d"
-    PHYSICAL = "p"
-    DIGITAL = "g"
-    CREATE = "c"
-    CANCEL = "x"
-    VARIANT = "v"  # add another variant (summary)
-
-
-class SellCallback(CallbackData, prefix="sell"):
-    action: SellAction
-
-
-class SellCategoryCallback(CallbackData, prefix="sellcat"):
-    """An existing category picked for the new product (re-checked by the core when the product is created)."""
-
-    category_id: RowId
 
 
 class NewProductForm(StatesGroup):
@@ -84,16 +70,6 @@ class NewProductForm(StatesGroup):
     confirm = State()
 
 
-def _buttons(translator: Translator, locale: str, *rows: tuple[tuple[str, SellAction], ...]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[
-        [InlineKeyboardButton(text=translator.text(locale, key), callback_data=SellCallback(action=action).pack())
-         for key, action in row] for row in rows if row])
-
-
-def _cancel_row() -> tuple[tuple[str, SellAction], ...]:
-    return (("sell.button.cancel", SellAction.CANCEL),)
-
-
 async def _require_seller(shop: Shop, customer: CustomerDTO) -> None:
     require(await shop.sellers.role_of(customer.id), Permission.MANAGE_OWN_PRODUCTS)
 
@@ -106,11 +82,8 @@ async def start_selling(message: Message, state: FSMContext, shop: Shop, custome
     await _require_seller(shop, customer)
     await state.clear()
     await state.set_state(NewProductForm.title)
-    mine = InlineKeyboardButton(text=translator.text(locale, "sell.edit.button.list"),
-                                callback_data=ManageCallback(action=ManageAction.LIST).pack())
-    buttons = _buttons(translator, locale, _cancel_row()).inline_keyboard
     await send(message, Reply(quote(translator.text(locale, "sell.ask_title", limit=TITLE_MAX)),
-                              InlineKeyboardMarkup(inline_keyboard=[[mine], *buttons])))
+                              start_markup(translator, locale)))
 
 
 async def take_title(message: Message, state: FSMContext, translator: Translator, locale: str) -> None:
@@ -119,8 +92,8 @@ async def take_title(message: Message, state: FSMContext, translator: Translator
         raise InvalidInput(field="title", reason="too_long", limit=TITLE_MAX)
     await state.update_data(title=title)
     await state.set_state(NewProductForm.description)
-    await send(message, Reply(quote(translator.text(locale, "sell.ask_description")), _buttons(
-        translator, locale, (("sell.button.skip", SellAction.SKIP),), _cancel_row())))
+    await send(message, Reply(quote(translator.text(locale, "sell.ask_description")), form_buttons(
+        translator, locale, (("sell.button.skip", SellAction.SKIP),), cancel_row())))
 
 
 async def take_description(event: Message | CallbackQuery, state: FSMContext, translator: Translator,
@@ -129,7 +102,7 @@ async def take_description(event: Message | CallbackQuery, state: FSMContext, tr
     await state.update_data(description=description, photos=[])
     await state.set_state(NewProductForm.photos)
     await send(event, Reply(quote(translator.text(locale, "sell.ask_photos", limit=PHOTOS_MAX)),
-                            _buttons(translator, locale, _cancel_row())))
+                            form_buttons(translator, locale, cancel_row())))
 
 
 async def store_upload(bot: Bot, message: Message, media_store: MediaStore) -> str:
@@ -166,7 +139,7 @@ async def take_photo(message: Message, bot: Bot, state: FSMContext, shop: Shop, 
             await state.update_data(photos=photos)
             text = translator.text(locale, "sell.photo_saved", count=len(photos), limit=PHOTOS_MAX)
     done = (("sell.button.done", SellAction.DONE),) if photos else ()
-    await send(message, Reply(quote(text), _buttons(translator, locale, done, _cancel_row())))
+    await send(message, Reply(quote(text), form_buttons(translator, locale, done, cancel_row())))
 
 
 async def finish_photos(callback: CallbackQuery, state: FSMContext, shop: Shop, translator: Translator,
@@ -176,11 +149,8 @@ async def finish_photos(callback: CallbackQuery, state: FSMContext, shop: Shop, 
         return
     await state.set_state(NewProductForm.category)
     categories = (await shop.catalog.categories())[:CATEGORY_BUTTONS_MAX]
-    picks = [[InlineKeyboardButton(text=c.name, callback_data=SellCategoryCallback(category_id=c.id).pack())
-              for c in categories[i:i + 2]] for i in range(0, len(categories), 2)]
-    rest = _buttons(translator, locale, (("sell.button.skip", SellAction.SKIP),), _cancel_row()).inline_keyboard
     await send(callback, Reply(quote(translator.text(locale, "sell.ask_category", limit=CATEGORY_NAME_MAX)),
-                               InlineKeyboardMarkup(inline_keyboard=[*picks, *rest])))
+                               category_markup(translator, locale, categories)))
 
 
 def parse_category_name(text: str | None) -> str:
@@ -212,9 +182,9 @@ async def take_category(event: Message | CallbackQuery, state: FSMContext, shop:
     else:
         await state.update_data(category_id=None, category_name=None)
     await state.set_state(NewProductForm.kind)
-    await send(event, Reply(quote(translator.text(locale, "sell.ask_kind")), _buttons(
+    await send(event, Reply(quote(translator.text(locale, "sell.ask_kind")), form_buttons(
         translator, locale, (("sell.kind.physical", SellAction.PHYSICAL), ("sell.kind.digital", SellAction.DIGITAL)),
-        _cancel_row())))
+        cancel_row())))
 
 
 async def take_kind(callback: CallbackQuery, callback_data: SellCallback, state: FSMContext, shop: Shop,
@@ -292,7 +262,7 @@ async def add_another_variant(callback: CallbackQuery, state: FSMContext, transl
         await state.set_state(NewProductForm.variant_label)
         key = "sell.ask_variant_label"
     await send(callback, Reply(quote(translator.text(locale, key, limit=OPTION_MAX)),
-                               _buttons(translator, locale, _cancel_row())))
+                               form_buttons(translator, locale, cancel_row())))
 
 
 async def take_first_label(message: Message, state: FSMContext, translator: Translator, locale: str) -> None:
@@ -301,7 +271,7 @@ async def take_first_label(message: Message, state: FSMContext, translator: Tran
     await state.update_data(variants=variants)
     await state.set_state(NewProductForm.variant_label)
     await send(message, Reply(quote(translator.text(locale, "sell.ask_variant_label", limit=OPTION_MAX)),
-                              _buttons(translator, locale, _cancel_row())))
+                              form_buttons(translator, locale, cancel_row())))
 
 
 async def take_variant_label(message: Message, state: FSMContext, shop: Shop, translator: Translator,
@@ -338,8 +308,8 @@ async def show_summary(message: Message, state: FSMContext, shop: Shop, translat
     parts = [quote(translator.text(locale, "sell.summary.heading")), bold(form["title"]),
              *([quote(form["description"])] if form["description"] else []), "\n".join(map(quote, facts))]
     more = (("sell.button.add_variant", SellAction.VARIANT),) if len(variants) < VARIANTS_MAX else ()
-    await send(message, Reply("\n\n".join(parts), _buttons(
-        translator, locale, (("sell.button.create", SellAction.CREATE),), more, _cancel_row())))
+    await send(message, Reply("\n\n".join(parts), form_buttons(
+        translator, locale, (("sell.button.create", SellAction.CREATE),), more, cancel_row())))
 
 
 async def _category_label(shop: Shop, form: dict[str, object], translator: Translator, locale: str) -> str:
@@ -362,10 +332,8 @@ async def create_product(callback: CallbackQuery, bot: Bot, state: FSMContext, s
     await state.clear()
     me = await bot.me()
     link = product_link(me.username or "", product.id)
-    manage = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
-        text=translator.text(locale, "sell.button.manage"), callback_data=manage_payload(product.id))]])
     await send(callback, Reply(quote(translator.text(locale, "sell.created", id=product.id, title=product.title,
-                                                     link=link)), manage))
+                                                     link=link)), created_markup(translator, locale, product.id)))
 
 
 async def cancel_selling(event: Message | CallbackQuery, state: FSMContext, translator: Translator,

@@ -7,51 +7,29 @@ forged payload from a buyer ends in the permission-denied text and changes nothi
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import Any, Final
-
 from aiogram import F, Router
 from aiogram.filters import Command, StateFilter
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 
 from bots.common.staff_orders import present_staff_order
 from bots.i18n import Translator
-from bots.telegram.callbacks import PageNumber, RowId
-from bots.telegram.render import Reply, bold, edit, plain, quote, send
+from bots.telegram.handlers.seller.seller_orders_views import (
+    PAGE_SIZE,
+    SellerOrdersAction,
+    SellerOrdersCallback,
+    question_markup,
+    render_order_list,
+    render_staff_order,
+)
+from bots.telegram.render import Reply, edit, plain, quote, send
 from commerce.customers import CustomerDTO
 from commerce.errors import NotFound
 from commerce.orders import OrderDTO
 from commerce.roles import Permission, require
 from commerce.shop import Shop
-from commerce.status import OrderAction, OrderStatus
-
-PAGE_SIZE: Final = 8
-FILTERS: Final = (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.PAID_LATE,
-                  OrderStatus.DELIVERED, OrderStatus.REFUNDED)
-
-
-class SellerOrdersAction(StrEnum):
-    LIST = "l"
-    DETAIL = "d"
-    SHIP = "s"
-    DELIVER = "v"
-    CANCEL = "c"
-    REFUND = "r"
-    ACCEPT_LATE = "a"
-    SKIP_NOTE = "n"
-    ABORT = "x"
-
-
-class SellerOrdersCallback(CallbackData, prefix="so"):
-    """`status` and `page` remember the list the order was opened from (for "back", and to find it again)."""
-
-    action: SellerOrdersAction
-    order_id: RowId | None = None
-    status: OrderStatus | None = None
-    page: PageNumber = 0
+from commerce.status import OrderStatus
 
 
 class FulfilmentForm(StatesGroup):
@@ -59,56 +37,12 @@ class FulfilmentForm(StatesGroup):
     refund_note = State()
 
 
-# The buttons an order's detail may offer, in order, with the move each one asks the core for.
-# The button payload of each move.
-_MOVES: Final = {OrderAction.SHIP: SellerOrdersAction.SHIP, OrderAction.DELIVER: SellerOrdersAction.DELIVER,
-                 OrderAction.ACCEPT_LATE: SellerOrdersAction.ACCEPT_LATE, OrderAction.REFUND: SellerOrdersAction.REFUND,
-                 OrderAction.CANCEL: SellerOrdersAction.CANCEL}
-
-
-def _button(text: str, **payload: Any) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=SellerOrdersCallback(**payload).pack())
-
-
-# ---- presenting ----
-
-
-def _list_reply(orders: list[OrderDTO], status: OrderStatus | None, page: int, translator: Translator,
-                locale: str) -> Reply:
-    shown, more = orders[:PAGE_SIZE], len(orders) > PAGE_SIZE
-    label = translator.status(locale, status) if status else translator.text(locale, "so.filter.all")
-    heading = translator.text(locale, "so.list.heading", status=label)
-    body = [bold(heading), quote(translator.text(locale, "so.list.empty" if not shown else "so.list.hint"))]
-    L = SellerOrdersAction
-    rows = [[_button(translator.text(locale, "so.list.line", id=o.id, status=translator.status(locale, o.status),
-                                     total=translator.money(locale, o.total)),
-                     action=L.DETAIL, order_id=o.id, status=status, page=page)] for o in shown]
-    paging = ([_button(translator.text(locale, "so.button.previous"), action=L.LIST, status=status, page=page - 1)]
-              if page else [])
-    if more:
-        paging.append(_button(translator.text(locale, "so.button.next"), action=L.LIST, status=status, page=page + 1))
-    filters = [_button(("• " if s is status else "") + translator.status(locale, s), action=L.LIST, status=s)
-               for s in FILTERS]
-    filters.append(_button(("• " if status is None else "") + translator.text(locale, "so.filter.all"),
-                           action=L.LIST))
-    rows += [paging, filters[:4], filters[4:]]
-    return Reply("\n".join(body), InlineKeyboardMarkup(inline_keyboard=[row for row in rows if row]))
-
-
 async def _detail_reply(shop: Shop, customer: CustomerDTO, order: OrderDTO, origin: SellerOrdersCallback,
                         translator: Translator, locale: str) -> Reply:
     detail = await shop.orders.staff_detail(customer.id, order.id)  # role-checked in the core
     role = await shop.sellers.role_of(customer.id)
     buyer = (await shop.customers.get(detail.order.customer_id)).identities
-    view = present_staff_order(translator, locale, detail, buyer, role)
-    parts = [bold(view.heading), "\n".join(map(quote, view.facts)), bold(view.total),
-             f"{bold(view.buyer_label)}\n{quote(view.buyer)}", f"{bold(view.payment_label)}\n{quote(view.payment)}"]
-    if view.address is not None:
-        parts.append("\n".join([bold(view.address_label), *map(quote, view.address)]))
-    rows = [[_button(move.label, action=_MOVES[move.action], order_id=view.order_id, status=origin.status,
-                     page=origin.page)] for move in view.moves]
-    rows.append([_button(view.back, action=SellerOrdersAction.LIST, status=origin.status, page=origin.page)])
-    return Reply("\n\n".join(parts), InlineKeyboardMarkup(inline_keyboard=rows))
+    return render_staff_order(present_staff_order(translator, locale, detail, buyer, role), origin)
 
 
 # ---- reading ----
@@ -134,14 +68,14 @@ async def _find(shop: Shop, customer: CustomerDTO, origin: SellerOrdersCallback)
 async def list_orders(message: Message, shop: Shop, customer: CustomerDTO, translator: Translator,
                       locale: str) -> None:
     orders = await _page(shop, customer, None, 0)
-    await send(message, _list_reply(orders, None, 0, translator, locale))
+    await send(message, render_order_list(orders, None, 0, translator, locale))
 
 
 async def turn_page(callback: CallbackQuery, callback_data: SellerOrdersCallback, state: FSMContext, shop: Shop,
                     customer: CustomerDTO, translator: Translator, locale: str) -> None:
     await state.clear()  # "back" also leaves a tracking or refund question unanswered
     orders = await _page(shop, customer, callback_data.status, callback_data.page)
-    await edit(callback, _list_reply(orders, callback_data.status, callback_data.page, translator, locale))
+    await edit(callback, render_order_list(orders, callback_data.status, callback_data.page, translator, locale))
 
 
 async def show_order(callback: CallbackQuery, callback_data: SellerOrdersCallback, shop: Shop,
@@ -183,11 +117,8 @@ async def _ask(callback: CallbackQuery, origin: SellerOrdersCallback, state: FSM
     await state.clear()
     await state.set_state(step)
     await state.update_data(order_id=origin.order_id, status=origin.status, page=origin.page)
-    rows = [[_button(translator.text(locale, "so.button.skip_note"), action=SellerOrdersAction.SKIP_NOTE)]
-            ] if skip else []
-    rows.append([_button(translator.text(locale, "so.button.abort"), action=SellerOrdersAction.ABORT)])
     await send(callback, Reply(quote(translator.text(locale, key, id=origin.order_id)),
-                               InlineKeyboardMarkup(inline_keyboard=rows)))
+                               question_markup(translator, locale, skip=skip)))
 
 
 async def take_tracking(message: Message, state: FSMContext, shop: Shop, customer: CustomerDTO,

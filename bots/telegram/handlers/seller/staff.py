@@ -7,33 +7,22 @@ customer for the target. After a change, the person's "/" menu follows their new
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from typing import Final
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, CommandObject
-from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 
 from bots.i18n import Translator
-from bots.telegram.callbacks import RowId
 from bots.telegram.command_menu import sync_seller_menu
-from bots.telegram.render import Reply, bold, edit, plain, quote, send
+from bots.telegram.handlers.seller.staff_views import StaffAction, StaffCallback, render_staff
+from bots.telegram.render import Reply, edit, plain, send
 from commerce.customers import CustomerDTO
 from commerce.roles import Permission, require
 from commerce.shop import Shop
 
 _GRANT_ARGS: Final = re.compile(r"\s*([1-9][0-9]{0,15})\s+(staff|seller)\s*", re.IGNORECASE)
 _REVOKE_ARGS: Final = re.compile(r"\s*([1-9][0-9]{0,15})\s*")
-
-
-class StaffAction(StrEnum):
-    REVOKE = "r"
-
-
-class StaffCallback(CallbackData, prefix="st"):
-    action: StaffAction
-    customer_id: RowId
 
 
 async def _require_owner(shop: Shop, customer: CustomerDTO, *, step_up: bool = False) -> None:
@@ -43,17 +32,9 @@ async def _require_owner(shop: Shop, customer: CustomerDTO, *, step_up: bool = F
 
 
 async def _staff_reply(shop: Shop, customer: CustomerDTO, translator: Translator, locale: str) -> Reply:
-    lines, rows = [bold(translator.text(locale, "st.list.heading"))], []
-    for member in await shop.sellers.staff():
-        who = ", ".join((await shop.customers.get(member.customer_id)).identities) or f"#{member.customer_id}"
-        role = translator.text(locale, f"st.role.{member.role.value}")
-        lines.append(quote(translator.text(locale, "st.list.line", who=who, role=role)))
-        if member.customer_id != customer.id:
-            rows.append([InlineKeyboardButton(
-                text=translator.text(locale, "st.button.revoke", who=who),
-                callback_data=StaffCallback(action=StaffAction.REVOKE, customer_id=member.customer_id).pack())])
-    lines.append(quote(translator.text(locale, "st.list.usage")))
-    return Reply("\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows) if rows else None)
+    members = [(member, ", ".join((await shop.customers.get(member.customer_id)).identities)
+                or f"#{member.customer_id}") for member in await shop.sellers.staff()]
+    return render_staff(translator, locale, members, viewer_id=customer.id)
 
 
 async def list_staff(message: Message, shop: Shop, customer: CustomerDTO, translator: Translator,
