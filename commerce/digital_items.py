@@ -17,6 +17,7 @@ from commerce.catalog_types import (
 )
 from commerce.errors import InvalidInput, NotFound
 from commerce.events import actor_of, record
+from commerce.storage.db import UnitOfWork
 from commerce.storage.tables import DigitalItem, Variant
 
 
@@ -26,15 +27,10 @@ class DigitalItemEdits(CatalogEdits):
         items = [c.strip() for c in contents if c.strip()]
         if not items:
             raise InvalidInput(field="items", reason="required")
-        if len(items) > DIGITAL_ITEM_MAX or any(len(c) > 2000 for c in items):
+        if len(items) > DIGITAL_ITEM_MAX or any(len(c) > DIGITAL_ITEM_LENGTH_MAX for c in items):
             raise InvalidInput(field="items", reason="too_many", limit=DIGITAL_ITEM_MAX)
         async with self._db.uow() as uow:
-            variant = await uow.session.get(Variant, variant_id)
-            if variant is None:
-                raise NotFound(entity="variant", id=variant_id)
-            product = await self._editable(uow, actor_id, variant.product_id)
-            if product.kind != ProductKind.DIGITAL:
-                raise InvalidInput(field="items", reason="not_digital")
+            await self._digital_variant(uow, actor_id, variant_id)
             now = self._clock()
             uow.session.add_all([DigitalItem(variant_id=variant_id, content=c, created_at=now) for c in items])
             stock = (await uow.session.execute(
@@ -65,12 +61,7 @@ class DigitalItemEdits(CatalogEdits):
         if not items:
             raise InvalidInput(field="items", reason="required")
         async with self._db.uow() as uow:
-            variant = await uow.session.get(Variant, variant_id)
-            if variant is None:
-                raise NotFound(entity="variant", id=variant_id)
-            product = await self._editable(uow, actor_id, variant.product_id)
-            if product.kind != ProductKind.DIGITAL:
-                raise InvalidInput(field="items", reason="not_digital")
+            variant = await self._digital_variant(uow, actor_id, variant_id)
             wanted = list(items)
             stored: set[str] = set()
             for start in range(0, len(wanted), 500):  # bounded IN lists (SQLite's parameter limit)
@@ -90,3 +81,13 @@ class DigitalItemEdits(CatalogEdits):
                 await uow.commit()
         return DigitalImport(added=len(new), blank=blank, duplicates=duplicates, already_stored=len(stored),
                              stock=int(stock))
+
+    async def _digital_variant(self, uow: UnitOfWork, actor_id: int, variant_id: int) -> Variant:
+        """A variant of a digital product this person may edit."""
+        variant = await uow.session.get(Variant, variant_id)
+        if variant is None:
+            raise NotFound(entity="variant", id=variant_id)
+        product = await self._editable(uow, actor_id, variant.product_id)
+        if product.kind != ProductKind.DIGITAL:
+            raise InvalidInput(field="items", reason="not_digital")
+        return variant

@@ -18,11 +18,7 @@ from commerce.orders import OrderDTO
 from commerce.reviews import REVIEWABLE, ReviewDTO
 
 SHOWN_REVIEWS: Final = 10
-
-
 LINES_OFFERED: Final = 10  # one star row per line; a longer order is rare, the rest can be reached later
-
-
 REVIEW_PREVIEW: Final = 300
 
 # One digit rather than 1–5: a forged "9" still parses, so the core's own rule refuses it in the buyer's words.
