@@ -30,6 +30,8 @@ class BuyerNotice:
     texts: tuple[RichText, ...]
     edits_card: bool  # the first text may replace the payment card's caption instead of being sent anew
     review_order: int | None = None  # offer "review this order"
+    closes_card: bool = False  # after it the payment card has nothing more to show
+    progress_only: bool = False  # news a live payment card already shows
 
 
 Words = Callable[["NoticeWriter", OutboxItem, str], Awaitable[list[str]]]  # the texts, for a locale
@@ -70,7 +72,8 @@ class NoticeWriter:
         order_id = order_id if isinstance(order_id, int) else None
         return BuyerNotice(order_id, tuple(parse(text) for text in texts),
                            edits_card=notice.edits_card and order_id is not None,
-                           review_order=order_id if notice.offers_review else None)
+                           review_order=order_id if notice.offers_review else None,
+                           closes_card=notice.closes_card, progress_only=notice.progress_only)
 
     async def for_staff(self, item: OutboxItem, locale: str) -> RichText | None:
         notice = notice_for(item.topic)

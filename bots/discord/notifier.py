@@ -24,7 +24,7 @@ import aiohttp
 import discord
 from discord.utils import escape_markdown
 
-from bots.common.notices import NoticeWriter, notice_for
+from bots.common.notices import NoticeWriter
 from bots.common.outbox_sender import OutboxSender, RetryLater, Unreachable, platform_unreachable
 from bots.common.platforms import DISCORD
 from bots.common.rich_text import RichText
@@ -103,11 +103,9 @@ class DiscordChannel:
         texts = [_fit(to_markdown(text)) for text in notice.texts]
         with _translated_errors():
             if notice.edits_card and notice.order_id is not None:
-                spec = notice_for(item.topic)
-                closes, progress_only = (spec.closes_card, spec.progress_only) if spec else (False, False)
-                live = await self._edit_ephemeral(notice.order_id, texts[0], final=closes)
+                live = await self._edit_ephemeral(notice.order_id, texts[0], final=notice.closes_card)
                 # News that only moves a counter is shown live on the payment message: not worth a DM each time.
-                if await self._edit_card(notice.order_id, texts[0]) or (live and progress_only):
+                if await self._edit_card(notice.order_id, texts[0]) or (live and notice.progress_only):
                     texts = texts[1:]
             if not texts:
                 return
