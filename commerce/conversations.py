@@ -57,20 +57,12 @@ class ConversationStore:
             await uow.commit()
 
 
-def _belongs_to(key: str, identity: str) -> bool:
-    return key == identity or key.startswith(identity + ":")
-
-
 async def delete_conversations_of(uow: UnitOfWork, identities: Iterable[tuple[str, str]]) -> None:
     """Inside an erase: drop every conversation these `(platform, external id)` people are in the middle of."""
-    # Letters and digits only: no LIKE wildcard can hide in these.
+    # Letters and digits only: no LIKE wildcard can hide in these, so the prefix match is exact.
     people = [f"{platform}:{external_id}" for platform, external_id in identities
               if platform.isascii() and platform.isalnum() and external_id.isdigit()]
     key = ConversationState.key
-    candidates: list[ColumnElement[bool]] = [or_(key == identity, key.like(f"{identity}:%")) for identity in people]
-    if not candidates:
-        return
-    keys = (await uow.session.execute(select(key).where(or_(*candidates)))).scalars()
-    theirs = [k for k in keys if any(_belongs_to(k, identity) for identity in people)]
+    theirs: list[ColumnElement[bool]] = [or_(key == identity, key.like(f"{identity}:%")) for identity in people]
     if theirs:
-        await uow.session.execute(delete(ConversationState).where(key.in_(theirs)))
+        await uow.session.execute(delete(ConversationState).where(or_(*theirs)))
