@@ -82,8 +82,11 @@ class PaymentService:
         return PaymentRequestView(request, method, order)
 
     async def current(self, customer_id: int, order_id: int) -> PaymentRequestView | None:
-        order = await self._orders.get(customer_id, order_id)
-        request = await self._records.open_request_for(order_id)
+        return await self._open_view(await self._orders.get(customer_id, order_id))
+
+    async def _open_view(self, order: OrderDTO) -> PaymentRequestView | None:
+        """The order's open request with its method; None when there is none (or its method was removed)."""
+        request = await self._records.open_request_for(order.id)
         if request is None or request.method_id not in self.methods:
             return None
         return PaymentRequestView(request, self.methods[request.method_id], order)
@@ -91,11 +94,10 @@ class PaymentService:
     async def to_resume(self, customer_id: int, order_id: int) -> tuple[OrderDTO, PaymentRequestView | None]:
         """The buyer's order and its open request (None when no method is chosen yet), to show the payment
         again: only while the order awaits payment; anything else is refused as an illegal move."""
-        view = await self.current(customer_id, order_id)  # ownership checked here
-        order = view.order if view is not None else await self._orders.get(customer_id, order_id)
+        order = await self._orders.get(customer_id, order_id)  # ownership checked here
         if order.status is not OrderStatus.AWAITING_PAYMENT:
             raise IllegalTransition(order_id=order.id, status=order.status.value, action="request_payment")
-        return order, view
+        return order, await self._open_view(order)
 
     async def _open_with_amount_slot(self, customer_id: int, order: OrderDTO, method: PaymentMethod, units: int,
                                      price: Decimal, due_minor: int) -> RequestDTO:
