@@ -27,6 +27,7 @@ def shop_rules(settings: Settings) -> ShopRules:
         payment_window=timedelta(minutes=settings.shop.payment_window_minutes),
         late_payment_window=timedelta(hours=settings.shop.late_payment_window_hours),
         timezone=settings.shop.timezone,
+        pricing=settings.pricing(),
     )
 
 

@@ -44,6 +44,8 @@ from bots.config_checks import (
     url_with,
 )
 from bots.config_env import check_env_names, nesting_problem
+from bots.config_pricing import ShippingSection, TaxSection, build_pricing, pricing_problems
+from commerce.bill import Pricing
 
 __all__ = [
     "BitcoinMethod",
@@ -304,6 +306,8 @@ class Settings(_Section):
     sellers: SellersSection = _section()
     rates: RatesSection = _section()
     payments: PaymentsSection = _section()
+    tax: TaxSection = _section()
+    shipping: ShippingSection = _section()
 
     _environ: dict[str, str] = PrivateAttr(default_factory=dict)
 
@@ -320,6 +324,10 @@ class Settings(_Section):
 
     def data_key(self) -> SecretStr | None:
         return self.secret(self.security.data_key_env)
+
+    def pricing(self) -> Pricing:
+        """How orders are billed: [tax] and [shipping] in the shop's currency (docs/bills.md)."""
+        return build_pricing(self.tax, self.shipping, self.shop.currency)
 
 
 def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Settings:
@@ -360,7 +368,8 @@ def parse_settings(
             if not any(loc[: len(secret)] == secret for secret in refused):
                 problems.append(line)
         raise ConfigError(problems + _duplicate_ids(data)) from None
-    problems += _duplicate_ids(data) + _missing_fixed_rates(settings)
+    problems += (_duplicate_ids(data) + _missing_fixed_rates(settings)
+                 + pricing_problems(settings.tax, settings.shipping, settings.shop.currency))
     if problems:
         raise ConfigError(problems)
     settings._environ = dict(environ)

@@ -101,6 +101,9 @@ class Translator:
         for name in _LABELLED:
             if name in fields:
                 fields[name] = self._label(locale, name, fields[name])
+        for name, value in fields.items():
+            if isinstance(value, Money):
+                fields[name] = self.money(locale, value)
         return self._template(locale, key).format_map(fields)
 
     def money(self, locale: str, money: Money) -> str:

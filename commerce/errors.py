@@ -102,3 +102,17 @@ class PersonalDataLocked(CommerceError):
 
 class CustomerErased(CommerceError):
     code = "customer_erased"
+
+
+class CouponRejected(CommerceError):
+    """Coupon `code` can't be used: `reason` is unknown, expired, not_started, paused, used_up,
+    used_by_you, minimum (with `minimum`, a Money) or scope."""
+
+    code = "coupon_rejected"
+
+
+class ShippingUnavailable(CommerceError):
+    """Physical goods can't be shipped: `reason` is no_address, zone (`country`, `region`) or item (`title`,
+    `zone`)."""
+
+    code = "shipping_unavailable"

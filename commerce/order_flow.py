@@ -12,6 +12,7 @@ from typing import Any, Final
 from sqlalchemy import CursorResult, select, update
 
 from commerce.catalog import ProductKind
+from commerce.coupons import give_back, take_again
 from commerce.errors import IllegalTransition, NotFound, OutOfStock
 from commerce.events import notify, record
 from commerce.status import OrderAction, OrderStatus, next_status
@@ -62,6 +63,10 @@ async def apply_transition(uow: UnitOfWork, order: Order, action: OrderAction, *
     for key, value in values.items():
         setattr(order, key, value)
     await _move_stock(uow, order, action)
+    if order.coupon_code is not None and action in _RELEASES:
+        await give_back(uow, order.id, now)
+    elif order.coupon_code is not None and action is A.ACCEPT_LATE:
+        await take_again(uow, order.id)
     record(uow.session, actor=actor, action=f"order.{action.value}", entity="order", entity_id=order.id, at=now,
            **{"from": old.value, "to": new.value}, **detail)
     notify(uow.session, topic=Topic.of_move(action), at=now, customer_id=order.customer_id, order_id=order.id,

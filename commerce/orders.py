@@ -6,11 +6,14 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import delete, exists, func, insert, select
 
+from commerce.bill import Bill, BilledLine, Destination, Item, Pricing, TaxLine, TaxMode, make_bill
 from commerce.cart import check_quantity
 from commerce.catalog import ProductKind
+from commerce.coupons import claim, usable
 from commerce.errors import AddressRequired, CartEmpty, NotFound, OutOfStock, PersonalDataLocked, ProductUnavailable
 from commerce.events import Clock, actor_of, notify, record, system_clock
 from commerce.money import Money
@@ -26,6 +29,8 @@ from commerce.storage.db import Database, UnitOfWork
 from commerce.storage.tables import (
     Address,
     CartLine,
+    Category,
+    Coupon,
     Customer,
     DigitalItem,
     Order,
@@ -66,18 +71,33 @@ class OrderDTO:
     paid_at: datetime | None
     tracking: str | None
     overpaid_units: int | None
+    bill: Bill
 
 
 async def order_dto(uow: UnitOfWork, order: Order) -> OrderDTO:
-    lines = (await uow.session.execute(select(OrderLine).where(OrderLine.order_id == order.id)
-                                       .order_by(OrderLine.id))).scalars()
+    lines = list((await uow.session.execute(select(OrderLine).where(OrderLine.order_id == order.id)
+                                            .order_by(OrderLine.id))).scalars())
     assert order.id is not None
     return OrderDTO(
         order.id, order.customer_id, OrderStatus(order.status), Money.from_minor(order.total_minor, order.currency),
         tuple(OrderLineDTO(line.id or 0, line.variant_id, line.product_id, line.title, line.sku,
                            ProductKind(line.kind), Money.from_minor(line.unit_price_minor, order.currency),
                            line.quantity) for line in lines),
-        order.needs_shipping, order.created_at, order.expires_at, order.paid_at, order.tracking, order.overpaid_units)
+        order.needs_shipping, order.created_at, order.expires_at, order.paid_at, order.tracking, order.overpaid_units,
+        frozen_bill(order, lines))
+
+
+def frozen_bill(order: Order, lines: Sequence[OrderLine]) -> Bill:
+    """The bill as it was frozen at checkout (an order from before bills: its lines, and nothing else)."""
+    summary = order.bill or {}
+    billed = tuple(BilledLine(Item(line.product_id, None, line.kind == ProductKind.PHYSICAL, line.unit_price_minor,
+                                   line.quantity, line.title),
+                              line.unit_price_minor * line.quantity, line.discount_minor, Decimal(line.tax_rate))
+                   for line in lines)
+    return Bill(billed, order.subtotal_minor, order.discount_minor, order.coupon_code, order.shipping_minor,
+                summary.get("zone"), summary.get("zone_name"), TaxMode(summary.get("mode", TaxMode.NONE.value)),
+                tuple(TaxLine(Decimal(t["rate"]), int(t["base"]), int(t["tax"])) for t in summary.get("taxes", ())),
+                order.total_minor, summary.get("registration", ""), bool(summary.get("free_shipping")), order.currency)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +141,7 @@ ORDER_LINES = OrderLine.__table__  # type: ignore[attr-defined]
 CUSTOMERS = Customer.__table__  # type: ignore[attr-defined]
 VARIANTS = Variant.__table__  # type: ignore[attr-defined]
 PRODUCTS = Product.__table__  # type: ignore[attr-defined]
+CATEGORIES = Category.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,22 +155,64 @@ class NewLine:
     kind: str
     unit_price_minor: int
     quantity: int
+    category: str | None
+
+    def item(self) -> Item:
+        return Item(self.product_id, self.category, self.kind == ProductKind.PHYSICAL, self.unit_price_minor,
+                    self.quantity, self.title)
 
 
 class OrderService:
     def __init__(self, db: Database, cipher: PersonalDataCipher, *, currency: str, payment_window: timedelta,
-                 clock: Clock = system_clock) -> None:
+                 pricing: Pricing | None = None, clock: Clock = system_clock) -> None:
         self._db = db
         self._cipher = cipher
         self._currency = currency
         self._window = payment_window
+        self._pricing = pricing or Pricing()
         self._clock = clock
 
-    async def checkout(self, customer_id: int, *, items: Sequence[tuple[int, int]] | None = None,
-                       address: ShippingAddress | None = None, address_id: int | None = None) -> OrderDTO:
-        """Turn the cart (or `items`, for "buy now") into an order awaiting payment, reserving stock.
+    @property
+    def pricing(self) -> Pricing:
+        return self._pricing
 
-        All or nothing: if any line is out of stock, nothing is reserved and the cart is untouched.
+    async def quote(self, customer_id: int, *, items: Sequence[tuple[int, int]] | None = None,
+                    address: ShippingAddress | None = None, address_id: int | None = None,
+                    coupon: str | None = None) -> Bill:
+        """The bill checkout would make now, for the summary the buyer confirms; nothing is reserved or claimed.
+
+        Raises what checkout would: CouponRejected, ShippingUnavailable, ProductUnavailable, NotFound."""
+        now = self._clock()
+        async with self._db.uow(write=False) as uow:
+            if items is None:
+                connection = await uow.connection()
+                items = list((await connection.execute(select(CartLine.variant_id, CartLine.quantity)
+                              .where(CartLine.customer_id == customer_id).order_by(CartLine.id))).all())
+            wanted = _wanted(items)
+            _, snapshot = await self._snapshot(uow, customer_id, wanted)
+            return (await self._bill(uow, customer_id, snapshot, address, address_id, coupon, now))[0]
+
+    async def _bill(self, uow: UnitOfWork, customer_id: int, snapshot: Sequence[NewLine],
+                    address: ShippingAddress | None, address_id: int | None, coupon: str | None,
+                    now: datetime) -> tuple[Bill, Coupon | None, bytes | None]:
+        """The bill, the coupon row it uses (to claim) and the sealed shipping address (None for digital goods)."""
+        needs_shipping = any(line.kind == ProductKind.PHYSICAL for line in snapshot)
+        sealed, destination = None, None
+        if needs_shipping:
+            sealed, destination = await self._shipping(uow, customer_id, address, address_id)
+        row, discount = await usable(uow, coupon, customer_id, now) if coupon else (None, None)
+        bill = make_bill([line.item() for line in snapshot], self._pricing, destination=destination,
+                         discount=discount)
+        return bill, row, sealed
+
+    async def checkout(self, customer_id: int, *, items: Sequence[tuple[int, int]] | None = None,
+                       address: ShippingAddress | None = None, address_id: int | None = None,
+                       coupon: str | None = None) -> OrderDTO:
+        """Turn the cart (or `items`, for "buy now") into an order awaiting payment, reserving stock, with its
+        bill frozen (commerce/bill.py) and the coupon's use counted.
+
+        All or nothing: if any line is out of stock, the address can't be shipped to or the coupon is refused
+        (CouponRejected — its last use went to someone else first), nothing is reserved and the cart is untouched.
         """
         now = self._clock()
         async with self._db.uow() as uow:
@@ -162,29 +225,33 @@ class OrderService:
                 items = list((await connection.execute(select(CartLine.variant_id, CartLine.quantity)
                               .where(CartLine.customer_id == customer_id).order_by(CartLine.id)
                               .with_for_update())).all())
-            wanted: Counter[int] = Counter()
-            for variant_id, quantity in items:
-                wanted[variant_id] += check_quantity(quantity)
-            if not wanted:
-                raise CartEmpty()
+            wanted = _wanted(items)
             referred_by, snapshot = await self._snapshot(uow, customer_id, wanted)
+            bill, coupon_row, shipping = await self._bill(uow, customer_id, snapshot, address, address_id, coupon,
+                                                          now)
             for line in snapshot:
                 if not await stock.reserve(uow, line.variant_id, line.quantity):
                     available = (await connection.execute(select(Variant.stock)
                                                        .where(Variant.id == line.variant_id))).scalar_one()
                     raise OutOfStock(variant_id=line.variant_id, title=line.title, requested=line.quantity,
                                      available=available)
-            needs_shipping = any(line.kind == ProductKind.PHYSICAL for line in snapshot)
-            shipping = await self._shipping(uow, customer_id, address, address_id) if needs_shipping else None
-            total = sum(line.unit_price_minor * line.quantity for line in snapshot)
+            needs_shipping = shipping is not None
+            total = bill.total_minor
             order_id = (await connection.execute(insert(ORDERS).values(
                 customer_id=customer_id, status=OrderStatus.AWAITING_PAYMENT, currency=self._currency,
                 total_minor=total, needs_shipping=needs_shipping, shipping_ciphertext=shipping,
                 referral_code=referred_by, created_at=now, expires_at=now + self._window, updated_at=now,
+                subtotal_minor=bill.subtotal_minor, discount_minor=bill.discount_minor,
+                shipping_minor=bill.shipping_minor, tax_minor=bill.tax_minor, coupon_code=bill.coupon,
+                bill=bill.summary_json(),
             ).returning(ORDERS.c.id))).scalar_one()
+            if coupon_row is not None:
+                await claim(uow, coupon_row, order_id=order_id, customer_id=customer_id, now=now)
             lines = []
-            for line in snapshot:
-                values = {**asdict(line), "order_id": order_id}
+            for line, billed in zip(snapshot, bill.lines, strict=True):
+                values = {**asdict(line), "order_id": order_id, "tax_rate": str(billed.tax_rate),
+                          "discount_minor": billed.discount_minor}
+                del values["category"]
                 line_id = (await connection.execute(insert(ORDER_LINES).values(**values)
                                                  .returning(ORDER_LINES.c.id))).scalar_one()
                 price = Money.from_minor(line.unit_price_minor, self._currency)
@@ -194,7 +261,7 @@ class OrderService:
             if from_cart:
                 await connection.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
             record(uow.session, actor=actor_of(customer_id), action="order.checkout", entity="order",
-                   entity_id=order_id, at=now, total_minor=total, currency=self._currency)
+                   entity_id=order_id, at=now, total_minor=total, currency=self._currency, coupon=bill.coupon)
             status, paid_at = OrderStatus.AWAITING_PAYMENT, None
             if total == 0:
                 # Free goods: nothing to pay, so no payment request; paid (and digital items delivered) at once.
@@ -203,7 +270,7 @@ class OrderService:
                 notify(uow.session, topic=Topic.ORDER_CREATED, at=now, audience="sellers", order_id=order_id)
             await uow.commit()
         return OrderDTO(order_id, customer_id, status, Money.from_minor(total, self._currency),
-                        tuple(lines), needs_shipping, now, now + self._window, paid_at, None, None)
+                        tuple(lines), needs_shipping, now, now + self._window, paid_at, None, None, bill)
 
     @staticmethod
     async def _snapshot(uow: UnitOfWork, customer_id: int, wanted: Counter[int]) -> tuple[str | None, list[NewLine]]:
@@ -211,15 +278,16 @@ class OrderService:
 
         One query for both (statements are what checkout spends its time on).
         """
-        c, v, p = CUSTOMERS.c, VARIANTS.c, PRODUCTS.c
+        c, v, p, g = CUSTOMERS.c, VARIANTS.c, PRODUCTS.c, CATEGORIES.c
         customer = select(c.referred_by).where(c.id == customer_id, c.erased_at.is_(None)).subquery()
         connection = await uow.connection()
         result = await connection.execute(
             select(customer.c.referred_by, v.id, v.sku, v.options, v.price_minor, p.id.label("product_id"),
-                   p.title, p.kind, p.visible, p.deleted)
+                   p.title, p.kind, p.visible, p.deleted, g.name.label("category"))
             .select_from(customer)
             .outerjoin(VARIANTS, v.id.in_(list(wanted)))
-            .outerjoin(PRODUCTS, p.id == v.product_id))
+            .outerjoin(PRODUCTS, p.id == v.product_id)
+            .outerjoin(CATEGORIES, g.id == p.category_id))
         fetched = result.all()
         if not fetched:
             raise NotFound(entity="customer", id=customer_id)
@@ -234,19 +302,25 @@ class OrderService:
             label = " / ".join(value for _, value in sorted(row.options.items()))
             lines.append(NewLine(variant_id=variant_id, product_id=row.product_id,
                                  title=f"{row.title} ({label})" if label else row.title, sku=row.sku,
-                                 kind=row.kind, unit_price_minor=row.price_minor, quantity=check_quantity(quantity)))
+                                 kind=row.kind, unit_price_minor=row.price_minor, quantity=check_quantity(quantity),
+                                 category=row.category))
         return fetched[0].referred_by, lines
 
     async def _shipping(self, uow: UnitOfWork, customer_id: int, address: ShippingAddress | None,
-                        address_id: int | None) -> bytes:
+                        address_id: int | None) -> tuple[bytes, Destination]:
+        """The address sealed for the order, and where it is (for the shipping zone)."""
         if address_id is not None:
             row = (await uow.session.execute(select(Address.customer_id, Address.ciphertext)
                                              .where(Address.id == address_id))).one_or_none()
             if row is None or row.customer_id != customer_id:
                 raise NotFound(entity="address", id=address_id)
-            return bytes(row.ciphertext)
+            sealed = bytes(row.ciphertext)
+            if not self._pricing.shipping.enabled:
+                return sealed, Destination("")
+            address = self._cipher.decrypt_address(sealed)
+            return sealed, Destination(address.country, address.region)
         if address is not None:
-            return self._cipher.encrypt_address(address)
+            return self._cipher.encrypt_address(address), Destination(address.country, address.region)
         raise AddressRequired()
 
     async def get(self, customer_id: int, order_id: int) -> OrderDTO:
@@ -356,6 +430,15 @@ class OrderService:
         async with self._db.uow(write=False) as uow:
             rows = await uow.session.execute(select(Order.status, func.count()).group_by(Order.status))
             return {OrderStatus(status): count for status, count in rows}
+
+
+def _wanted(items: Sequence[tuple[int, int]]) -> Counter[int]:
+    wanted: Counter[int] = Counter()
+    for variant_id, quantity in items:
+        wanted[variant_id] += check_quantity(quantity)
+    if not wanted:
+        raise CartEmpty()
+    return wanted
 
 
 async def _complete_free(uow: UnitOfWork, order_id: int, customer_id: int, now: datetime) -> OrderStatus:

@@ -26,6 +26,7 @@ class Permission(StrEnum):
     VIEW_SALES = "view_sales"
     MANAGE_ROLES = "manage_roles"
     EXPORT_DATA = "export_data"
+    MANAGE_COUPONS = "manage_coupons"
 
 
 _GRANTS: Final[dict[Role, frozenset[Permission]]] = {
@@ -33,7 +34,7 @@ _GRANTS: Final[dict[Role, frozenset[Permission]]] = {
     Role.STAFF: frozenset({
         Permission.MANAGE_OWN_PRODUCTS, Permission.MANAGE_ALL_PRODUCTS, Permission.MANAGE_CATEGORIES,
         Permission.VIEW_ORDERS, Permission.MANAGE_ORDERS, Permission.ANSWER_SUPPORT,
-        Permission.VIEW_SALES,
+        Permission.VIEW_SALES, Permission.MANAGE_COUPONS,
     }),
     Role.SELLER: frozenset({Permission.MANAGE_OWN_PRODUCTS, Permission.VIEW_ORDERS, Permission.VIEW_SALES}),
 }

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from commerce.alerts import StaffAlerts
+from commerce.bill import Pricing
 from commerce.broadcasts import BroadcastService
 from commerce.cart import CartService
 from commerce.catalog import CatalogService
+from commerce.coupons import CouponService
 from commerce.customers import CustomerService
 from commerce.events import Clock, system_clock
 from commerce.fulfilment import FulfilmentService
@@ -34,6 +36,7 @@ class ShopRules:
     payment_window: timedelta = timedelta(minutes=30)
     late_payment_window: timedelta = timedelta(hours=24)
     timezone: str = "Asia/Tokyo"  # the shop's calendar day, for sales "today"
+    pricing: Pricing = Pricing()  # shipping and tax ([shipping], [tax]); none by default
 
 
 class Shop:
@@ -48,7 +51,8 @@ class Shop:
         self.catalog = CatalogService(db, rules.currency, clock, now_ns)
         self.cart = CartService(db, rules.currency, clock)
         self.orders = OrderService(db, cipher, currency=rules.currency, payment_window=rules.payment_window,
-                                   clock=clock)
+                                   pricing=replace(rules.pricing, currency=rules.currency), clock=clock)
+        self.coupons = CouponService(db, rules.currency, clock)
         self.payments = PaymentEvents(db, clock)
         self.fulfilment = FulfilmentService(db, clock)
         self.reviews = ReviewService(db, clock)

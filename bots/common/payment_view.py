@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from bots.common.bill_view import present_bill
 from bots.common.presenters import label
 from bots.i18n import Translator
+from commerce.bill import Bill
 from commerce.cart import CartDTO
 from commerce.catalog import ProductDTO, ProductKind, VariantDTO
 from commerce.errors import InvalidInput
@@ -96,13 +98,10 @@ def _titled(title: str, options: Iterable[str]) -> str:
     return f"{title} ({joined})" if joined else title
 
 
-def present_summary(tr: Translator, locale: str, preview: OrderPreview, address: ShippingAddress | None,
+def present_summary(tr: Translator, locale: str, bill: Bill, address: ShippingAddress | None,
                     method: PaymentMethod | None) -> str:
-    """The order before it is placed; `method` None for free goods (nothing to pay)."""
-    lines = [tr.text(locale, "checkout.summary"), ""]
-    lines += [tr.text(locale, "cart.line", title=line.title, quantity=line.quantity,
-                      total=tr.money(locale, line.total)) for line in preview.lines]
-    lines += ["", tr.text(locale, "cart.total", total=tr.money(locale, preview.total))]
+    """The order before it is placed, as the itemised bill it will have; `method` None when nothing is due."""
+    lines = [tr.text(locale, "checkout.summary"), "", *present_bill(tr, locale, bill)]
     if address is not None:
         lines += ["", tr.text(locale, "checkout.ship_to"), *address.lines()]
     lines += ["", tr.text(locale, "checkout.pay_with", method=method_label(method)) if method is not None

@@ -207,7 +207,7 @@ class BuyNow(ShopItem, DynamicItem[Button[Any]], template=rf"cs:buy:(?P<variant>
 
 
 class CheckoutStep(ShopItem, DynamicItem[Button[Any]],
-                   template=r"cs:co:(?P<step>address|save|once|confirm|abort)"):
+                   template=r"cs:co:(?P<step>address|save|once|confirm|abort|coupon|drop)"):
     """The buttons of the checkout conversation; where the buyer is lives in the database, not here."""
 
     def __init__(self, step: str, label: str = "") -> None:
@@ -224,7 +224,8 @@ class CheckoutStep(ShopItem, DynamicItem[Button[Any]],
     async def run(self, interaction: discord.Interaction[Any]) -> None:
         checkout = handlers_of(interaction).checkout
         step = {"address": checkout.step_address, "save": checkout.step_save, "once": checkout.step_once,
-                "confirm": checkout.step_confirm, "abort": checkout.step_abort}[self.step]
+                "confirm": checkout.step_confirm, "abort": checkout.step_abort, "coupon": checkout.step_coupon,
+                "drop": checkout.step_drop_coupon}[self.step]
         await step(interaction)
 
 

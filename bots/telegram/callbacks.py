@@ -61,6 +61,8 @@ class CheckoutAction(StrEnum):
     METHOD = "m"  # method
     CONFIRM = "y"
     ABORT = "x"
+    COUPON = "k"  # type a coupon code
+    DROP_COUPON = "d"  # go on without the code
 
 
 class PaymentAction(StrEnum):

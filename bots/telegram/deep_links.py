@@ -1,4 +1,5 @@
-"""`/start` payloads of shared links: `p_<product id>` opens a product, `r_<code>` credits a referrer."""
+"""`/start` payloads of shared links: `p_<product id>` opens a product, `r_<code>` credits a referrer,
+`c_<CODE>` brings a coupon code to the buyer's next checkout."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from bots.telegram.callbacks import MAX_ID
 
 _PRODUCT: Final = re.compile(r"p_([1-9][0-9]{0,9})")
 _REFERRAL: Final = re.compile(r"r_([A-Za-z0-9]{1,16})")
+_COUPON: Final = re.compile(r"c_([A-Za-z0-9][A-Za-z0-9_-]{2,31})")
 _START: Final = re.compile(r"/start(?:@\w+)?\s+(\S+)\s*")
 
 
@@ -24,6 +26,15 @@ def product_id_in(payload: str | None) -> int | None:
 
 def referral_in(payload: str | None) -> str | None:
     match = _REFERRAL.fullmatch(payload or "")
+    return match.group(1) if match else None
+
+
+def coupon_link(bot_username: str, code: str) -> str:
+    return f"https://t.me/{bot_username}?start=c_{code}"
+
+
+def coupon_in(payload: str | None) -> str | None:
+    match = _COUPON.fullmatch(payload or "")
     return match.group(1) if match else None
 
 

@@ -136,6 +136,13 @@ class Order(SQLModel, table=True):
     overpaid_units: int | None = Field(default=None, sa_type=Units)
     credited_minor: int = Field(default=0, sa_type=MINOR_UNITS)  # what the buyer was last told had arrived (fiat)
     referral_code: str | None = Field(default=None, max_length=16)
+    # The bill, frozen at checkout (commerce/bill.py): total = subtotal − discount + shipping (+ tax added).
+    subtotal_minor: int = Field(default=0, sa_type=MINOR_UNITS)
+    discount_minor: int = Field(default=0, sa_type=MINOR_UNITS)
+    shipping_minor: int = Field(default=0, sa_type=MINOR_UNITS)
+    tax_minor: int = Field(default=0, sa_type=MINOR_UNITS)       # every rate's tax, included or added
+    coupon_code: str | None = Field(default=None, max_length=32)
+    bill: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # tax mode, zone, tax per rate, registration
     created_at: datetime = _when(default_factory=utcnow)
     expires_at: datetime = _when()
     paid_at: datetime | None = _when(default=None)
@@ -153,6 +160,47 @@ class OrderLine(SQLModel, table=True):
     kind: str = Field(max_length=16)
     unit_price_minor: int = Field(sa_type=MINOR_UNITS)
     quantity: int
+    tax_rate: str = Field(default="0", max_length=8)               # percent, exact decimal text
+    discount_minor: int = Field(default=0, sa_type=MINOR_UNITS)    # this line's share of the order's discount
+
+
+class Coupon(SQLModel, table=True):
+    """A discount code. `uses` counts orders holding it, claimed with a guarded UPDATE (never past `max_uses`)."""
+
+    __table_args__ = (CheckConstraint("uses >= 0", name="ck_coupon_uses"),)
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)       # upper case
+    kind: str = Field(max_length=16)                    # percent | fixed | free_shipping
+    percent: str = Field(default="0", max_length=8)
+    amount_minor: int = Field(default=0, sa_type=MINOR_UNITS)
+    min_order_minor: int = Field(default=0, sa_type=MINOR_UNITS)
+    free_shipping: bool = False
+    starts_at: datetime | None = _when(default=None)
+    ends_at: datetime | None = _when(default=None)
+    max_uses: int | None = None
+    per_customer: int | None = None
+    uses: int = 0
+    product_ids: list[int] = Field(default_factory=list, sa_type=JSON)
+    categories: list[str] = Field(default_factory=list, sa_type=JSON)
+    owner_id: int | None = Field(default=None, foreign_key="customer.id", index=True)  # only they may use it
+    source: str = Field(default="seller", max_length=16)   # seller | referral
+    reward_for: int | None = Field(default=None, foreign_key="orders.id", unique=True)  # the invited order it rewards
+    paused: bool = False
+    deleted: bool = False
+    created_by: int | None = Field(default=None, foreign_key="customer.id")
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+class CouponUse(SQLModel, table=True):
+    """One order holding a coupon; `released_at` once the order expired or was cancelled (the use came back)."""
+
+    __tablename__ = "coupon_use"
+    id: int | None = Field(default=None, primary_key=True)
+    coupon_id: int = Field(foreign_key="coupon.id", index=True)
+    order_id: int = Field(foreign_key="orders.id", unique=True)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    created_at: datetime = _when(default_factory=utcnow)
+    released_at: datetime | None = _when(default=None)
 
 
 class AuditEvent(SQLModel, table=True):

@@ -40,8 +40,15 @@ class Catalog(commands.Cog):
 
     @app_commands.command(name=command_text("discord.command.shop", "shop"),
                           description=command_text("discord.command.shop.description", "Browse the shop"))
-    async def shop_command(self, interaction: discord.Interaction[Any]) -> None:
-        await self._send_list(interaction, await self._categories(interaction))
+    @app_commands.rename(code=command_text("discord.option.shop.code", "code"))
+    @app_commands.describe(code=command_text("discord.option.shop.code.description",
+                                             "A coupon code, applied at your next checkout"))
+    async def shop_command(self, interaction: discord.Interaction[Any],
+                           code: app_commands.Range[str, 1, 32] | None = None) -> None:
+        notice = None
+        if code is not None:
+            notice = await self.services.handlers.checkout.keep_coupon(interaction, code)
+        await self._send_list(interaction, await self._categories(interaction), notice=notice)
 
     @app_commands.command(name=command_text("discord.command.search", "search"),
                           description=command_text("discord.command.search.description", "Search products"))
@@ -125,9 +132,10 @@ class Catalog(commands.Cog):
         return present_categories(self.services.translator, buyer.locale, categories[:CATEGORIES_MAX])
 
     @staticmethod
-    async def _send_list(interaction: discord.Interaction[Any], view: ListView, lines: tuple[str, ...] = ()) -> None:
+    async def _send_list(interaction: discord.Interaction[Any], view: ListView, lines: tuple[str, ...] = (),
+                         notice: str | None = None) -> None:
         embed, buttons = list_message(view, lines)
-        await reply(interaction, embed=embed, view=buttons, ephemeral=True)
+        await reply(interaction, content=notice, embed=embed, view=buttons, ephemeral=True)
 
 
 async def find_product(services: ShopServices, name: str) -> ProductDTO:

@@ -28,7 +28,8 @@ from bots.discord.cogs.payment import Payment
 from bots.discord.context import Buyer, edit, identify, reply
 from bots.discord.errors import answer_stale, report_error
 from bots.discord.services import ShopServices
-from commerce.errors import CartEmpty, InvalidInput, NotFound, OutOfStock
+from commerce.bill import Bill
+from commerce.errors import CartEmpty, CouponRejected, InvalidInput, NotFound, OutOfStock, ShippingUnavailable
 from commerce.privacy import ShippingAddress
 from commerce.status import OrderStatus
 from payments.methods import PaymentMethod
@@ -76,6 +77,22 @@ class AddressModal(discord.ui.Modal):
         await report_error(interaction, error)
 
 
+class CouponModal(discord.ui.Modal):
+    def __init__(self, cog: Checkout, locale: str) -> None:
+        tr = cog.services.translator
+        super().__init__(title=tr.text(locale, "button.coupon")[:45], timeout=15 * 60)
+        self.cog = cog
+        self.code: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            label=tr.text(locale, "checkout.coupon_prompt")[:45], max_length=32)
+        self.add_item(self.code)
+
+    async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
+        await self.cog.coupon_typed(interaction, str(self.code))
+
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception) -> None:
+        await report_error(interaction, error)
+
+
 class Checkout(commands.Cog):
     def __init__(self, services: ShopServices, payment: Payment) -> None:
         self.services = services
@@ -102,21 +119,20 @@ class Checkout(commands.Cog):
                      items: list[list[int]] | None) -> None:
         tr = self.services.translator
         payments = self.services.payments
-        free = preview.total.minor == 0   # free goods: nothing to pay, so no payment method to choose
+        free = preview.total.minor == 0   # nothing to pay for the goods (shipping may still cost)
         if not free and (payments is None or not payments.methods):
             await reply(interaction, content=tr.text(buyer.locale, "checkout.unavailable"))
             return
         key = conversation_key(interaction.user.id)
-        data = {"items": items, "address": None, "address_id": None, "method": None, "free": free}
+        _, before = await self.services.conversations.get(key)   # a code from `/shop code:` waits for checkout
+        data = {"items": items, "address": None, "address_id": None, "method": None,
+                "coupon": before.get("coupon")}
         await self.services.conversations.set_data(key, data)
         if preview.needs_shipping:
             await self.services.conversations.set_state(key, ADDRESS)
             content, view = await self._address_prompt(buyer)
-        elif free:
-            content, view = await self._free_summary(key, buyer, data)
         else:
-            await self.services.conversations.set_state(key, METHOD)
-            content, view = self._method_prompt(buyer.locale, self._payments())
+            content, view = await self._next_after_address(key, buyer, data)
         await reply(interaction, content=content, view=view)
 
     # ---- the address ----
@@ -204,26 +220,106 @@ class Checkout(commands.Cog):
     async def _ask_method(self, interaction: discord.Interaction[Any], buyer: Buyer, data: dict[str, Any]) -> None:
         key = conversation_key(interaction.user.id)
         await self.services.conversations.set_data(key, data)
-        if data.get("free"):
-            content, view = await self._free_summary(key, buyer, data)
-        else:
-            await self.services.conversations.set_state(key, METHOD)
-            content, view = self._method_prompt(buyer.locale, self._payments())
+        content, view = await self._next_after_address(key, buyer, data)
         await edit(interaction, content=content, view=view)
 
-    async def _free_summary(self, key: str, buyer: Buyer, data: dict[str, Any]) -> tuple[str, discord.ui.View]:
-        """Free goods: the summary with Confirm at once (nothing to pay, no method to choose)."""
-        await self.services.conversations.set_state(key, CONFIRM)
-        return self._summary(buyer, await self._preview(buyer, data["items"]), await self._address(buyer, data), None)
+    async def _next_after_address(self, key: str, buyer: Buyer,
+                                  data: dict[str, Any]) -> tuple[str, discord.ui.View]:
+        """An address the shop can't ship to is asked again; nothing due goes straight to the summary (no method
+        to choose); everything else asks how to pay."""
+        try:
+            bill = await self._quote(buyer, {**data, "coupon": None})
+        except ShippingUnavailable as exc:
+            await self.services.conversations.set_state(key, ADDRESS)
+            return await self._address_prompt(buyer, self.services.translator.error(buyer.locale, exc))
+        if bill.total_minor == 0:
+            return await self._summary(key, buyer, data, None)
+        await self.services.conversations.set_state(key, METHOD)
+        return self._method_prompt(buyer.locale, self._payments())
 
-    def _summary(self, buyer: Buyer, preview: OrderPreview, address: ShippingAddress | None,
-                 method: PaymentMethod | None) -> tuple[str, discord.ui.View]:
+    async def _summary(self, key: str, buyer: Buyer, data: dict[str, Any], method: PaymentMethod | None,
+                       notice: str = "") -> tuple[str, discord.ui.View]:
+        """The itemised bill with Confirm, the coupon button and Cancel; a code that stopped applying is dropped
+        and the buyer told why."""
         tr = self.services.translator
+        try:
+            bill = await self._quote(buyer, data)
+        except CouponRejected as exc:
+            data = {**data, "coupon": None}
+            notice = "\n\n".join(part for part in (notice, tr.error(buyer.locale, exc)) if part)
+            bill = await self._quote(buyer, data)
+        await self.services.conversations.set_data(key, data)
+        await self.services.conversations.set_state(key, CONFIRM)
         view = discord.ui.View(timeout=None)
         view.add_item(items.CheckoutStep("confirm", tr.text(buyer.locale, "button.confirm_order")))
+        if data.get("coupon"):
+            view.add_item(items.CheckoutStep("drop", tr.text(buyer.locale, "button.drop_coupon",
+                                                             code=data["coupon"])[:80]))
+        else:
+            view.add_item(items.CheckoutStep("coupon", tr.text(buyer.locale, "button.coupon")))
         view.add_item(items.CheckoutStep("abort", tr.text(buyer.locale, "button.cancel")))
-        summary = present_summary(tr, buyer.locale, preview, address, method)
-        return discord.utils.escape_markdown(summary), view
+        summary = present_summary(tr, buyer.locale, bill, await self._address(buyer, data), method)
+        text = f"{notice}\n\n{summary}" if notice else summary
+        return discord.utils.escape_markdown(text)[:2000], view
+
+    async def _quote(self, buyer: Buyer, data: dict[str, Any]) -> Bill:
+        chosen = None if data["items"] is None else [(variant_id, quantity) for variant_id, quantity in data["items"]]
+        customers = self.services.shop.customers
+        return await self.services.shop.orders.quote(
+            buyer.customer.id, items=chosen, address_id=data.get("address_id"),
+            address=customers.unseal_address(data["address"]) if data.get("address") else None,
+            coupon=data.get("coupon"))
+
+    # ---- the coupon ----
+
+    async def keep_coupon(self, interaction: discord.Interaction[Any], code: str) -> str:
+        """`/shop code:`: the code waits for the buyer's next checkout; returns what to tell them (escaped)."""
+        buyer = await identify(interaction)
+        tr = self.services.translator
+        try:
+            coupon = await self.services.shop.coupons.check(buyer.customer.id, code)
+        except CouponRejected as exc:
+            return discord.utils.escape_markdown(tr.error(buyer.locale, exc))
+        key = conversation_key(interaction.user.id)
+        _, data = await self.services.conversations.get(key)
+        await self.services.conversations.set_data(key, {**data, "coupon": coupon.code})
+        return discord.utils.escape_markdown(tr.text(buyer.locale, "coupon.kept", code=coupon.code))
+
+    async def step_coupon(self, interaction: discord.Interaction[Any]) -> None:
+        buyer = await identify(interaction)
+        if not await self._in_state(interaction, CONFIRM):
+            return
+        await interaction.response.send_modal(CouponModal(self, buyer.locale))
+
+    async def coupon_typed(self, interaction: discord.Interaction[Any], text: str) -> None:
+        buyer = await identify(interaction)
+        key = conversation_key(interaction.user.id)
+        state, data = await self.services.conversations.get(key)
+        if state != CONFIRM:
+            await answer_stale(interaction)
+            return
+        notice = ""
+        try:
+            data = {**data, "coupon": (await self.services.shop.coupons.check(buyer.customer.id, text)).code}
+        except CouponRejected as exc:
+            notice = self.services.translator.error(buyer.locale, exc)
+        content, view = await self._summary(key, buyer, data, self._method_of(data), notice)
+        await reply(interaction, content=content, view=view)
+
+    async def step_drop_coupon(self, interaction: discord.Interaction[Any]) -> None:
+        buyer = await identify(interaction)
+        key = conversation_key(interaction.user.id)
+        state, data = await self.services.conversations.get(key)
+        if state != CONFIRM:
+            await answer_stale(interaction)
+            return
+        data = {**data, "coupon": None}
+        content, view = await self._summary(key, buyer, data, self._method_of(data))
+        await edit(interaction, content=content, view=view)
+
+    def _method_of(self, data: dict[str, Any]) -> PaymentMethod | None:
+        payments = self.services.payments
+        return payments.methods.get(data.get("method") or "") if payments is not None else None
 
     async def _address(self, buyer: Buyer, data: dict[str, Any]) -> ShippingAddress | None:
         customers = self.services.shop.customers
@@ -241,31 +337,27 @@ class Checkout(commands.Cog):
         method = self._payments().methods.get(value)
         if method is None:
             raise NotFound(entity="payment_method", id=value[:40])
-        data = {**data, "method": method.id}
-        preview = await self._preview(buyer, data["items"])
-        address = await self._address(buyer, data)
-        await self.services.conversations.set_data(key, data)
-        await self.services.conversations.set_state(key, CONFIRM)
-        content, view = self._summary(buyer, preview, address, method)
+        content, view = await self._summary(key, buyer, {**data, "method": method.id}, method)
         await edit(interaction, content=content, view=view)
-
-    async def _preview(self, buyer: Buyer, chosen: list[list[int]] | None) -> OrderPreview:
-        if chosen is None:
-            return preview_cart(await self.services.shop.cart.view(buyer.customer.id))
-        product, variant = await self.services.shop.catalog.variant(chosen[0][0])
-        return preview_variant(product, variant)
 
     async def step_confirm(self, interaction: discord.Interaction[Any]) -> None:
         buyer = await identify(interaction)
         key = conversation_key(interaction.user.id)
         state, data = await self.services.conversations.get(key)
-        if state != CONFIRM or not (data.get("method") or data.get("free")):
+        if state != CONFIRM:
             await answer_stale(interaction)
             return
         chosen = None if data["items"] is None else [(variant_id, quantity) for variant_id, quantity in data["items"]]
-        order = await self.services.shop.orders.checkout(
-            buyer.customer.id, items=chosen, address_id=data.get("address_id"),
-            address=self.services.shop.customers.unseal_address(data["address"]) if data.get("address") else None)
+        try:
+            order = await self.services.shop.orders.checkout(
+                buyer.customer.id, items=chosen, address_id=data.get("address_id"),
+                address=self.services.shop.customers.unseal_address(data["address"]) if data.get("address") else None,
+                coupon=data.get("coupon"))
+        except CouponRejected as exc:   # its last use went to someone else since the summary: confirm again
+            content, view = await self._summary(key, buyer, {**data, "coupon": None}, self._method_of(data),
+                                                self.services.translator.error(buyer.locale, exc))
+            await edit(interaction, content=content, view=view)
+            return
         await self.services.conversations.set_data(key, {})
         await self.services.conversations.set_state(key, None)
         tr = self.services.translator

@@ -31,11 +31,13 @@ from bots.telegram.handlers.buyer.checkout_views import checkout_button, checkou
 from bots.telegram.handlers.buyer.payment import send_payment_request
 from bots.telegram.handlers.buyer.payment_views import method_choice
 from bots.telegram.render import Reply, edit, plain, quote, send
+from commerce.bill import Bill
 from commerce.customers import CustomerDTO
-from commerce.errors import CartEmpty, InvalidInput, NotFound, OutOfStock
+from commerce.errors import CartEmpty, CouponRejected, InvalidInput, NotFound, OutOfStock, ShippingUnavailable
 from commerce.privacy import ShippingAddress
 from commerce.shop import Shop
 from commerce.status import OrderStatus
+from payments.methods import PaymentMethod
 from payments.requests import PaymentService
 
 
@@ -43,6 +45,7 @@ class Checkout(StatesGroup):
     address = State()
     method = State()
     confirm = State()
+    coupon = State()
 
 
 async def check_out_cart(event: Message | CallbackQuery, shop: Shop, customer: CustomerDTO, state: FSMContext,
@@ -67,31 +70,68 @@ async def buy_now(callback: CallbackQuery, callback_data: CheckoutCallback, shop
 async def _begin(event: Message | CallbackQuery, shop: Shop, customer: CustomerDTO, state: FSMContext,
                  payments: PaymentService | None, tr: Translator, locale: str, preview: OrderPreview,
                  items: list[list[int]] | None) -> None:
-    free = preview.total.minor == 0   # free goods: nothing to pay, so no payment method to choose
-    if not free and (payments is None or not payments.methods):
+    if not _free(preview) and (payments is None or not payments.methods):
         await send(event, plain(tr.text(locale, "checkout.unavailable")))
         return
-    await state.set_data({"items": items, "address": None, "address_id": None, "method": None, "free": free})
+    coupon = (await state.get_data()).get("coupon")   # a code from a link (`c_<CODE>`) is kept for checkout
+    await state.set_data({"items": items, "address": None, "address_id": None, "method": None, "coupon": coupon})
     if preview.needs_shipping:
         await _ask_address(event, shop, customer, state, tr, locale)
     else:
         await _after_address(event, shop, customer, state, payments, tr, locale)
 
 
+def _free(preview: OrderPreview) -> bool:
+    """Nothing to pay for the goods (shipping may still cost: the bill decides once the address is known)."""
+    return preview.total.minor == 0
+
+
 async def _after_address(event: Message | CallbackQuery, shop: Shop, customer: CustomerDTO, state: FSMContext,
                          payments: PaymentService | None, tr: Translator, locale: str) -> None:
-    """Free goods go straight to the summary; everything else asks how to pay."""
+    """The address can be shipped to (else it is asked again); nothing due goes straight to the summary,
+    everything else asks how to pay."""
     data = await state.get_data()
-    if not data.get("free"):
-        if payments is None:
-            raise NotFound(entity="payment_method", id="")
+    try:
+        bill = await _quote(shop, customer, {**data, "coupon": None})
+    except ShippingUnavailable as exc:
+        await send(event, plain(tr.error(locale, exc)))
+        await _ask_address(event, shop, customer, state, tr, locale)
+        return
+    if bill.total_minor:
+        if payments is None or not payments.methods:
+            await send(event, plain(tr.text(locale, "checkout.unavailable")))
+            return
         await _ask_method(event, state, payments, tr, locale)
         return
+    await _show_summary(event, shop, customer, state, tr, locale, None)
+
+
+async def _show_summary(event: Message | CallbackQuery, shop: Shop, customer: CustomerDTO, state: FSMContext,
+                        tr: Translator, locale: str, method: PaymentMethod | None, notice: str = "") -> None:
+    """The itemised bill the order will have, with Confirm, the coupon button and Cancel. A code that stopped
+    applying (used up, expired, below its minimum) is dropped and the buyer told why."""
+    data = await state.get_data()
+    try:
+        bill = await _quote(shop, customer, data)
+    except CouponRejected as exc:
+        data = await state.update_data(coupon=None)
+        notice = "\n\n".join(part for part in (notice, tr.error(locale, exc)) if part)
+        bill = await _quote(shop, customer, data)
     await state.set_state(Checkout.confirm)
-    summary = present_summary(tr, locale, await _preview(shop, customer, data["items"]),
-                              await _address(shop, customer, data), None)
-    await send(event, Reply(quote(summary), checkout_keyboard(
-        tr, locale, checkout_button(tr.text(locale, "button.confirm_order"), CheckoutAction.CONFIRM))))
+    summary = present_summary(tr, locale, bill, await _address(shop, customer, data), method)
+    coupon_row = (checkout_button(tr.text(locale, "button.drop_coupon", code=data["coupon"]),
+                                  CheckoutAction.DROP_COUPON) if data.get("coupon")
+                  else checkout_button(tr.text(locale, "button.coupon"), CheckoutAction.COUPON))
+    text = f"{notice}\n\n{summary}" if notice else summary
+    await send(event, Reply(quote(text), checkout_keyboard(
+        tr, locale, checkout_button(tr.text(locale, "button.confirm_order"), CheckoutAction.CONFIRM), coupon_row)))
+
+
+async def _quote(shop: Shop, customer: CustomerDTO, data: dict[str, Any]) -> Bill:
+    items = None if data["items"] is None else [(variant_id, quantity) for variant_id, quantity in data["items"]]
+    typed = shop.customers.unseal_address(data["address"]) if data.get("address") else None
+    return await shop.orders.quote(customer.id, items=items, address=typed, address_id=data.get("address_id"),
+                                   coupon=data.get("coupon"))
 
 
 async def _ask_address(event: Message | CallbackQuery, shop: Shop, customer: CustomerDTO, state: FSMContext,
@@ -154,13 +194,37 @@ async def choose_method(callback: CallbackQuery, callback_data: CheckoutCallback
     method = payments.methods.get(callback_data.method or "")
     if method is None:
         raise NotFound(entity="payment_method", id=callback_data.method or "")
-    data = await state.update_data(method=method.id)
-    preview = await _preview(shop, customer, data["items"])
-    address = await _address(shop, customer, data)
-    await state.set_state(Checkout.confirm)
-    summary = present_summary(translator, locale, preview, address, method)
-    await send(callback, Reply(quote(summary), checkout_keyboard(
-        translator, locale, checkout_button(translator.text(locale, "button.confirm_order"), CheckoutAction.CONFIRM))))
+    await state.update_data(method=method.id)
+    await _show_summary(callback, shop, customer, state, translator, locale, method)
+
+
+async def ask_coupon(callback: CallbackQuery, state: FSMContext, translator: Translator, locale: str) -> None:
+    await state.set_state(Checkout.coupon)
+    await send(callback, Reply(quote(translator.text(locale, "checkout.coupon_prompt")),
+                               checkout_keyboard(translator, locale)))
+
+
+async def type_coupon(message: Message, shop: Shop, customer: CustomerDTO, state: FSMContext,
+                      payments: PaymentService | None, translator: Translator, locale: str) -> None:
+    """A typed code: kept when the buyer may use it now, else the reason and the summary without it."""
+    notice = ""
+    try:
+        coupon = await shop.coupons.check(customer.id, message.text or "")
+        await state.update_data(coupon=coupon.code)
+    except CouponRejected as exc:
+        notice = translator.error(locale, exc)
+    await _show_summary(message, shop, customer, state, translator, locale, _method(payments, await state.get_data()),
+                        notice)
+
+
+async def drop_coupon(callback: CallbackQuery, shop: Shop, customer: CustomerDTO, state: FSMContext,
+                      payments: PaymentService | None, translator: Translator, locale: str) -> None:
+    data = await state.update_data(coupon=None)
+    await _show_summary(callback, shop, customer, state, translator, locale, _method(payments, data))
+
+
+def _method(payments: PaymentService | None, data: dict[str, Any]) -> PaymentMethod | None:
+    return payments.methods.get(data.get("method") or "") if payments is not None else None
 
 
 async def _address(shop: Shop, customer: CustomerDTO, data: dict[str, Any]) -> ShippingAddress | None:
@@ -169,20 +233,19 @@ async def _address(shop: Shop, customer: CustomerDTO, data: dict[str, Any]) -> S
     return shop.customers.unseal_address(data["address"]) if data["address"] else None
 
 
-async def _preview(shop: Shop, customer: CustomerDTO, items: list[list[int]] | None) -> OrderPreview:
-    if items is None:
-        return preview_cart(await shop.cart.view(customer.id))
-    product, variant = await shop.catalog.variant(items[0][0])
-    return preview_variant(product, variant)
-
-
 async def confirm_order(callback: CallbackQuery, shop: Shop, customer: CustomerDTO, state: FSMContext,
                         payments: PaymentService | None, translator: Translator, locale: str, shop_name: str) -> None:
     data = await state.get_data()
     items = None if data["items"] is None else [(variant_id, quantity) for variant_id, quantity in data["items"]]
-    order = await shop.orders.checkout(customer.id, items=items, address_id=data["address_id"],
-                                       address=shop.customers.unseal_address(data["address"]) if data["address"]
-                                       else None)
+    try:
+        order = await shop.orders.checkout(customer.id, items=items, address_id=data["address_id"],
+                                           address=shop.customers.unseal_address(data["address"]) if data["address"]
+                                           else None, coupon=data.get("coupon"))
+    except CouponRejected as exc:   # its last use went to someone else since the summary: confirm again
+        await state.update_data(coupon=None)
+        await _show_summary(callback, shop, customer, state, translator, locale, _method(payments, data),
+                            translator.error(locale, exc))
+        return
     await state.clear()
     if order.status is not OrderStatus.AWAITING_PAYMENT:   # free goods: paid at checkout
         await send(callback, plain(translator.text(locale, "checkout.free_done", order=order.id)))
@@ -216,5 +279,10 @@ def build_checkout_router() -> Router:
                                    CheckoutCallback.filter(F.action == CheckoutAction.METHOD))
     router.callback_query.register(confirm_order, StateFilter(Checkout.confirm),
                                    CheckoutCallback.filter(F.action == CheckoutAction.CONFIRM))
+    router.callback_query.register(ask_coupon, StateFilter(Checkout.confirm),
+                                   CheckoutCallback.filter(F.action == CheckoutAction.COUPON))
+    router.callback_query.register(drop_coupon, StateFilter(Checkout.confirm),
+                                   CheckoutCallback.filter(F.action == CheckoutAction.DROP_COUPON))
+    router.message.register(type_coupon, StateFilter(Checkout.coupon), F.text, ~F.text.startswith("/"))
     router.callback_query.register(abort_checkout, steps, CheckoutCallback.filter(F.action == CheckoutAction.ABORT))
     return router

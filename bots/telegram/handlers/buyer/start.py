@@ -6,13 +6,16 @@ from typing import cast
 
 from aiogram import F, Router
 from aiogram.filters import CommandObject, CommandStart
+from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from bots.common.media_store import MediaStore
 from bots.common.presenters import present_menu, present_product_card
 from bots.i18n import Translator
-from bots.telegram.deep_links import product_id_in
-from bots.telegram.render import render_card, render_menu, send
+from bots.telegram.deep_links import coupon_in, product_id_in
+from bots.telegram.render import plain, render_card, render_menu, send
+from commerce.customers import CustomerDTO
+from commerce.errors import CouponRejected
 from commerce.shop import Shop
 
 
@@ -26,8 +29,22 @@ async def open_shared_product(message: Message, command: CommandObject, shop: Sh
     await send(message, render_card(present_product_card(translator, locale, product)), media=media_store)
 
 
+async def keep_shared_coupon(message: Message, command: CommandObject, shop: Shop, customer: CustomerDTO,
+                             state: FSMContext, translator: Translator, locale: str, shop_name: str) -> None:
+    """A `c_<CODE>` link: the code waits for the buyer's next checkout, or the reason it can't."""
+    try:
+        coupon = await shop.coupons.check(customer.id, cast(str, command.magic_result))
+    except CouponRejected as exc:
+        await send(message, plain(translator.error(locale, exc).split("\n")[0]))
+    else:
+        await state.update_data(coupon=coupon.code)
+        await send(message, plain(translator.text(locale, "coupon.kept", code=coupon.code)))
+    await greet(message, translator, locale, shop_name)
+
+
 def build_start_router() -> Router:
     router = Router(name="start")
     router.message.register(open_shared_product, CommandStart(deep_link=True, magic=F.args.func(product_id_in)))
+    router.message.register(keep_shared_coupon, CommandStart(deep_link=True, magic=F.args.func(coupon_in)))
     router.message.register(greet, CommandStart())  # plain, referral (handled at identify) or unknown payload
     return router
