@@ -25,6 +25,7 @@ import time
 from contextlib import AsyncExitStack
 from pathlib import Path
 
+from bench._common import spread
 from bots.cli.catalog_csv import COLUMNS
 
 CONFIG = """
@@ -95,11 +96,6 @@ async def database_url(backend: str, folder: Path, stack: AsyncExitStack) -> str
     from tests.support.postgres import postgres_database
 
     return await stack.enter_async_context(postgres_database())
-
-
-def spread(values: list[float], unit: str, digits: int) -> str:
-    return (f"best {min(values):.{digits}f} {unit}, median {statistics.median(values):.{digits}f} {unit}, "
-            f"worst {max(values):.{digits}f} {unit}")
 
 
 async def main() -> None:

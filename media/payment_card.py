@@ -8,9 +8,8 @@ network, shortened address and expiry.
 
 from __future__ import annotations
 
-import io
 from bisect import bisect_left
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Final
@@ -19,46 +18,34 @@ import qrcode  # type: ignore[import-untyped]  # qrcode ships no type informatio
 import qrcode.base  # type: ignore[import-untyped]
 import qrcode.exceptions  # type: ignore[import-untyped]
 import qrcode.util  # type: ignore[import-untyped]
-from PIL import Image, ImageDraw
+from PIL import Image
 
-from media.fonts import Font, FontChoice, Style, font_for
-
-Draw = ImageDraw.ImageDraw
+from media.drawing import (
+    EDGE,
+    INK,
+    MUTED,
+    NOTICE,
+    NOTICE_INK,
+    NOTICE_MUTED,
+    PAPER,
+    RULE,
+    Draw,
+    DrawOp,
+    encode_png,
+    fit_size,
+    fit_text,
+    paint,
+    text_op,
+    wrap_text,
+)
+from media.drawing import shorten_middle as shorten_address
+from media.drawing import text_mask as _text_mask  # noqa: F401  # the name the card's tests clear the text cache by
+from media.fonts import Style, font_for
 
 WIDTH: Final = 720
 MARGIN: Final = 40
 QR_TARGET_PX: Final = 460  # the QR with its quiet zone; the light quiet zone blends into the card
 QR_BORDER: Final = 4  # modules of quiet zone, as ISO/IEC 18004 asks
-ELLIPSIS: Final = "…"
-PNG_COMPRESS_LEVEL: Final = 3  # as fast as level 1 here and 20 % smaller; level 9 costs several ms more
-
-# The card is drawn in mode "L" whose values are palette indexes, and saved as a palette PNG: Pillow
-# filters no palette PNG, which makes encoding about four times faster than RGB. Antialiased text blends
-# index values linearly, so every ink/background pair that text is drawn with lies on one gradient.
-Rgb = tuple[int, int, int]
-INK_RGB: Final[Rgb] = (17, 24, 39)
-PAPER_RGB: Final[Rgb] = (255, 255, 255)
-NOTICE_RGB: Final[Rgb] = (254, 243, 199)  # behind the network: paying on the wrong chain loses the money
-EDGE_RGB: Final[Rgb] = (217, 119, 6)
-
-INK: Final = 128  # 128…255: ink → paper (body text, QR modules, the header band and its white text)
-PAPER: Final = 255
-MUTED: Final = 160  # labels: (74, 80, 93), 7.9:1 on paper
-RULE: Final = 232
-NOTICE_INK: Final = 16  # 16…127: ink → notice background
-NOTICE: Final = 127
-NOTICE_MUTED: Final = 49  # labels on the notice background: (88, 90, 87)
-EDGE: Final = 1
-
-
-def _gradient(start: Rgb, end: Rgb, steps: int) -> bytes:
-    return bytes(round(a + (b - a) * step / (steps - 1))
-                 for step in range(steps) for a, b in zip(start, end, strict=True))
-
-
-PALETTE: Final = (bytes(3) + bytes(EDGE_RGB) + bytes(3 * (NOTICE_INK - 2))
-                  + _gradient(INK_RGB, NOTICE_RGB, NOTICE - NOTICE_INK + 1)
-                  + _gradient(INK_RGB, PAPER_RGB, PAPER - INK + 1))
 
 SHOP_SIZE: Final = 28
 TITLE_SIZE: Final = 36
@@ -87,17 +74,17 @@ def render_payment_card(card: PaymentCard) -> bytes:
 
     Raises qrcode's DataOverflowError for a URI beyond a QR code's capacity (about 2,300 bytes at level M).
     """
-    ops: list[Callable[[Draw], None]] = []
+    ops: list[DrawOp] = []
     content = WIDTH - 2 * MARGIN
 
     header = 80
     ops.append(partial(Draw.rectangle, xy=(0, 0, WIDTH, header - 1), fill=INK))
     shop = font_for(card.shop_name, SHOP_SIZE, Style.BOLD)
-    ops.append(_text_op((MARGIN, header // 2), fit_text(card.shop_name, shop.font, content), shop, PAPER, "lm"))
+    ops.append(text_op((MARGIN, header // 2), fit_text(card.shop_name, shop.font, content), shop, PAPER, "lm"))
 
     y = header + 28 + TITLE_SIZE
     title = font_for(card.title, TITLE_SIZE, Style.BOLD)
-    ops.append(_text_op((MARGIN, y), fit_text(card.title, title.font, content), title, INK, "ls"))
+    ops.append(text_op((MARGIN, y), fit_text(card.title, title.font, content), title, INK, "ls"))
 
     qr = qr_image(card.uri)
     qr_top = y + 8
@@ -107,10 +94,10 @@ def render_payment_card(card: PaymentCard) -> bytes:
     amount_label = card.labels.get("amount", "")
     if amount_label:
         label = font_for(amount_label, LABEL_SIZE)
-        ops.append(_text_op((WIDTH // 2, y), fit_text(amount_label, label.font, content), label, MUTED, "ms"))
-    amount, amount_text = _fit_amount(card.amount, content)
+        ops.append(text_op((WIDTH // 2, y), fit_text(amount_label, label.font, content), label, MUTED, "ms"))
+    amount, amount_text = fit_size(card.amount, content, AMOUNT_SIZE, AMOUNT_MIN_SIZE)
     y += 16 + AMOUNT_SIZE
-    ops.append(_text_op((WIDTH // 2, y), amount_text, amount, INK, "ms"))
+    ops.append(text_op((WIDTH // 2, y), amount_text, amount, INK, "ms"))
 
     y += 28
     ops.append(partial(Draw.line, xy=(MARGIN, y, WIDTH - MARGIN, y), fill=RULE, width=2))
@@ -133,91 +120,12 @@ def render_payment_card(card: PaymentCard) -> bytes:
         baseline = y + LINE_GAP + VALUE_SIZE
         label_text = fit_text(card.labels.get(key, ""), label_fonts[key].font, label_width)
         ink, muted = (NOTICE_INK, NOTICE_MUTED) if key == "network" else (INK, MUTED)
-        ops.append(_text_op((MARGIN, baseline), label_text, label_fonts[key], muted, "ls"))
+        ops.append(text_op((MARGIN, baseline), label_text, label_fonts[key], muted, "ls"))
         for index, line in enumerate(lines):
-            ops.append(_text_op((value_x, baseline + index * line_height), line, value_font, ink, "ls"))
+            ops.append(text_op((value_x, baseline + index * line_height), line, value_font, ink, "ls"))
         y += row_height + 8
 
-    image = Image.new("L", (WIDTH, y + MARGIN - 8), PAPER)
-    draw = ImageDraw.Draw(image)
-    for op in ops:
-        op(draw)
-    image.putpalette(PALETTE)
-    out = io.BytesIO()
-    image.save(out, "PNG", compress_level=PNG_COMPRESS_LEVEL)
-    return out.getvalue()
-
-
-def shorten_address(address: str, head: int = 10, tail: int = 8) -> str:
-    """`bc1qcr8te4kr…8z306fyu`-style: the ends a buyer compares in a wallet, the middle elided."""
-    address = address.strip()
-    if len(address) <= head + tail + 1:
-        return address
-    return f"{address[:head]}{ELLIPSIS}{address[-tail:]}"
-
-
-def fit_text(text: str, font: Font, max_width: float) -> str:
-    """`text`, cut and ended with an ellipsis when it is wider than `max_width` pixels."""
-    if font.getlength(text) <= max_width:
-        return text
-    return text[:_longest_prefix(text, font, max_width, ELLIPSIS)].rstrip() + ELLIPSIS
-
-
-def wrap_text(text: str, font: Font, max_width: float, max_lines: int) -> list[str]:
-    """Greedy line breaking at spaces (anywhere for Japanese); the last line is ellipsized if text is left."""
-    lines: list[str] = []
-    rest = " ".join(text.split())
-    while rest and len(lines) < max_lines - 1 and font.getlength(rest) > max_width:
-        fitting = max(1, _longest_prefix(rest, font, max_width, ""))
-        space = rest.rfind(" ", 0, fitting + 1)
-        cut = space if space > 0 else fitting
-        lines.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest or not lines:
-        lines.append(fit_text(rest, font, max_width))
-    return lines
-
-
-def _longest_prefix(text: str, font: Font, max_width: float, suffix: str) -> int:
-    """The largest k with text[:k] + suffix no wider than max_width (binary search: names can be long)."""
-    low, high = 0, len(text)
-    while low < high:
-        middle = (low + high + 1) // 2
-        if font.getlength(text[:middle] + suffix) <= max_width:
-            low = middle
-        else:
-            high = middle - 1
-    return low
-
-
-def _fit_amount(amount: str, max_width: int) -> tuple[FontChoice, str]:
-    """The amount is never cut while a smaller size still fits it whole."""
-    for size in range(AMOUNT_SIZE, AMOUNT_MIN_SIZE - 1, -4):
-        choice = font_for(amount, size, Style.BOLD)
-        if choice.font.getlength(amount) <= max_width:
-            return choice, amount
-    return choice, fit_text(amount, choice.font, max_width)
-
-
-def _text_op(xy: tuple[int, int], text: str, choice: FontChoice, fill: int,
-             anchor: str) -> Callable[[Draw], None]:
-    mask, (left, top) = _text_mask(text, choice, anchor)
-    return partial(Draw.bitmap, xy=(xy[0] + left, xy[1] + top), bitmap=mask, fill=fill)
-
-
-@lru_cache(maxsize=256)
-def _text_mask(text: str, choice: FontChoice, anchor: str) -> tuple[Image.Image, tuple[int, int]]:
-    """`text` rendered once as a coverage mask, and its offset from the anchor point.
-
-    FreeType renders every glyph on every call; the shop name, labels and network line are the same
-    on every card of a shop, so they are rendered once.
-    """
-    stroke = 1 if choice.fake_bold else 0  # a stroke of the text's own colour thickens a regular face
-    left, top, right, bottom = choice.font.getbbox(text, anchor=anchor, stroke_width=stroke)
-    mask = Image.new("L", (max(1, int(right - left)), max(1, int(bottom - top))))
-    ImageDraw.Draw(mask).text((-left, -top), text, font=choice.font, fill=255, anchor=anchor,
-                              stroke_width=stroke, stroke_fill=255)
-    return mask, (int(left), int(top))
+    return encode_png(paint(ops, WIDTH, y + MARGIN - 8))
 
 
 # ---- QR code --------------------------------------------------------------------------------------------
