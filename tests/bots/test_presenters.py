@@ -9,6 +9,7 @@ from bots.common.presenters import present_cart, present_orders, present_product
 from bots.common.views import ActionKind
 from bots.i18n import Translator
 from bots.telegram.deep_links import product_id_in, product_link, referral_in, start_payload
+from commerce.bill import Pricing, make_bill
 from commerce.cart import CartDTO, CartLineDTO
 from commerce.catalog import ProductDTO, ProductKind, VariantDTO
 from commerce.money import Money
@@ -59,7 +60,8 @@ def test_cart_buttons_ask_for_a_quantity_not_a_step(translator: Translator) -> N
 
 def test_orders_show_the_status_in_words(translator: Translator) -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    order = OrderDTO(5, 1, OrderStatus.SHIPPED, yen(900), (), True, now, now, now, "TRACK", None)
+    order = OrderDTO(5, 1, OrderStatus.SHIPPED, yen(900), (), True, now, now, now, "TRACK", None,
+                     make_bill([], Pricing()))
     view = present_orders(translator, "ja", [order])
     assert view.lines == (translator.text("ja", "order.line", id=5, status="発送済み", total="￥900"),)
 
