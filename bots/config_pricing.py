@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from bots.config_checks import exact_decimal, integer_between, matching, problem, show
 from commerce.bill import Pricing, ShippingRules, TaxMode, TaxRules, Zone
@@ -66,14 +66,15 @@ class ShippingSection(_Section):
     free_products: list[ProductId] = []
     free_categories: list[str] = []
 
-    @model_validator(mode="after")
-    def _unique_ids(self) -> Self:
-        seen: set[str] = set()
-        for index, zone in enumerate(self.zones):
-            if zone.id in seen:
-                raise problem(f"{show(zone.id)} is used by an earlier zone", key=f"zones[{index}].id")
-            seen.add(zone.id)
-        return self
+    @field_validator("zones")
+    @classmethod
+    def _unique_ids(cls, zones: list[ZoneSection]) -> list[ZoneSection]:
+        first: dict[str, int] = {}
+        for index, zone in enumerate(zones):
+            if zone.id in first:
+                raise problem(f"zones[{index}].id {show(zone.id)} is already used by zones[{first[zone.id]}]")
+            first[zone.id] = index
+        return zones
 
 
 def _minor(amount: Decimal, currency: str, key: str, problems: list[str]) -> int:

@@ -11,7 +11,10 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Final
+
+from babel import Locale
 
 from bots.common.bill_view import present_bill
 from bots.common.presenters import label
@@ -42,12 +45,33 @@ def parse_address(text: str) -> ShippingAddress:
     postal_code = unicodedata.normalize("NFKC", postal_code).removeprefix("〒").strip().upper()
     if postal_code and not _POSTAL_CODE.fullmatch(postal_code):
         raise InvalidInput(field="postal_code", reason="format")
+    country = country_code(extra[-1]) if extra else None
+    if country is not None:
+        extra.pop()
     phone = ""
     if extra and _PHONE.fullmatch(unicodedata.normalize("NFKC", extra[-1])):
         phone = unicodedata.normalize("NFKC", extra.pop())
     region, city = _region_and_city(unicodedata.normalize("NFKC", place))
     return ShippingAddress(name=name, postal_code=postal_code, region=region, city=city, line1=street,
-                           line2=" ".join(extra), phone=phone)
+                           line2=" ".join(extra), country=country or "JP", phone=phone)
+
+
+@lru_cache(maxsize=1)
+def _countries() -> dict[str, str]:
+    """Country names in English and Japanese (and the codes themselves) → ISO 3166 alpha-2 code."""
+    names: dict[str, str] = {}
+    for language in ("en", "ja"):
+        for code, name in Locale(language).territories.items():
+            if code.isalpha() and len(code) == 2:
+                names[name.casefold()] = code
+                names[code.casefold()] = code
+    names |= {"usa": "US", "uk": "GB", "日本国": "JP", "アメリカ合衆国": "US"}
+    return names
+
+
+def country_code(line: str) -> str | None:
+    """The country a typed address line names ("France", "フランス", "fr"), or None when it names none."""
+    return _countries().get(unicodedata.normalize("NFKC", line).strip().rstrip(".").casefold())
 
 
 def _region_and_city(place: str) -> tuple[str, str]:
