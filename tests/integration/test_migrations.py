@@ -9,7 +9,7 @@ from pathlib import Path
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlmodel import SQLModel
 
 from commerce.shop import Shop
@@ -108,3 +108,28 @@ def sqlite_files_hold(db: Database, needle: bytes) -> list[str]:
     database = Path(db.url.split("///", 1)[1])
     files = [database.with_name(database.name + suffix) for suffix in ("", "-wal", "-journal")]
     return [path.name for path in files if path.exists() and needle in path.read_bytes()]
+
+
+async def test_orders_from_before_bills_read_back_as_the_sum_of_their_lines(shop: Shop) -> None:
+    """0012 adds the frozen bill: an older order's subtotal is its total and it had no discount, shipping or tax."""
+    owner = await make_owner(shop)
+    product = await make_product(shop, owner, price="1200", kind="digital", stock=0)
+    await shop.catalog.add_digital_items(owner, product.variants[0].id, ["K1"])
+    buyer = (await shop.customers.identify("telegram", 5150)).id
+    async with shop.db.engine.begin() as conn:
+        await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0011"))
+        order_id = (await conn.execute(text(
+            "INSERT INTO orders (customer_id, status, currency, total_minor, needs_shipping, credited_minor, "
+            "created_at, expires_at, updated_at) VALUES (:c, 'awaiting_payment', 'JPY', 2400, false, 0, :t, :t, :t) "
+            "RETURNING id"), {"c": buyer, "t": datetime.now(UTC)})).scalar_one()
+        await conn.execute(text(
+            "INSERT INTO order_line (order_id, variant_id, product_id, title, sku, kind, unit_price_minor, quantity) "
+            "VALUES (:o, :v, :p, 'Guide', 'SKU', 'digital', 1200, 2)"),
+            {"o": order_id, "v": product.variants[0].id, "p": product.id})
+
+    await upgrade(shop.db)
+
+    order = await shop.orders.get(buyer, order_id)
+    assert (order.bill.subtotal_minor, order.bill.discount_minor, order.bill.shipping_minor, order.bill.taxes,
+            order.bill.total_minor, order.bill.coupon) == (2400, 0, 0, (), 2400, None)
+    assert [(line.total_minor, line.discount_minor, line.tax_rate) for line in order.bill.lines] == [(2400, 0, 0)]

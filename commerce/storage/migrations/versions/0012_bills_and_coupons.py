@@ -25,22 +25,19 @@ depends_on = None
 MINOR = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
+# Plain ADD / DROP COLUMN, never a batch copy of the table: on SQLite (foreign keys on) copying `orders` or
+# `order_line` would fail once other rows point at them.
 def upgrade() -> None:
-    with op.batch_alter_table('orders') as batch:
-        batch.add_column(sa.Column('subtotal_minor', MINOR, nullable=False, server_default='0'))
-        batch.add_column(sa.Column('discount_minor', MINOR, nullable=False, server_default='0'))
-        batch.add_column(sa.Column('shipping_minor', MINOR, nullable=False, server_default='0'))
-        batch.add_column(sa.Column('tax_minor', MINOR, nullable=False, server_default='0'))
-        batch.add_column(sa.Column('coupon_code', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True))
-        batch.add_column(sa.Column('bill', sa.JSON(), nullable=True))
+    op.add_column('orders', sa.Column('subtotal_minor', MINOR, nullable=False, server_default='0'))
+    op.add_column('orders', sa.Column('discount_minor', MINOR, nullable=False, server_default='0'))
+    op.add_column('orders', sa.Column('shipping_minor', MINOR, nullable=False, server_default='0'))
+    op.add_column('orders', sa.Column('tax_minor', MINOR, nullable=False, server_default='0'))
+    op.add_column('orders', sa.Column('coupon_code', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True))
+    op.add_column('orders', sa.Column('bill', sa.JSON(), nullable=False, server_default='{}'))
     op.execute("UPDATE orders SET subtotal_minor = total_minor")
-    op.execute("UPDATE orders SET bill = '{}'")
-    with op.batch_alter_table('orders') as batch:
-        batch.alter_column('bill', existing_type=sa.JSON(), nullable=False)
-    with op.batch_alter_table('order_line') as batch:
-        batch.add_column(sa.Column('tax_rate', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False,
-                                   server_default='0'))
-        batch.add_column(sa.Column('discount_minor', MINOR, nullable=False, server_default='0'))
+    op.add_column('order_line', sa.Column('tax_rate', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False,
+                                          server_default='0'))
+    op.add_column('order_line', sa.Column('discount_minor', MINOR, nullable=False, server_default='0'))
     op.create_table('coupon',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -95,9 +92,7 @@ def downgrade() -> None:
     op.drop_table('coupon_use')
     op.drop_index(op.f('ix_coupon_owner_id'), table_name='coupon')
     op.drop_table('coupon')
-    with op.batch_alter_table('order_line') as batch:
-        batch.drop_column('discount_minor')
-        batch.drop_column('tax_rate')
-    with op.batch_alter_table('orders') as batch:
-        for column in ('bill', 'coupon_code', 'tax_minor', 'shipping_minor', 'discount_minor', 'subtotal_minor'):
-            batch.drop_column(column)
+    op.drop_column('order_line', 'discount_minor')
+    op.drop_column('order_line', 'tax_rate')
+    for column in ('bill', 'coupon_code', 'tax_minor', 'shipping_minor', 'discount_minor', 'subtotal_minor'):
+        op.drop_column('orders', column)
