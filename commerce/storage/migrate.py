@@ -104,16 +104,32 @@ async def upgrade(db: Database, revision: str = "head") -> tuple[str | None, str
 
     async with db.engine.connect() as conn:
         if db.is_sqlite:
+            # A migration that rebuilds a table (SQLite can't alter a column in place) drops the old copy, which
+            # foreign keys refuse once other rows point at it: they are off while migrating, and checked after.
+            await _sqlite_foreign_keys(conn, on=False)
             # Take the write lock up front: two processes starting together would otherwise both read the
             # revision, and the second one's read-to-write upgrade fails at once with "database is locked".
             conn = await conn.execution_options(sqlite_begin="IMMEDIATE")
-        async with conn.begin():
-            await conn.run_sync(run_migrations)
+        try:
+            async with conn.begin():
+                await conn.run_sync(run_migrations)
+                if db.is_sqlite:
+                    if broken := (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all():
+                        raise RuntimeError(f"the migration left rows pointing nowhere: {broken[:5]}")
+                    await conn.exec_driver_sql(f"PRAGMA application_id = {SQLITE_APPLICATION_ID}")
+        finally:
             if db.is_sqlite:
-                await conn.exec_driver_sql(f"PRAGMA application_id = {SQLITE_APPLICATION_ID}")
+                await _sqlite_foreign_keys(conn, on=True)
     if config.attributes.get(VACUUM_AFTER) and before is not None:  # a new database has nothing to scrub
         await db.scrub_deleted(vacuum=True)
     return before, await current_revision(db)
+
+
+async def _sqlite_foreign_keys(conn: Any, *, on: bool) -> None:
+    """PRAGMA foreign_keys only takes effect outside a transaction: run it without BEGIN."""
+    plain = await conn.execution_options(sqlite_begin="NONE")
+    await plain.exec_driver_sql(f"PRAGMA foreign_keys = {'ON' if on else 'OFF'}")
+    await plain.commit()
 
 
 async def _ensure_sqlite_dir(db: Database) -> None:

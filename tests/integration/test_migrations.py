@@ -133,3 +133,32 @@ async def test_orders_from_before_bills_read_back_as_the_sum_of_their_lines(shop
     assert (order.bill.subtotal_minor, order.bill.discount_minor, order.bill.shipping_minor, order.bill.taxes,
             order.bill.total_minor, order.bill.coupon) == (2400, 0, 0, (), 2400, None)
     assert [(line.total_minor, line.discount_minor, line.tax_rate) for line in order.bill.lines] == [(2400, 0, 0)]
+
+
+async def test_a_shop_with_payments_upgrades_through_migrations_that_rebuild_tables(db: Database) -> None:
+    """0009 rebuilds payment_request (SQLite can't drop a column of it in place): with a payment pointing at it,
+    foreign keys refused the rebuild. They are off while migrating, checked after, and on again."""
+    async with db.engine.begin() as conn:
+        await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0008"))
+        now = {"t": datetime.now(UTC)}
+        await conn.execute(text("INSERT INTO customer (referral_code, marketing_opt_in, created_at) "
+                                "VALUES ('mig0008', false, :t)"), now)
+        customer = (await conn.execute(text("SELECT id FROM customer WHERE referral_code = 'mig0008'"))).scalar_one()
+        order = (await conn.execute(text(
+            "INSERT INTO orders (customer_id, status, currency, total_minor, needs_shipping, created_at, expires_at, "
+            "updated_at) VALUES (:c, 'paid', 'JPY', 100, false, :t, :t, :t) RETURNING id"), {**now, "c": customer})
+                 ).scalar_one()
+        request = (await conn.execute(text(
+            "INSERT INTO payment_request (order_id, method_id, chain, asset, decimals, address, amount_units, price, "
+            "uri, status, confirmations, tolerance_units, credited_units, created_at, expires_at, late_until) "
+            "VALUES (:o, 'btc', 'bitcoin:main', 'BTC', 8, 'bc1q', 100, '1', 'bitcoin:x', 'open', 1, 0, 0, :t, :t, :t) "
+            "RETURNING id"), {**now, "o": order})).scalar_one()
+        await conn.execute(text("INSERT INTO payment (request_id, chain, txid, output_index, amount_units, seen_at) "
+                                "VALUES (:r, 'bitcoin:main', 'tx', 0, 100, :t)"), {**now, "r": request})
+
+    assert await upgrade(db) == ("0008", head_revision())
+
+    async with db.engine.connect() as conn:
+        assert (await conn.execute(text("SELECT due_minor FROM payment_request"))).scalar_one() == 100
+        if db.is_sqlite:
+            assert (await conn.exec_driver_sql("PRAGMA foreign_keys")).scalar() == 1
