@@ -20,9 +20,20 @@ def rate_text(rate: Decimal) -> str:
     return f"{rate.normalize():f}"
 
 
+def bill_parts(tr: Translator, locale: str, bill: Bill) -> list[str]:
+    """What a bill adds to its lines, without the total: subtotal, discount, shipping, tax per rate (empty for a
+    bill that is just its lines)."""
+    return [line for line in present_bill(tr, locale, bill)[len(bill.lines):]
+            if line and line != tr.text(locale, "cart.total", total=_money(tr, locale, bill, bill.total_minor))]
+
+
+def _money(tr: Translator, locale: str, bill: Bill, minor: int) -> str:
+    return tr.money(locale, Money.from_minor(minor, bill.currency))
+
+
 def present_bill(tr: Translator, locale: str, bill: Bill) -> list[str]:
     def money(minor: int) -> str:
-        return tr.money(locale, Money.from_minor(minor, bill.currency))
+        return _money(tr, locale, bill, minor)
 
     reduced = bill.reduced_rates
     lines = [tr.text(locale, "cart.line", title=line.item.title, quantity=line.item.quantity,

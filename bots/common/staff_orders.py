@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from bots.common.bill_view import bill_parts
 from bots.i18n import Translator
 from commerce.money import format_units
 from commerce.orders import OrderDetailDTO, OrderDTO
@@ -60,7 +61,8 @@ def present_staff_order(tr: Translator, locale: str, detail: OrderDetailDTO, buy
     order, t = detail.order, tr.text
     facts = [t(locale, "so.detail.created", when=tr.datetime(locale, order.created_at)),
              *(t(locale, "so.detail.line", title=line.title, quantity=line.quantity,
-                 total=tr.money(locale, line.line_total)) for line in order.lines)]
+                 total=tr.money(locale, line.line_total)) for line in order.lines),
+             *bill_parts(tr, locale, order.bill)]
     if order.tracking:
         facts.append(t(locale, "so.detail.tracking", tracking=order.tracking))
     payment = detail.payment

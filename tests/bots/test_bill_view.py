@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from bots.common.bill_view import present_bill
+from bots.common.bill_view import bill_parts, present_bill
 from bots.i18n import Translator
 from commerce.bill import (
     CouponKind,
@@ -47,3 +47,12 @@ def test_free_shipping_and_tax_added_on_top() -> None:
 def test_a_shop_without_rules_shows_the_lines_and_the_total() -> None:
     bill = make_bill(CART, Pricing())
     assert present_bill(tr, "en", bill) == ["抹茶 × 2 — ¥2,160", "湯呑み × 1 — ¥3,300", "", "Total: ¥5,460"]
+
+
+def test_the_parts_without_lines_or_total_for_the_staff_view() -> None:
+    bill = make_bill(CART, JAPAN, destination=Destination("JP", "東京都"),
+                     discount=Discount("SPRING10", CouponKind.PERCENT, percent=Decimal(10)))
+    assert bill_parts(tr, "en", bill) == ["Subtotal: ¥5,460", "Discount (SPRING10): −¥546", "Shipping (本州): ¥600",
+                                          "10% items ¥3,570 (incl. tax ¥324)", "8% items ¥1,944 (incl. tax ¥144)",
+                                          "※ reduced tax rate (8%)"]
+    assert bill_parts(tr, "en", make_bill(CART, Pricing())) == []
