@@ -44,6 +44,7 @@ from bots.config_checks import (
     url_with,
 )
 from bots.config_env import check_env_names, nesting_problem
+from bots.config_legal import LegalSection
 
 __all__ = [
     "BitcoinMethod",
@@ -304,6 +305,7 @@ class Settings(_Section):
     sellers: SellersSection = _section()
     rates: RatesSection = _section()
     payments: PaymentsSection = _section()
+    legal: LegalSection = _section()
 
     _environ: dict[str, str] = PrivateAttr(default_factory=dict)
 
