@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from bots.common.legal import terms_line
 from bots.common.presenters import label
 from bots.i18n import Translator
 from commerce.cart import CartDTO
@@ -107,6 +108,7 @@ def present_summary(tr: Translator, locale: str, preview: OrderPreview, address:
         lines += ["", tr.text(locale, "checkout.ship_to"), *address.lines()]
     lines += ["", tr.text(locale, "checkout.pay_with", method=method_label(method)) if method is not None
               else tr.text(locale, "checkout.nothing_to_pay")]
+    lines += ["", terms_line(tr, locale)]
     return "\n".join(lines)
 
 
