@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Final
 
@@ -10,6 +11,7 @@ import pytest
 from bots.config import ConfigError, parse_settings
 from bots.config_legal import LegalSection, LegalText
 
+REPO: Final = Path(__file__).resolve().parents[2]
 BASE: Final = Path("/srv/shop")
 SHOP: Final = '[shop]\nname = "Sakura Goods"\n'
 COMPLETE: Final = SHOP + """
@@ -120,3 +122,17 @@ def test_every_mistake_in_the_section_is_reported_at_once() -> None:
     problems = problems_of(SHOP + '[legal]\nemail = "nope"\nphone = "x"\nreturns = 5\n')
 
     assert [line.split(":", 1)[0] for line in problems] == ["legal.phone", "legal.email", "legal.returns"]
+
+
+def test_the_readme_example_is_the_one_commented_in_bot_example_toml() -> None:
+    """Both show a complete disclosure; uncommented, the template's [legal] is the README's."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("### Legal disclosure", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    template = (REPO / "bots" / "bot.example.toml").read_text(encoding="utf-8")
+    section = template.split("\n[legal]\n", 1)[1].split("\n[", 1)[0]
+    uncommented = re.sub(r"(?m)^# (?=[a-z_]+ = )", "", section)
+
+    from_readme = parse_settings(SHOP + shown, BASE, {}).legal
+    assert from_readme == parse_settings(SHOP + "[legal]\n" + uncommented, BASE, {}).legal
+    assert from_readme.missing_required() == []
+    assert parse_settings(template, BASE, {}).legal.is_empty  # commented out, the template sets nothing
