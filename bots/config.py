@@ -44,6 +44,7 @@ from bots.config_checks import (
     url_with,
 )
 from bots.config_env import check_env_names, nesting_problem
+from bots.config_legal import LegalSection
 from bots.config_pricing import ShippingSection, TaxSection, build_pricing, pricing_problems
 from commerce.bill import Pricing
 
@@ -308,6 +309,7 @@ class Settings(_Section):
     payments: PaymentsSection = _section()
     tax: TaxSection = _section()
     shipping: ShippingSection = _section()
+    legal: LegalSection = _section()
 
     _environ: dict[str, str] = PrivateAttr(default_factory=dict)
 

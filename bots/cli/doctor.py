@@ -59,8 +59,9 @@ def register(commands: Commands, common: argparse.ArgumentParser) -> None:
         commands, "doctor", common, summary="check bot.toml, the database, tokens, chain backends and rates",
         description="Check everything the shop needs without changing anything: bot.toml, the database and "
                     "its schema, the personal-data key, the media folder, the bot tokens (Telegram is asked "
-                    "who the bot is), every payment method's keys and chain backend, and the rate source. "
-                    "Each problem comes with what to do about it.",
+                    "who the bot is), every payment method's keys and chain backend, the rate source, and for "
+                    "a shop selling in yen the legal disclosure /terms shows (Japan's Act on Specified Commercial "
+                    "Transactions). Each problem comes with what to do about it.",
         epilog="example:\n  chatshop doctor --config /srv/shop/bot.toml")
     doctor.set_defaults(handler=doctor_command)
 
@@ -82,7 +83,8 @@ def doctor_command(_args: argparse.Namespace, cli: Cli) -> int:
 
 
 async def examine(settings: Settings) -> list[Finding]:
-    findings = [await _database(settings), await _data_key(settings), _media(settings), _owners(settings)]
+    findings = [await _database(settings), await _data_key(settings), _media(settings), _owners(settings),
+                _legal(settings)]
     findings += await _telegram(settings)
     findings.append(_discord(settings))
     findings += await _payments(settings)
@@ -188,6 +190,23 @@ def _owners(settings: Settings) -> Finding:
         return Finding("owners", Verdict.WARN, "[sellers] owners is empty: nobody can add products or manage "
                                                "orders in the chat (e.g. owners = [\"telegram:123456789\"])")
     return Finding("owners", Verdict.OK, ", ".join(owners))
+
+
+def _legal(settings: Settings) -> Finding:
+    """A shop selling in yen is taken to sell in Japan, where the seller must disclose who they are and their
+    terms (特定商取引法に基づく表記; docs/legal.md). Only a warning: whether the law applies is the seller's call."""
+    what, currency, legal = "legal disclosure", settings.shop.currency, settings.legal
+    if currency != "JPY":
+        return Finding(what, Verdict.OK, f"not required for a {currency} shop (checked for JPY shops)")
+    company = "" if legal.representative else "; a company also names legal.representative"
+    missing = legal.missing_required()
+    if not missing:
+        return Finding(what, Verdict.OK, f"complete: /terms shows it to buyers{company}")
+    free_text = " ([shop] terms is free text doctor can't check)" if settings.shop.terms.strip() else ""
+    return Finding(what, Verdict.WARN, (
+        f"missing {', '.join(missing)}{free_text}. A shop selling in Japan must show who sells, how to reach them, "
+        "when goods are delivered and its returns policy (特定商取引法, the Act on Specified Commercial "
+        f"Transactions): fill them in under [legal] in bot.toml and /terms shows them{company} (docs/legal.md)"))
 
 
 # ---- chat platforms ----

@@ -17,6 +17,7 @@ from typing import Final
 from babel import Locale
 
 from bots.common.bill_view import present_bill
+from bots.common.legal import terms_line
 from bots.common.presenters import label
 from bots.i18n import Translator
 from commerce.bill import Bill
@@ -130,6 +131,7 @@ def present_summary(tr: Translator, locale: str, bill: Bill, address: ShippingAd
         lines += ["", tr.text(locale, "checkout.ship_to"), *address.lines()]
     lines += ["", tr.text(locale, "checkout.pay_with", method=method_label(method)) if method is not None
               else tr.text(locale, "checkout.nothing_to_pay")]
+    lines += ["", terms_line(tr, locale)]
     return "\n".join(lines)
 
 

@@ -13,8 +13,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bots.common.legal import ShopTerms
 from bots.common.media_store import MediaStore
 from bots.common.outbox_sender import OutboxSender
+from bots.common.payment_view import method_label
 from bots.common.reconnect import Backoff, Outage, TokenRefused
 from bots.config import Settings
 from bots.discord.broadcasts import DiscordBroadcastSender
@@ -120,9 +122,11 @@ class ShopBot(commands.Bot):
 
 def build_bot(shop: Shop, translator: Translator, settings: Settings, *, payments: PaymentService | None = None,
               telegram_username: str | None = None, media_store: MediaStore | None = None) -> ShopBot:
+    methods = payments.methods.values() if payments is not None else ()
     services = ShopServices(
         shop=shop, translator=translator, conversations=ConversationStore(shop.db), shop_name=settings.shop.name,
-        terms=settings.shop.terms, default_locale=settings.shop.default_locale, payments=payments,
+        terms=ShopTerms.from_settings(settings, map(method_label, methods)),
+        default_locale=settings.shop.default_locale, payments=payments,
         media_store=media_store or MediaStore(settings.media.dir), telegram_username=telegram_username,
         seller_role=settings.discord.seller_role)
     return ShopBot(services, guild_ids=tuple(settings.discord.guild_ids))

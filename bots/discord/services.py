@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bots.common.legal import ShopTerms
 from bots.common.media_store import MediaStore
 from bots.discord.ephemeral_cards import EphemeralCards
 from bots.discord.handlers import Handlers
@@ -19,7 +20,7 @@ class ShopServices:
     translator: Translator
     conversations: ConversationStore  # checkout steps, kept in the database: they survive a restart
     shop_name: str
-    terms: str
+    terms: ShopTerms  # what /terms shows: [legal] and [shop] terms
     default_locale: str
     payments: PaymentService | None = None  # None: no payment method configured, checkout says so politely
     media_store: MediaStore | None = None  # None: cards are shown without their photo

@@ -16,8 +16,10 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramUnauthorizedError
 
+from bots.common.legal import ShopTerms
 from bots.common.media_store import MediaStore
 from bots.common.outbox_sender import OutboxSender
+from bots.common.payment_view import method_label
 from bots.common.reconnect import Outage, TokenRefused, keep_trying
 from bots.config import Settings
 from bots.i18n import Translator
@@ -62,7 +64,9 @@ async def run_telegram(settings: Settings, shop: Shop, stop: asyncio.Event, send
     bot = make_bot(token.get_secret_value(), settings.telegram.api_url)
     watch = ConnectionWatch(Outage("Telegram", log), stop, token.get_secret_value())
     bot.session.middleware(watch)
-    dispatcher = build_dispatcher(shop, translator, shop_name=settings.shop.name, terms=settings.shop.terms,
+    methods = payments.methods.values() if payments is not None else ()
+    terms = ShopTerms.from_settings(settings, map(method_label, methods))
+    dispatcher = build_dispatcher(shop, translator, shop_name=settings.shop.name, terms=terms,
                                   default_locale=locale, payments=payments,
                                   # Long polling: Telegram gives updates to this process alone.
                                   storage=DatabaseStorage(ConversationStore(shop.db),

@@ -8,6 +8,7 @@ from typing import TypedDict
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 
+from bots.common.legal import ShopTerms
 from bots.common.media_store import MediaStore
 from bots.i18n import Translator
 from bots.telegram.callback_routes import ShopDispatcher
@@ -45,17 +46,19 @@ class ShopData(TypedDict):
     shop: Shop
     translator: Translator
     shop_name: str
-    terms: str
+    terms: ShopTerms
     default_locale: str
     payments: PaymentService | None  # None: no payment method configured, checkout says so politely
     media_store: MediaStore | None    # None: sellers can't upload photos (no media dir)
 
 
-def build_dispatcher(shop: Shop, translator: Translator, *, shop_name: str, terms: str, default_locale: str,
-                     storage: BaseStorage | None = None, payments: PaymentService | None = None,
+def build_dispatcher(shop: Shop, translator: Translator, *, shop_name: str, terms: ShopTerms | str,
+                     default_locale: str, storage: BaseStorage | None = None, payments: PaymentService | None = None,
                      media_store: MediaStore | None = None) -> ShopDispatcher:
-    """`storage` keeps conversations across restarts in production; the default is in memory."""
-    data = ShopData(shop=shop, translator=translator, shop_name=shop_name, terms=terms,
+    """`storage` keeps conversations across restarts in production; the default is in memory. `terms` given as
+    text is `[shop] terms` alone (no `[legal]` section)."""
+    shop_terms = ShopTerms(terms) if isinstance(terms, str) else terms
+    data = ShopData(shop=shop, translator=translator, shop_name=shop_name, terms=shop_terms,
                     default_locale=default_locale, payments=payments, media_store=media_store)
     # One update at a time per chat: an album of photos, or a double tap on Confirm, can't race itself.
     dispatcher = ShopDispatcher(storage=storage, events_isolation=SimpleEventIsolation(), **data)

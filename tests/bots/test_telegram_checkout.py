@@ -14,6 +14,7 @@ from aiogram.types import BufferedInputFile, Message
 from PIL import Image
 from teremok import DispatchResult, MockBot
 
+from bots.common.legal import terms_line
 from bots.i18n import Translator
 from bots.telegram import build_dispatcher
 from bots.telegram.callbacks import MAX_ID, CheckoutAction, CheckoutCallback, PaymentAction, PaymentCallback
@@ -373,3 +374,17 @@ async def test_free_goods_are_ordered_without_a_payment_step(chat: ShopChat, sho
     newest = (await shop.orders.history(await customer_id(shop, chat)))[0]
     assert newest.status is OrderStatus.PAID and newest.needs_shipping
     assert await shop.orders.shipping_address(newest.customer_id, newest.id) == ADDRESS
+
+
+@pytest.mark.parametrize("language_code", ["en", "ja"])
+async def test_the_summary_ends_by_pointing_at_the_terms(telegram: MockBot, shop: Shop, owner: int,
+                                                         translator: Translator, language_code: str) -> None:
+    chat = ShopChat(telegram, next(_user_ids), language_code=language_code)
+    await fill_cart(shop, chat, owner, kind="digital")
+    await press_checkout(chat)
+    await chat.press("BTC (Bitcoin)")
+
+    summary = chat.last.text or ""  # type: ignore[union-attr]
+    assert translator.text(language_code, "checkout.pay_with", method="BTC (Bitcoin)") in summary
+    assert summary.endswith("\n\n" + quote(terms_line(translator, language_code)))
+    assert "/terms" in summary.splitlines()[-1]

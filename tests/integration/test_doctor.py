@@ -137,3 +137,65 @@ url_env = "DOCTOR_LTC_NODE"
     assert 'chain litecoin:mainnet: bitcoind' in out and 'chain "regtest" answered, "main" expected' in out
     assert "reachable" not in out
     assert litecoind.password not in out
+
+
+# ---- the legal disclosure (特定商取引法に基づく表記) ----
+
+COMPLETE_LEGAL = """
+[legal]
+seller_name = { ja = "株式会社さくら雑貨", en = "Sakura Goods K.K." }
+representative = "佐藤 花子"
+address = "東京都渋谷区神宮前1-2-3"
+phone = "03-1234-5678"
+email = "shop@example.com"
+delivery = "お支払い確認後3営業日以内に発送"
+returns = "未使用品に限り到着後7日以内"
+"""
+
+
+def doctor_says(folder: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("CHATSHOP_DATA_KEY", raising=False)
+    assert chatshop(folder, "doctor") == 0  # a warning never fails the check
+    return next(line for line in capsys.readouterr().out.splitlines() if "legal disclosure" in line)
+
+
+def test_a_yen_shop_without_its_disclosure_is_warned_with_the_keys_to_fill_in(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    line = doctor_says(shop_dir(tmp_path), capsys, monkeypatch)
+
+    assert line.startswith("! legal disclosure: missing legal.seller_name, "
+                           "legal.address (or legal.disclose_on_request = true), "
+                           "legal.phone (or legal.disclose_on_request = true), legal.email, legal.delivery, "
+                           "legal.returns. A shop selling in Japan must show")
+    assert "特定商取引法" in line and "[legal] in bot.toml" in line and "legal.representative" in line
+
+
+def test_an_individual_who_discloses_on_request_needs_no_address_or_phone(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = shop_dir(tmp_path)
+    add(folder, '\n[legal]\nseller_name = "佐藤 花子"\ndisclose_on_request = true\nemail = "a@example.jp"\n')
+
+    line = doctor_says(folder, capsys, monkeypatch)
+
+    assert line.startswith("! legal disclosure: missing legal.delivery, legal.returns. ")
+
+
+def test_a_complete_disclosure_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = shop_dir(tmp_path)
+    add(folder, COMPLETE_LEGAL)
+
+    assert doctor_says(folder, capsys, monkeypatch) == "✓ legal disclosure: complete: /terms shows it to buyers"
+
+
+def test_a_shop_in_another_currency_is_not_asked_for_it(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = shop_dir(tmp_path)
+    config = folder / "bot.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('currency = "JPY"', 'currency = "USD"'),
+                      encoding="utf-8")
+
+    line = doctor_says(folder, capsys, monkeypatch)
+
+    assert line == "✓ legal disclosure: not required for a USD shop (checked for JPY shops)"

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bots.common.legal import pages, present_shop_terms
 from bots.common.presenters import present_language_choice
 from bots.discord.command_translator import command_text
 from bots.discord.context import edit, identify, reply
 from bots.discord.render import view_of
 from bots.discord.services import ShopServices
+
+MESSAGE_MAX: Final = 2000  # a Discord message's text
 
 
 class ShopInfo(commands.Cog):
@@ -31,8 +34,10 @@ class ShopInfo(commands.Cog):
                                                    "Terms, returns and legal notice"))
     async def terms_command(self, interaction: discord.Interaction[Any]) -> None:
         buyer = await identify(interaction)
-        terms = self.services.terms.strip() or self.services.translator.text(buyer.locale, "terms.empty")
-        await reply(interaction, content=discord.utils.escape_markdown(terms)[:2000])
+        text = present_shop_terms(self.services.translator, buyer.locale, self.services.terms,
+                                  shop_name=self.services.shop_name)
+        for page in pages(text, lambda part: len(discord.utils.escape_markdown(part)) <= MESSAGE_MAX):
+            await reply(interaction, content=discord.utils.escape_markdown(page))  # the rest as follow-ups
 
     @app_commands.command(name=command_text("discord.command.language", "language"),
                           description=command_text("discord.command.language.description", "Change language"))

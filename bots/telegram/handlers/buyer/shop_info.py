@@ -6,10 +6,11 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
+from bots.common.legal import ShopTerms, pages, present_shop_terms
 from bots.common.presenters import present_language_choice, present_menu
 from bots.i18n import Translator
 from bots.telegram.callbacks import LanguageCallback, MenuCallback, MenuTarget
-from bots.telegram.render import edit, plain, render_menu, send
+from bots.telegram.render import TEXT_MAX, edit, plain, quote, render_menu, send, utf16_len
 from commerce.customers import CustomerDTO
 from commerce.shop import Shop
 
@@ -18,8 +19,10 @@ async def show_help(event: Message | CallbackQuery, translator: Translator, loca
     await send(event, plain(translator.text(locale, "help.text")))
 
 
-async def show_terms(message: Message, translator: Translator, locale: str, terms: str) -> None:
-    await send(message, plain(terms.strip() or translator.text(locale, "terms.empty")))
+async def show_terms(message: Message, translator: Translator, locale: str, terms: ShopTerms, shop_name: str) -> None:
+    text = present_shop_terms(translator, locale, terms, shop_name=shop_name)
+    for page in pages(text, lambda part: utf16_len(quote(part)) <= TEXT_MAX):  # a long text: several messages
+        await send(message, plain(page))
 
 
 async def choose_language(event: Message | CallbackQuery, translator: Translator, locale: str) -> None:
