@@ -159,9 +159,8 @@ class Checkout(commands.Cog):
     async def address_typed(self, interaction: discord.Interaction[Any], text: str) -> None:
         buyer = await identify(interaction)
         key = conversation_key(interaction.user.id)
-        state, data = await self.services.conversations.get(key)
-        if state != ADDRESS:
-            await answer_stale(interaction)
+        data = await self._data_in(interaction, ADDRESS)
+        if data is None:
             return
         tr = self.services.translator
         try:
@@ -196,10 +195,8 @@ class Checkout(commands.Cog):
 
     async def choose_saved(self, interaction: discord.Interaction[Any], value: str) -> None:
         buyer = await identify(interaction)
-        key = conversation_key(interaction.user.id)
-        state, data = await self.services.conversations.get(key)
-        if state != ADDRESS:
-            await answer_stale(interaction)
+        data = await self._data_in(interaction, ADDRESS)
+        if data is None:
             return
         if not value.isdigit() or not 0 < int(value) <= items.MAX_ID:
             raise NotFound(entity="address", id=value[:20])
@@ -294,9 +291,8 @@ class Checkout(commands.Cog):
     async def coupon_typed(self, interaction: discord.Interaction[Any], text: str) -> None:
         buyer = await identify(interaction)
         key = conversation_key(interaction.user.id)
-        state, data = await self.services.conversations.get(key)
-        if state != CONFIRM:
-            await answer_stale(interaction)
+        data = await self._data_in(interaction, CONFIRM)
+        if data is None:
             return
         notice = ""
         try:
@@ -309,9 +305,8 @@ class Checkout(commands.Cog):
     async def step_drop_coupon(self, interaction: discord.Interaction[Any]) -> None:
         buyer = await identify(interaction)
         key = conversation_key(interaction.user.id)
-        state, data = await self.services.conversations.get(key)
-        if state != CONFIRM:
-            await answer_stale(interaction)
+        data = await self._data_in(interaction, CONFIRM)
+        if data is None:
             return
         data = {**data, "coupon": None}
         content, view = await self._summary(key, buyer, data, self._method_of(data))
@@ -330,9 +325,8 @@ class Checkout(commands.Cog):
     async def choose_method(self, interaction: discord.Interaction[Any], value: str) -> None:
         buyer = await identify(interaction)
         key = conversation_key(interaction.user.id)
-        state, data = await self.services.conversations.get(key)
-        if state not in (METHOD, CONFIRM):
-            await answer_stale(interaction)
+        data = await self._data_in(interaction, METHOD, CONFIRM)
+        if data is None:
             return
         method = self._payments().methods.get(value)
         if method is None:
@@ -343,9 +337,8 @@ class Checkout(commands.Cog):
     async def step_confirm(self, interaction: discord.Interaction[Any]) -> None:
         buyer = await identify(interaction)
         key = conversation_key(interaction.user.id)
-        state, data = await self.services.conversations.get(key)
-        if state != CONFIRM:
-            await answer_stale(interaction)
+        data = await self._data_in(interaction, CONFIRM)
+        if data is None:
             return
         chosen = None if data["items"] is None else [(variant_id, quantity) for variant_id, quantity in data["items"]]
         try:
@@ -380,11 +373,16 @@ class Checkout(commands.Cog):
     # ----
 
     async def _in_state(self, interaction: discord.Interaction[Any], wanted: str) -> bool:
-        state, _ = await self.services.conversations.get(conversation_key(interaction.user.id))
-        if state != wanted:
+        return await self._data_in(interaction, wanted) is not None
+
+    async def _data_in(self, interaction: discord.Interaction[Any], *wanted: str) -> dict[str, Any] | None:
+        """The checkout's data while the buyer is at one of the `wanted` steps; otherwise the press is from a
+        finished or older step, answered as stale, and None."""
+        state, data = await self.services.conversations.get(conversation_key(interaction.user.id))
+        if state not in wanted:
             await answer_stale(interaction)
-            return False
-        return True
+            return None
+        return data
 
     def _payments(self) -> PaymentService:
         if self.services.payments is None or not self.services.payments.methods:
