@@ -26,6 +26,7 @@ from commerce.coupons import CouponDTO
 from commerce.errors import CommerceError, InvalidInput
 
 PAGE_SIZE: Final = 4  # coupons on one screen: each brings a row of buttons (Discord allows five rows)
+SCOPE_SHOWN: Final = 10  # products and categories named in a description; a code may have 200, a screen can't
 
 
 class CouponMove(StrEnum):
@@ -157,6 +158,8 @@ def present_coupon(tr: Translator, locale: str, coupon: CouponDTO, *, timezone: 
     per_customer = (t(locale, "coupons.per_customer", limit=coupon.per_customer) if coupon.per_customer is not None
                     else t(locale, "coupons.per_customer.none"))
     scoped = [*coupon.categories, *(t(locale, "coupons.scope.product", id=i) for i in coupon.product_ids)]
+    if len(scoped) > SCOPE_SHOWN:
+        scoped = [*scoped[:SCOPE_SHOWN], t(locale, "coupons.scope.more", count=len(scoped) - SCOPE_SHOWN)]
     scope = t(locale, "coupons.scope.only", items=", ".join(scoped)) if scoped else t(locale, "coupons.scope.all")
     lines = [*([t(locale, "coupons.min_order", amount=min_order)] if has_minimum else []), window, uses,
              *([per_customer] if coupon.per_customer is not None else []), scope]

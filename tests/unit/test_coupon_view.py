@@ -164,3 +164,9 @@ def test_refusals_are_worded_for_the_coupon_form(tr: Translator) -> None:
     assert coupon_problem(tr, "en", uses) == "The number of uses must be a whole number from 1 to 1,000,000."
     other = InvalidInput(field="title", reason="too_long", limit=120)   # not a coupon's: the shared wording
     assert coupon_problem(tr, "en", other) == tr.error("en", other)
+
+
+def test_a_long_scope_names_ten_and_counts_the_rest(tr: Translator) -> None:
+    view = present_coupon(tr, "en", coupon(categories=tuple(f"C{i:02}" for i in range(8)), product_ids=(1, 2, 3, 4)),
+                          timezone=TOKYO, now=NOW)
+    assert view.scope == "Only: C00, C01, C02, C03, C04, C05, C06, C07, product #1, product #2, 2 more"
