@@ -44,6 +44,7 @@ from bots.discord.items_buyer import BUYER_ITEMS
 from bots.discord.notifier import DiscordChannel, discord_owner_ids
 from bots.discord.seller import build_seller_group
 from bots.discord.seller.broadcast import SELLER_BROADCAST_ITEMS
+from bots.discord.seller.coupons import SELLER_COUPON_ITEMS
 from bots.discord.seller.orders import SELLER_ORDER_ITEMS
 from bots.discord.seller.products import SELLER_PRODUCT_ITEMS
 from bots.discord.seller.sales import SELLER_SALES_ITEMS
@@ -56,7 +57,8 @@ from payments.requests import PaymentService
 log = logging.getLogger(__name__)
 
 # The /seller features' persistent items.
-SELLER_ITEMS: Final = (*SELLER_PRODUCT_ITEMS, *SELLER_SALES_ITEMS, *SELLER_ORDER_ITEMS, *SELLER_BROADCAST_ITEMS)
+SELLER_ITEMS: Final = (*SELLER_PRODUCT_ITEMS, *SELLER_SALES_ITEMS, *SELLER_ORDER_ITEMS, *SELLER_BROADCAST_ITEMS,
+                       *SELLER_COUPON_ITEMS)
 EVERY_ITEM: Final = (*ALL_ITEMS, *BUYER_ITEMS, *SELLER_ITEMS)  # registered at start; anything else is stale
 GATEWAY_AUTHENTICATION_FAILED: Final = 4004  # the gateway's close code for a token it refuses
 

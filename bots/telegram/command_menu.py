@@ -29,6 +29,7 @@ SELLER_COMMANDS: Final[tuple[tuple[str, Permission | None], ...]] = (
     ("stock", Permission.MANAGE_OWN_PRODUCTS),
     ("orders_admin", Permission.VIEW_ORDERS),
     ("sales", Permission.VIEW_SALES),
+    ("coupons", Permission.MANAGE_COUPONS),
     ("tickets", Permission.ANSWER_SUPPORT),
     ("broadcast", Permission.BROADCAST),
     ("staff", Permission.MANAGE_ROLES),

@@ -27,6 +27,7 @@ from bots.telegram.handlers.buyer.shop_info import build_shop_info_router
 from bots.telegram.handlers.buyer.start import build_start_router
 from bots.telegram.handlers.buyer.support import build_support_router
 from bots.telegram.handlers.seller.broadcast import build_broadcast_router
+from bots.telegram.handlers.seller.coupons import build_coupons_router
 from bots.telegram.handlers.seller.sales import build_sales_router
 from bots.telegram.handlers.seller.security import build_security_router
 from bots.telegram.handlers.seller.sell import build_sell_router
@@ -87,6 +88,7 @@ def build_dispatcher(shop: Shop, translator: Translator, *, shop_name: str, term
         build_seller_orders_router(),
         build_staff_router(),
         build_sales_router(),
+        build_coupons_router(),
         build_reviews_router(),
         build_privacy_router(),
         build_link_router(),

@@ -74,8 +74,8 @@ async def test_granting_a_role_sets_that_sellers_menu_and_revoking_deletes_it(
     assert menus(granted, owner.user.id) == {}  # nobody else's menu changes
 
     promoted = await owner.send(f"/grant {newcomer} staff")
-    assert menus(promoted, newcomer)["en"] == [*BUYER_MENU, "sell", "stock", "orders_admin", "sales", "tickets",
-                                               "2fa", "verify"]
+    assert menus(promoted, newcomer)["en"] == [*BUYER_MENU, "sell", "stock", "orders_admin", "sales", "coupons",
+                                               "tickets", "2fa", "verify"]
 
     revoked = await owner.send(f"/revoke {newcomer}")
     assert deleted(revoked, newcomer) == {"ja", "en", None}

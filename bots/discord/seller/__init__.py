@@ -16,7 +16,7 @@ from discord import app_commands
 
 from bots.discord.command_translator import command_text
 from bots.discord.context import identify, reply
-from bots.discord.seller import broadcast, orders, products, sales, security, staff
+from bots.discord.seller import broadcast, coupons, orders, products, sales, security, staff
 from bots.discord.services import ShopServices
 from commerce.errors import PermissionDenied
 
@@ -57,7 +57,8 @@ class SellerGroup(app_commands.Group):
 
 def features() -> tuple[AddTo, ...]:
     """Every `/seller` subgroup, in the order Discord lists them; a feature module adds itself here."""
-    return (products.add_to, orders.add_to, sales.add_to, staff.add_to, broadcast.add_to, security.add_to)
+    return (products.add_to, orders.add_to, sales.add_to, coupons.add_to, staff.add_to, broadcast.add_to,
+            security.add_to)
 
 
 def build_seller_group(services: ShopServices) -> SellerGroup | None:
