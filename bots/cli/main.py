@@ -34,6 +34,7 @@ COMMANDS: Final = (
     Command("watch", "bots.cli.runtime", "run only the payment watcher"),
     Command("doctor", "bots.cli.doctor", "check bot.toml, the database, tokens, chain backends and rates"),
     Command("catalog", "bots.cli.catalog", "import, export or list products (CSV)"),
+    Command("orders", "bots.cli.orders_export", "export order lines for accounting (CSV)"),
     Command("backup", "bots.cli.backup", "copy the SQLite database to a file (while the shop runs)"),
     Command("restore", "bots.cli.backup", "replace the database with a backup file"),
 )
