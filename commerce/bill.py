@@ -233,6 +233,33 @@ class Bill:
 
 
 @dataclass(frozen=True, slots=True)
+class TaxShares:
+    """Each rate's tax, rounded once per bill, shared out again over what it was charged on."""
+
+    lines: tuple[int, ...]      # each line's share of its rate's tax, in the bill's line order
+    shipping: int               # the shipping's share (of the rate the shipping was taxed at)
+
+
+def tax_shares(bill: Bill) -> TaxShares:
+    """Split every rate's frozen tax over its lines (by their amount after discount) and the shipping with
+    `allocate`, so the shares of a rate add up to exactly that rate's tax on the bill. The shipping was taxed
+    at the shop's default rate, which the bill does not name: it is the rate whose base holds more than its
+    lines."""
+    nets = [line.total_minor - line.discount_minor for line in bill.lines]
+    shares = [0] * len(bill.lines)
+    shipping = 0
+    for tax in bill.taxes:
+        members = [i for i, line in enumerate(bill.lines) if line.tax_rate == tax.rate]
+        weights = [nets[i] for i in members]
+        carried = max(tax.base_minor - sum(weights), 0) if bill.shipping_minor else 0
+        *split, on_shipping = allocate(tax.tax_minor, [*weights, carried])
+        for i, share in zip(members, split, strict=True):
+            shares[i] += share
+        shipping += on_shipping
+    return TaxShares(tuple(shares), shipping)
+
+
+@dataclass(frozen=True, slots=True)
 class Destination:
     country: str
     region: str = ""

@@ -38,6 +38,8 @@ from commerce.storage.tables import (
     Broadcast,
     BroadcastRecipient,
     CartLine,
+    Coupon,
+    CouponUse,
     Customer,
     Identity,
     LinkCode,
@@ -65,7 +67,7 @@ MAX_INPUT: Final = 64
 MOVED: Final = (
     Identity.customer_id, Address.customer_id, Seller.granted_by, Product.seller_id, Order.customer_id,
     Review.customer_id, SupportTicket.customer_id, SupportMessage.author_id, OutboxMessage.customer_id,
-    Broadcast.author_id,
+    Broadcast.author_id, Coupon.owner_id, Coupon.created_by, CouponUse.customer_id,
 )
 # Moved too, but at most one of the two customers may have a row (a role, a two-factor secret).
 SOLE: Final = {"roles": Seller.customer_id, "two_factor": TwoFactorSecret.customer_id}

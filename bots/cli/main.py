@@ -35,6 +35,7 @@ COMMANDS: Final = (
     Command("doctor", "bots.cli.doctor", "check bot.toml, the database, tokens, chain backends and rates"),
     Command("catalog", "bots.cli.catalog", "import, export or list products (CSV)"),
     Command("coupons", "bots.cli.coupons", "create, list, pause, resume or delete coupon codes"),
+    Command("orders", "bots.cli.orders_export", "export order lines for accounting (CSV)"),
     Command("backup", "bots.cli.backup", "copy the SQLite database to a file (while the shop runs)"),
     Command("restore", "bots.cli.backup", "replace the database with a backup file"),
 )

@@ -1,11 +1,12 @@
 """The sales summary as plain text parts, shared by Telegram (/sales) and Discord (/seller sales): each
-front-end only adds its own emphasis and escaping."""
+front-end only adds its own emphasis and escaping. What each figure means is in docs/sales.md."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bots.common.bill_view import rate_text
 from bots.i18n import Translator
 from commerce.sales import Period, PeriodSales, SalesSummary
 
@@ -36,10 +37,34 @@ class SalesView:
 def _period(period: PeriodSales, tr: Translator, locale: str) -> SalesSection:
     lines = [tr.text(locale, "sales.figures", revenue=tr.money(locale, period.revenue), orders=period.orders,
                      units=period.units)]
+    lines += _bill_parts(period, tr, locale)
     if period.refunded_orders:
         lines.append(tr.text(locale, "sales.refunded", refunded=tr.money(locale, period.refunded),
                              orders=period.refunded_orders))
     return SalesSection(tr.text(locale, f"sales.period.{period.period.value}"), tuple(lines))
+
+
+def _bill_parts(period: PeriodSales, tr: Translator, locale: str) -> list[str]:
+    """Discounts, shipping, tax per rate, what buyers paid and the net, in the order a bill shows them (tax added
+    on top before the total, tax included after it). A shop with none of them sees none of these lines."""
+    if not (period.discount.minor or period.shipping.minor or period.taxes):
+        return []
+    lines = []
+    if period.discount.minor:
+        lines.append(tr.text(locale, "sales.discount", amount=tr.money(locale, period.discount)))
+    if period.shipping.minor:
+        lines.append(tr.text(locale, "sales.shipping", amount=tr.money(locale, period.shipping)))
+    for tax in period.taxes:
+        if not tax.included:
+            lines.append(tr.text(locale, "sales.tax_added", rate=rate_text(tax.rate), base=tr.money(locale, tax.base),
+                                 tax=tr.money(locale, tax.tax)))
+    lines.append(tr.text(locale, "sales.total", amount=tr.money(locale, period.total)))
+    for tax in period.taxes:
+        if tax.included:
+            lines.append(tr.text(locale, "sales.tax_included", rate=rate_text(tax.rate),
+                                 base=tr.money(locale, tax.base), tax=tr.money(locale, tax.tax)))
+    lines.append(tr.text(locale, "sales.net", amount=tr.money(locale, period.net)))
+    return lines
 
 
 def present_sales(tr: Translator, locale: str, summary: SalesSummary, view: SalesPeriodView) -> SalesView:

@@ -22,7 +22,7 @@ from commerce.shop import Shop
 from tests.bots.conftest import SHOP_NAME, TERMS
 from tests.bots.telegram_chat import TelegramChat, alert, edits, sent
 from tests.conftest import FakeClock
-from tests.support.factories import make_buyer, make_product, step_up
+from tests.support.factories import a_taxed_sale, make_buyer, make_product, step_up
 
 _chat_ids = itertools.count(890_000)
 ADDRESS = ShippingAddress(name="Hana Sato", postal_code="150-0001", region="Tokyo", city="Shibuya",
@@ -80,6 +80,8 @@ async def test_sales_shows_three_periods_top_products_and_referrals(
     assert "(customer #" in text and "¥2,400 · Orders 1" in text
     assert "Asia/Tokyo" in text and "Nov 23, 21:00" in text
     assert chat.labels() == ["Today", "7 days", "30 days", "• All periods"]
+    # No coupons, shipping or tax in this shop: none of their lines.
+    assert not [word for word in ("Discounts", "Shipping", "taxable", "Buyers paid", "Net before tax") if word in text]
 
 
 async def test_a_period_button_redraws_the_same_message_with_fresh_figures(
@@ -174,3 +176,42 @@ async def test_buyers_get_a_polite_no_and_forged_buttons_change_nothing(
     assert edits(forged) == [] and sent(forged) == []
     nonsense = await buyer.press_data("sa:year")
     assert alert(nonsense).text == translator.text("en", "error.stale_button")
+
+
+async def test_discounts_shipping_tax_per_rate_and_net_for_each_period(
+        telegram: MockBot, shop: Shop, clock: FakeClock, translator: Translator, data_key: str) -> None:
+    chat, owner_id = await open_owner(telegram, shop)
+    await a_taxed_sale(shop, clock, data_key, owner_id, ADDRESS, ago=timedelta(hours=1))
+
+    await chat.send("/sales")
+    await chat.press("Today")
+    assert chat.last is not None and chat.last.text is not None
+    day = chat.last.text.split("\n\n")[1]
+    assert day.split("\n") == [
+        "<b>Today</b>",
+        "Revenue ¥5,460 · Orders 1 · Items 3",
+        "Discounts −¥546",
+        "Shipping ¥600",
+        "Buyers paid ¥5,514",
+        "10% taxable ¥3,570 (tax ¥324 included)",
+        "8% taxable ¥1,944 (tax ¥144 included)",
+        "Net before tax ¥5,046",
+    ]
+
+
+async def test_the_bill_parts_in_japanese(telegram: MockBot, shop: Shop, clock: FakeClock, data_key: str) -> None:
+    chat, owner_id = await open_owner(telegram, shop, language_code="ja")
+    await a_taxed_sale(shop, clock, data_key, owner_id, ADDRESS, ago=timedelta(hours=1))
+
+    [message] = sent(await chat.send("/sales"))
+    month = message.text.split("\n\n")[3]
+    assert month.split("\n") == [
+        "<b>過去30日間</b>",
+        "売上 ￥5,460・注文 1件・数量 3点",
+        "値引き −￥546",
+        "送料 ￥600",
+        "お支払い総額 ￥5,514",
+        "10%対象 ￥3,570（内消費税 ￥324）",
+        "8%対象 ￥1,944（内消費税 ￥144）",
+        "税抜純売上 ￥5,046",
+    ]

@@ -233,4 +233,4 @@ async def test_the_summary_is_a_few_aggregate_queries(shop: Shop, clock: FakeClo
         await shop.sales.summary(owner, NOW)
     finally:
         event.remove(engine, "before_cursor_execute", count)
-    assert len(statements) <= 4  # the role, the periods, the products, the referrals
+    assert len(statements) <= 5  # the role, the periods, the tax per rate, the products, the referrals

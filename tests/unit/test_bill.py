@@ -23,6 +23,7 @@ from commerce.bill import (
     percent_off,
     tax_inside,
     tax_on,
+    tax_shares,
 )
 from commerce.errors import CouponRejected, ShippingUnavailable
 from commerce.money import Money
@@ -151,3 +152,33 @@ def test_the_parts_always_add_up(lines: list[Item], mode: TaxMode, rate: Decimal
         assert tax.rate > 0 and 0 <= tax.tax_minor <= tax.base_minor
     if mode is TaxMode.NONE:
         assert bill.taxes == ()
+
+
+@settings(max_examples=300, deadline=None)
+@given(items, st.sampled_from(list(TaxMode)), rates, st.dictionaries(st.sampled_from(["食品", "器"]), rates),
+       zones, discounts)
+def test_tax_shares_add_up_to_each_rates_tax(lines: list[Item], mode: TaxMode, rate: Decimal,
+                                             by_category: dict[str, Decimal], zone_list: list[Zone],
+                                             discount: Discount | None) -> None:
+    pricing = Pricing("JPY", TaxRules(mode, rate, by_category), ShippingRules(tuple(zone_list)))
+    try:
+        bill = make_bill(lines, pricing, destination=Destination("JP", "沖縄県"), discount=discount)
+    except (CouponRejected, ShippingUnavailable):
+        return
+    shares = tax_shares(bill)
+    assert sum(shares.lines) + shares.shipping == bill.tax_minor
+    for tax in bill.taxes:
+        on_lines = sum(share for line, share in zip(bill.lines, shares.lines, strict=True) if line.tax_rate == tax.rate)
+        assert on_lines + (shares.shipping if tax.rate == rate else 0) == tax.tax_minor
+    for line, share in zip(bill.lines, shares.lines, strict=True):
+        assert 0 <= share <= line.total_minor - line.discount_minor
+    assert shares.shipping == 0 or (bill.shipping_minor and 0 < shares.shipping <= bill.shipping_minor)
+
+
+def test_tax_shares_give_the_shipping_its_part_of_the_default_rate() -> None:
+    # Okinawa: 1,500 + 100 per physical item. Matcha (8 %) and a cup (10 %); the shipping is taxed at 10 %.
+    bill = make_bill([TEA, CUP], JAPAN, destination=Destination("JP", "沖縄県"))
+    assert [(t.rate, t.base_minor, t.tax_minor) for t in bill.taxes] == [(Decimal(10), 5100, 463),
+                                                                      (Decimal(8), 2160, 160)]
+    shares = tax_shares(bill)
+    assert shares.lines == (160, 300) and shares.shipping == 163   # 463 over 3,300 and 1,800
