@@ -74,7 +74,7 @@ class ProductCardView:
     product_id: int
     title: str
     description: str
-    price: str
+    price: str  # with "(tax incl.)" / "+ tax" when the shop charges tax
     availability: str  # the stock, or "sold out"
     sold_out: bool
     rating: str | None
@@ -83,6 +83,7 @@ class ProductCardView:
     rows: Rows  # every action, laid out: variant choices, gallery, share and reviews, then back
     photo_index: int = 0  # which of `photos` the card shows
     gallery: tuple[Action, ...] = ()  # previous, "position/count", next — only with several photos
+    shipping: str | None = None  # one short line ("Shipping ¥600 · free over ¥5,000"); None: no shipping rules
 
     @property
     def photo(self) -> str | None:

@@ -112,9 +112,9 @@ async def photo_file(media_store: MediaStore | None, photo: str | None) -> disco
 
 def card_message(view: ProductCardView, *, selected_variant: int | None, category_id: int | None, page: int,
                  photo: bool, choose_label: str, add_label: str) -> tuple[discord.Embed, discord.ui.View | None]:
-    """Title, description, price, stock or "sold out", rating; the photo when attached. With several variants
-    a select picks one and Add to cart / Buy now act on it."""
-    details = [f"**{md(view.price)}**", md(view.availability)]
+    """Title, description, price, shipping, stock or "sold out", rating; the photo when attached. With several
+    variants a select picks one and Add to cart / Buy now act on it."""
+    details = [f"**{md(view.price)}**", *([md(view.shipping)] if view.shipping else []), md(view.availability)]
     if view.rating:
         details.append(md(view.rating))
     description = "\n\n".join(part for part in (md(view.description), "\n".join(details)) if part)

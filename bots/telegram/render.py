@@ -125,7 +125,8 @@ def render_card(view: ProductCardView) -> Reply:
 
 
 def card_text(view: ProductCardView, limit: int) -> str:
-    facts = "\n".join(quote(fact) for fact in [view.price, view.availability, *([view.rating] if view.rating else [])])
+    shown = [view.price, view.shipping, view.availability, view.rating]
+    facts = "\n".join(quote(fact) for fact in shown if fact)
 
     def compose(description: str) -> str:
         return "\n\n".join([bold(view.title), *([quote(description)] if description else []), facts])
