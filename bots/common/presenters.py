@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Final
 
+from bots.common.bill_view import bill_text
 from bots.common.card_rules import CardRules
 from bots.common.views import (
     LANGUAGE_NAMES,
@@ -294,10 +295,10 @@ def present_order_detail(tr: Translator, locale: str, detail: OrderDetailDTO, *,
     `method_names` names payment methods by id ("USDT (Ethereum)"); an unknown one is shown by its asset.
     """
     order = detail.order
-    lines = [tr.text(locale, "cart.line", title=line.title, quantity=line.quantity,
-                     total=tr.money(locale, line.line_total)) for line in order.lines[:DETAIL_LINES_SHOWN]]
-    if len(order.lines) > DETAIL_LINES_SHOWN:
-        lines.append(tr.text(locale, "orders.detail.more_lines", count=len(order.lines) - DETAIL_LINES_SHOWN))
+    bill = bill_text(tr, locale, order.bill)  # the bill frozen at checkout, itemised as at checkout
+    lines = list(bill.lines[:DETAIL_LINES_SHOWN])
+    if len(bill.lines) > DETAIL_LINES_SHOWN:
+        lines.append(tr.text(locale, "orders.detail.more_lines", count=len(bill.lines) - DETAIL_LINES_SHOWN))
     facts = [tr.text(locale, "orders.detail.status", status=tr.status(locale, order.status)),
              tr.text(locale, "orders.detail.created", when=tr.datetime(locale, order.created_at))]
     if order.status is OrderStatus.AWAITING_PAYMENT:
@@ -318,9 +319,9 @@ def present_order_detail(tr: Translator, locale: str, detail: OrderDetailDTO, *,
                   for item in detail.delivered[:DIGITAL_ITEMS_SHOWN])
     return OrderDetailView(
         order_id=order.id, heading=tr.text(locale, "orders.detail.heading", id=order.id), lines=tuple(lines),
-        total=tr.text(locale, "cart.total", total=tr.money(locale, order.total)), facts=tuple(facts),
-        address=address, items_heading=tr.text(locale, "orders.detail.items") if items else None,
-        digital_items=items, rows=_order_buttons(tr, locale, order, page))
+        total=bill.total, facts=tuple(facts), address=address,
+        items_heading=tr.text(locale, "orders.detail.items") if items else None, digital_items=items,
+        rows=_order_buttons(tr, locale, order, page), bill=bill.parts, tax_notes=bill.notes)
 
 
 def _partial_address(address: ShippingAddress) -> tuple[str, ...]:
@@ -338,6 +339,8 @@ def _order_buttons(tr: Translator, locale: str, order: OrderDTO, page: int) -> O
     if order.status is OrderStatus.AWAITING_PAYMENT:
         rows.append((button(OrderButtonKind.SHOW_PAYMENT, "orders.button.show_payment"),
                      button(OrderButtonKind.CANCEL, "button.cancel_order")))
+    if order.status.is_settled:
+        rows.append((button(OrderButtonKind.RECEIPT, "receipt.button"),))
     if order.status in REVIEWABLE:
         rows.append((button(OrderButtonKind.REVIEW, "review.button"),))
     rows.append((button(OrderButtonKind.SUPPORT, "orders.button.support"),

@@ -121,6 +121,7 @@ class OrderButtonKind(StrEnum):
     CANCEL = "cancel"  # order_id
     REVIEW = "review"  # order_id
     SUPPORT = "support"  # order_id
+    RECEIPT = "receipt"  # order_id: the receipt (or qualified invoice) of a paid order, as PNG and PDF
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +156,8 @@ class OrderDetailView:
     items_heading: str | None
     digital_items: tuple[tuple[str, str], ...]  # (title, key or code): shown as copyable code
     rows: OrderRows
+    bill: tuple[str, ...] = ()  # between the lines and the total: subtotal, discount, shipping, tax added
+    tax_notes: tuple[str, ...] = ()  # under the total: tax included per rate, the reduced-rate mark
 
 
 @dataclass(frozen=True, slots=True)

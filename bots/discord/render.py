@@ -158,7 +158,7 @@ def order_item(button: OrderButton) -> discord.ui.Item[discord.ui.View] | None:
             return items_buyer.ReviewOrder(order_id, text)
         case kind if order_id is not None:
             action = {OrderButtonKind.DETAIL: "d", OrderButtonKind.SHOW_PAYMENT: "p", OrderButtonKind.CANCEL: "x",
-                      OrderButtonKind.SUPPORT: "s"}[kind]
+                      OrderButtonKind.SUPPORT: "s", OrderButtonKind.RECEIPT: "r"}[kind]
             return items_buyer.OrderAction(action, order_id, page, text)
     return None
 
@@ -190,9 +190,10 @@ def _code(text: str) -> str:
 
 
 def order_detail_message(view: OrderDetailView) -> tuple[discord.Embed, discord.ui.View | None]:
-    """Status and times, the lines and total, a partial address, and the digital items again."""
-    blocks = ["\n".join(md(fact) for fact in view.facts),
-              "\n".join([*(md(line) for line in view.lines), f"**{md(view.total)}**"])]
+    """Status and times, the itemised bill and total, a partial address, and the digital items again."""
+    bill = [*(md(line) for line in view.lines), *(("", *map(md, view.bill)) if view.bill else ()),
+            f"**{md(view.total)}**", *map(md, view.tax_notes)]
+    blocks = ["\n".join(md(fact) for fact in view.facts), "\n".join(bill)]
     if view.address:
         blocks.append("\n".join(md(line) for line in view.address))
     if view.items_heading:
