@@ -18,7 +18,7 @@ def test_owner_may_do_everything(permission: Permission) -> None:
 
 @pytest.mark.parametrize(("role", "allowed"), [
     (Role.STAFF, {"manage_own_products", "manage_all_products", "manage_categories", "view_orders",
-                  "manage_orders", "answer_support", "view_sales"}),
+                  "manage_orders", "answer_support", "view_sales", "manage_coupons"}),
     (Role.SELLER, {"manage_own_products", "view_orders", "view_sales"}),
     (None, set()),
 ])
