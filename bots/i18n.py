@@ -121,6 +121,13 @@ class Translator:
         joiner = str(Locale.parse(locale).datetime_formats["short"])
         return joiner.replace("{1}", date).replace("{0}", time)
 
+    def date(self, locale: str, when: dt.datetime, tz: str = "Asia/Tokyo") -> str:
+        """The calendar day in `tz`, with its year (for documents kept for years): ja "2025年11月23日",
+        en "Nov 23, 2025"."""
+        if when.tzinfo is None:
+            raise ValueError("a naive datetime has no place in a message: pass a timezone-aware one")
+        return format_skeleton("yMMMd", when, tzinfo=ZoneInfo(tz), locale=self._locale(locale))
+
     def status(self, locale: str, status: OrderStatus) -> str:
         return self.text(locale, f"status.{status.value}")
 

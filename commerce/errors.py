@@ -116,3 +116,9 @@ class ShippingUnavailable(CommerceError):
     `zone`)."""
 
     code = "shipping_unavailable"
+
+
+class ReceiptUnavailable(CommerceError):
+    """Order `order_id` is in `status`, not paid and kept: it has no receipt (yet, or any more)."""
+
+    code = "receipt_unavailable"

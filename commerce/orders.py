@@ -14,12 +14,21 @@ from commerce.bill import Bill, BilledLine, Destination, Item, Pricing, TaxLine,
 from commerce.cart import check_quantity
 from commerce.catalog import ProductKind
 from commerce.coupons import claim, usable
-from commerce.errors import AddressRequired, CartEmpty, NotFound, OutOfStock, PersonalDataLocked, ProductUnavailable
+from commerce.errors import (
+    AddressRequired,
+    CartEmpty,
+    NotFound,
+    OutOfStock,
+    PersonalDataLocked,
+    ProductUnavailable,
+    ReceiptUnavailable,
+)
 from commerce.events import Clock, actor_of, notify, record, system_clock
 from commerce.money import Money
 from commerce.order_flow import apply_transition, load_order
 from commerce.order_money import load_order_money
 from commerce.privacy import PersonalDataCipher, ShippingAddress
+from commerce.receipts import ReceiptDTO, paid_transfers
 from commerce.roles import Permission, Role, can
 from commerce.sellers import require_permission
 from commerce.settlement import cover
@@ -347,16 +356,31 @@ class OrderService:
         """The buyer's own order with its address, payment and digital items (a lost key can be found again
         here); someone else's order is 'not found'. Items are shown only while the shop keeps the money."""
         async with self._db.uow(write=False) as uow:
-            order = await uow.session.get(Order, order_id)
-            if order is None or order.customer_id != customer_id:
-                raise NotFound(entity="order", id=order_id)
+            order = await self._own(uow, customer_id, order_id)
             dto = await order_dto(uow, order)
-            request = (await uow.session.execute(select(PaymentRequest).where(PaymentRequest.order_id == order_id)
-                                                 .order_by(PaymentRequest.id.desc()).limit(1))).scalar_one_or_none()
-            payment = (PaymentSummary(request.method_id, request.asset, request.amount_units, request.decimals)
-                       if request else None)
             delivered = await delivered_items_of(uow, order_id) if dto.status.is_settled else []
-            return OrderDetailDTO(dto, self._address_of(order), payment, tuple(delivered))
+            return OrderDetailDTO(dto, self._address_of(order), await _latest_payment(uow, order_id),
+                                  tuple(delivered))
+
+    async def receipt(self, customer_id: int, order_id: int) -> ReceiptDTO:
+        """The buyer's own paid order as its receipt shows it: the detail (its frozen bill) and the transfers that
+        paid for it (docs/receipts.md). Someone else's order is 'not found'; an order the shop doesn't hold the
+        money for (awaiting payment, cancelled, refunded, …) has no receipt: ReceiptUnavailable."""
+        async with self._db.uow(write=False) as uow:
+            order = await self._own(uow, customer_id, order_id)
+            status = OrderStatus(order.status)
+            if not status.is_settled:
+                raise ReceiptUnavailable(order_id=order_id, status=status)
+            detail = OrderDetailDTO(await order_dto(uow, order), self._address_of(order),
+                                    await _latest_payment(uow, order_id), ())
+            return ReceiptDTO(detail, await paid_transfers(uow, order))
+
+    @staticmethod
+    async def _own(uow: UnitOfWork, customer_id: int, order_id: int) -> Order:
+        order = await uow.session.get(Order, order_id)
+        if order is None or order.customer_id != customer_id:
+            raise NotFound(entity="order", id=order_id)
+        return order
 
     def _address_of(self, order: Order) -> ShippingAddress | None:
         """The shipping address, or None when there is none or it can't be read (no data key configured)."""
@@ -419,17 +443,20 @@ class OrderService:
                     Product.seller_id == actor_id)))).scalar():
                 raise NotFound(entity="order", id=order_id)
             dto = await order_dto(uow, order)
-            request = (await uow.session.execute(select(PaymentRequest).where(PaymentRequest.order_id == order_id)
-                                                 .order_by(PaymentRequest.id.desc()).limit(1))).scalar_one_or_none()
-            payment = (PaymentSummary(request.method_id, request.asset, request.amount_units, request.decimals)
-                       if request else None)
             address = self._address_of(order) if can(role, Permission.MANAGE_ORDERS) else None
-            return OrderDetailDTO(dto, address, payment, ())
+            return OrderDetailDTO(dto, address, await _latest_payment(uow, order_id), ())
 
     async def count_by_status(self) -> dict[OrderStatus, int]:
         async with self._db.uow(write=False) as uow:
             rows = await uow.session.execute(select(Order.status, func.count()).group_by(Order.status))
             return {OrderStatus(status): count for status, count in rows}
+
+
+async def _latest_payment(uow: UnitOfWork, order_id: int) -> PaymentSummary | None:
+    request = (await uow.session.execute(select(PaymentRequest).where(PaymentRequest.order_id == order_id)
+                                         .order_by(PaymentRequest.id.desc()).limit(1))).scalar_one_or_none()
+    return (PaymentSummary(request.method_id, request.asset, request.amount_units, request.decimals)
+            if request else None)
 
 
 def _wanted(items: Sequence[tuple[int, int]]) -> Counter[int]:

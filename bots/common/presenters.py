@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Final
 
+from bots.common.bill_view import bill_text
+from bots.common.card_rules import CardRules
 from bots.common.views import (
     LANGUAGE_NAMES,
     Action,
@@ -24,9 +26,10 @@ from bots.common.views import (
     Rows,
 )
 from bots.i18n import Translator
+from commerce.bill import TaxMode
 from commerce.cart import CartDTO, CartLineDTO
 from commerce.catalog import PHOTOS_MAX, CategoryDTO, Page, ProductDTO, ProductKind, VariantDTO
-from commerce.money import format_units
+from commerce.money import Money, format_units
 from commerce.orders import OrderDetailDTO, OrderDTO
 from commerce.privacy import ShippingAddress
 from commerce.reviews import REVIEWABLE
@@ -101,12 +104,13 @@ def _product_button(tr: Translator, locale: str, product: ProductDTO, *, categor
                   category_id=category_id, page=page)
 
 
-def present_product_card(tr: Translator, locale: str, product: ProductDTO, *, category_id: int | None = None,
-                         page: int = 0, photo: int = 0) -> ProductCardView:
+def present_product_card(tr: Translator, locale: str, product: ProductDTO, rules: CardRules, *,
+                         category_id: int | None = None, page: int = 0, photo: int = 0) -> ProductCardView:
     """The card; Back returns to the list page it was opened from (every product, for a shared link).
 
-    `photo` is the gallery position to show; one past the photos there are is shown as the first (the
-    front-end refuses a forged position before asking for the card).
+    `rules` say how the price is taxed (総額表示: "(tax incl.)" when prices include it) and what shipping
+    costs (`card_rules(shop)`). `photo` is the gallery position to show; one past the photos there are is
+    shown as the first (the front-end refuses a forged position before asking for the card).
     """
     sold_out = product.stock <= 0
     buyable = [v for v in product.variants if not v.sold_out]
@@ -130,11 +134,46 @@ def present_product_card(tr: Translator, locale: str, product: ProductDTO, *, ca
               if product.rating is not None and product.review_count else None)
     return ProductCardView(
         product_id=product.id, title=product.title, description=shorten(product.description, DESCRIPTION_PREVIEW),
-        price=tr.text(locale, "product.price", price=tr.money(locale, product.price_from)),
+        price=tr.text(locale, PRICE_KEYS[rules.tax_mode], price=tr.money(locale, product.price_from)),
+        shipping=shipping_line(tr, locale, product, rules),
         availability=tr.text(locale, "product.sold_out") if sold_out
         else tr.text(locale, "product.stock", stock=product.stock),
         sold_out=sold_out, rating=rating, photos=product.photos, variant_choices=choices,
         rows=(*rows, tuple(extras), (back,)), photo_index=photo, gallery=gallery)
+
+
+PRICE_KEYS: Final = {TaxMode.NONE: "product.price", TaxMode.INCLUSIVE: "card.price.tax_included",
+                     TaxMode.EXCLUSIVE: "card.price.tax_excluded"}
+
+
+def shipping_line(tr: Translator, locale: str, product: ProductDTO, rules: CardRules) -> str | None:
+    """What shipping costs, in one short line, to the shop's home zone (the first in bot.toml); None when the
+    shop has no shipping rules."""
+    shipping, home = rules.shipping, rules.shipping.home
+    if home is None:
+        return None
+    if product.kind is ProductKind.DIGITAL:
+        return tr.text(locale, "card.shipping.digital")
+    category = rules.category_of(product)
+    if product.id in home.no_ship_products or (category is not None and category in home.no_ship_categories):
+        return tr.text(locale, "card.shipping.not_to_zone", zone=home.name)
+    if shipping.ships_free(product.id, category) or (home.fee_minor <= 0 and home.per_item_minor <= 0) \
+            or (home.free_over_minor is not None and home.free_over_minor <= 0):
+        return tr.text(locale, "card.shipping.free")
+
+    def money(minor: int) -> str:
+        return tr.money(locale, Money.from_minor(minor, rules.currency))
+
+    if not home.per_item_minor:
+        fee = tr.text(locale, "card.shipping.fee", fee=money(home.fee_minor))
+    elif not home.fee_minor:
+        fee = tr.text(locale, "card.shipping.per_item", per_item=money(home.per_item_minor))
+    else:
+        fee = tr.text(locale, "card.shipping.fee_per_item", fee=money(home.fee_minor),
+                      per_item=money(home.per_item_minor))
+    if home.free_over_minor is None:
+        return fee
+    return tr.text(locale, "card.shipping.free_over", shipping=fee, threshold=money(home.free_over_minor))
 
 
 def _gallery(product: ProductDTO, shown: int, *, category_id: int | None, page: int) -> tuple[Action, ...]:
@@ -256,10 +295,10 @@ def present_order_detail(tr: Translator, locale: str, detail: OrderDetailDTO, *,
     `method_names` names payment methods by id ("USDT (Ethereum)"); an unknown one is shown by its asset.
     """
     order = detail.order
-    lines = [tr.text(locale, "cart.line", title=line.title, quantity=line.quantity,
-                     total=tr.money(locale, line.line_total)) for line in order.lines[:DETAIL_LINES_SHOWN]]
-    if len(order.lines) > DETAIL_LINES_SHOWN:
-        lines.append(tr.text(locale, "orders.detail.more_lines", count=len(order.lines) - DETAIL_LINES_SHOWN))
+    bill = bill_text(tr, locale, order.bill)  # the bill frozen at checkout, itemised as at checkout
+    lines = list(bill.lines[:DETAIL_LINES_SHOWN])
+    if len(bill.lines) > DETAIL_LINES_SHOWN:
+        lines.append(tr.text(locale, "orders.detail.more_lines", count=len(bill.lines) - DETAIL_LINES_SHOWN))
     facts = [tr.text(locale, "orders.detail.status", status=tr.status(locale, order.status)),
              tr.text(locale, "orders.detail.created", when=tr.datetime(locale, order.created_at))]
     if order.status is OrderStatus.AWAITING_PAYMENT:
@@ -280,9 +319,9 @@ def present_order_detail(tr: Translator, locale: str, detail: OrderDetailDTO, *,
                   for item in detail.delivered[:DIGITAL_ITEMS_SHOWN])
     return OrderDetailView(
         order_id=order.id, heading=tr.text(locale, "orders.detail.heading", id=order.id), lines=tuple(lines),
-        total=tr.text(locale, "cart.total", total=tr.money(locale, order.total)), facts=tuple(facts),
-        address=address, items_heading=tr.text(locale, "orders.detail.items") if items else None,
-        digital_items=items, rows=_order_buttons(tr, locale, order, page))
+        total=bill.total, facts=tuple(facts), address=address,
+        items_heading=tr.text(locale, "orders.detail.items") if items else None, digital_items=items,
+        rows=_order_buttons(tr, locale, order, page), bill=bill.parts, tax_notes=bill.notes)
 
 
 def _partial_address(address: ShippingAddress) -> tuple[str, ...]:
@@ -300,6 +339,8 @@ def _order_buttons(tr: Translator, locale: str, order: OrderDTO, page: int) -> O
     if order.status is OrderStatus.AWAITING_PAYMENT:
         rows.append((button(OrderButtonKind.SHOW_PAYMENT, "orders.button.show_payment"),
                      button(OrderButtonKind.CANCEL, "button.cancel_order")))
+    if order.status.is_settled:
+        rows.append((button(OrderButtonKind.RECEIPT, "receipt.button"),))
     if order.status in REVIEWABLE:
         rows.append((button(OrderButtonKind.REVIEW, "review.button"),))
     rows.append((button(OrderButtonKind.SUPPORT, "orders.button.support"),

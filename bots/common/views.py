@@ -74,7 +74,7 @@ class ProductCardView:
     product_id: int
     title: str
     description: str
-    price: str
+    price: str  # with "(tax incl.)" / "+ tax" when the shop charges tax
     availability: str  # the stock, or "sold out"
     sold_out: bool
     rating: str | None
@@ -83,6 +83,7 @@ class ProductCardView:
     rows: Rows  # every action, laid out: variant choices, gallery, share and reviews, then back
     photo_index: int = 0  # which of `photos` the card shows
     gallery: tuple[Action, ...] = ()  # previous, "position/count", next — only with several photos
+    shipping: str | None = None  # one short line ("Shipping ¥600 · free over ¥5,000"); None: no shipping rules
 
     @property
     def photo(self) -> str | None:
@@ -120,6 +121,7 @@ class OrderButtonKind(StrEnum):
     CANCEL = "cancel"  # order_id
     REVIEW = "review"  # order_id
     SUPPORT = "support"  # order_id
+    RECEIPT = "receipt"  # order_id: the receipt (or qualified invoice) of a paid order, as PNG and PDF
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +156,8 @@ class OrderDetailView:
     items_heading: str | None
     digital_items: tuple[tuple[str, str], ...]  # (title, key or code): shown as copyable code
     rows: OrderRows
+    bill: tuple[str, ...] = ()  # between the lines and the total: subtotal, discount, shipping, tax added
+    tax_notes: tuple[str, ...] = ()  # under the total: tax included per rate, the reduced-rate mark
 
 
 @dataclass(frozen=True, slots=True)

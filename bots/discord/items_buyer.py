@@ -59,10 +59,11 @@ class OrdersPage(ShopItem, DynamicItem[Button[Any]], template=rf"cs:ol:(?P<page>
 
 
 class OrderAction(ShopItem, DynamicItem[Button[Any]],
-                  template=rf"cs:oa:(?P<action>[dpxs]):(?P<order>{_ID}):(?P<page>{_PAGE})"):
-    """d: open the detail, p: show the payment again, x: cancel, s: ask the shop about it."""
+                  template=rf"cs:oa:(?P<action>[dpxsr]):(?P<order>{_ID}):(?P<page>{_PAGE})"):
+    """d: open the detail, p: show the payment again, x: cancel, s: ask the shop about it, r: the receipt."""
 
-    STYLES: Final = {"d": Style.secondary, "p": Style.primary, "x": Style.danger, "s": Style.secondary}
+    STYLES: Final = {"d": Style.secondary, "p": Style.primary, "x": Style.danger, "s": Style.secondary,
+                     "r": Style.secondary}
 
     def __init__(self, action: str, order_id: int, page: int, label: str = "") -> None:
         self.action, self.order_id, self.page = action, order_id, page
@@ -77,7 +78,7 @@ class OrderAction(ShopItem, DynamicItem[Button[Any]],
     async def run(self, interaction: discord.Interaction[Any]) -> None:
         orders = handlers_of(interaction).orders
         act = {"d": orders.open_order, "p": orders.show_payment, "x": orders.cancel_order,
-               "s": orders.ask_support}[self.action]
+               "s": orders.ask_support, "r": orders.send_receipt}[self.action]
         await act(interaction, self.order_id, self.page)
 
 

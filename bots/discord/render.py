@@ -112,9 +112,9 @@ async def photo_file(media_store: MediaStore | None, photo: str | None) -> disco
 
 def card_message(view: ProductCardView, *, selected_variant: int | None, category_id: int | None, page: int,
                  photo: bool, choose_label: str, add_label: str) -> tuple[discord.Embed, discord.ui.View | None]:
-    """Title, description, price, stock or "sold out", rating; the photo when attached. With several variants
-    a select picks one and Add to cart / Buy now act on it."""
-    details = [f"**{md(view.price)}**", md(view.availability)]
+    """Title, description, price, shipping, stock or "sold out", rating; the photo when attached. With several
+    variants a select picks one and Add to cart / Buy now act on it."""
+    details = [f"**{md(view.price)}**", *([md(view.shipping)] if view.shipping else []), md(view.availability)]
     if view.rating:
         details.append(md(view.rating))
     description = "\n\n".join(part for part in (md(view.description), "\n".join(details)) if part)
@@ -158,7 +158,7 @@ def order_item(button: OrderButton) -> discord.ui.Item[discord.ui.View] | None:
             return items_buyer.ReviewOrder(order_id, text)
         case kind if order_id is not None:
             action = {OrderButtonKind.DETAIL: "d", OrderButtonKind.SHOW_PAYMENT: "p", OrderButtonKind.CANCEL: "x",
-                      OrderButtonKind.SUPPORT: "s"}[kind]
+                      OrderButtonKind.SUPPORT: "s", OrderButtonKind.RECEIPT: "r"}[kind]
             return items_buyer.OrderAction(action, order_id, page, text)
     return None
 
@@ -190,9 +190,10 @@ def _code(text: str) -> str:
 
 
 def order_detail_message(view: OrderDetailView) -> tuple[discord.Embed, discord.ui.View | None]:
-    """Status and times, the lines and total, a partial address, and the digital items again."""
-    blocks = ["\n".join(md(fact) for fact in view.facts),
-              "\n".join([*(md(line) for line in view.lines), f"**{md(view.total)}**"])]
+    """Status and times, the itemised bill and total, a partial address, and the digital items again."""
+    bill = [*(md(line) for line in view.lines), *(("", *map(md, view.bill)) if view.bill else ()),
+            f"**{md(view.total)}**", *map(md, view.tax_notes)]
+    blocks = ["\n".join(md(fact) for fact in view.facts), "\n".join(bill)]
     if view.address:
         blocks.append("\n".join(md(line) for line in view.address))
     if view.items_heading:

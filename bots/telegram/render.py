@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from typing import Final
 
@@ -125,7 +125,8 @@ def render_card(view: ProductCardView) -> Reply:
 
 
 def card_text(view: ProductCardView, limit: int) -> str:
-    facts = "\n".join(quote(fact) for fact in [view.price, view.availability, *([view.rating] if view.rating else [])])
+    shown = [view.price, view.shipping, view.availability, view.rating]
+    facts = "\n".join(quote(fact) for fact in shown if fact)
 
     def compose(description: str) -> str:
         return "\n\n".join([bold(view.title), *([quote(description)] if description else []), facts])
@@ -176,6 +177,17 @@ async def send(target: Message | CallbackQuery, reply: Reply, media: MediaStore 
     else:
         await target.answer()
         await _send_to_chat_of(target, reply, media)
+
+
+async def send_documents(callback: CallbackQuery, documents: Sequence[tuple[bytes, str]], caption: str) -> None:
+    """Files (bytes, file name) as documents in the chat of the pressed message, `caption` (plain text) on the
+    first; a document keeps an image as drawn, where a photo would be recompressed and shrunk."""
+    await callback.answer()  # the files can take a moment: the button stops spinning first
+    chat_id = callback.message.chat.id if callback.message is not None else callback.from_user.id
+    assert callback.bot is not None
+    for number, (data, name) in enumerate(documents):
+        await callback.bot.send_document(chat_id, BufferedInputFile(data, filename=name),
+                                         caption=quote(caption) if number == 0 else None, parse_mode=ParseMode.HTML)
 
 
 async def edit(callback: CallbackQuery, reply: Reply, *, notice: str | None = None,

@@ -126,10 +126,10 @@ async def open_detail(chat: ShopChat, translator: Translator, order: OrderDTO, l
 
 BUTTONS = {
     OrderStatus.AWAITING_PAYMENT: ["💳 Show payment", "✖ Cancel order", "💬 Ask about this order", "↩ Back"],
-    OrderStatus.PAID: ["💬 Ask about this order", "↩ Back"],
-    OrderStatus.SHIPPED: ["💬 Ask about this order", "↩ Back"],
-    OrderStatus.DELIVERED: ["⭐ Write a review", "💬 Ask about this order", "↩ Back"],
-    OrderStatus.FULFILLED: ["⭐ Write a review", "💬 Ask about this order", "↩ Back"],
+    OrderStatus.PAID: ["🧾 Receipt", "💬 Ask about this order", "↩ Back"],
+    OrderStatus.SHIPPED: ["🧾 Receipt", "💬 Ask about this order", "↩ Back"],
+    OrderStatus.DELIVERED: ["🧾 Receipt", "⭐ Write a review", "💬 Ask about this order", "↩ Back"],
+    OrderStatus.FULFILLED: ["🧾 Receipt", "⭐ Write a review", "💬 Ask about this order", "↩ Back"],
     OrderStatus.CANCELLED: ["💬 Ask about this order", "↩ Back"],
 }
 
@@ -326,7 +326,7 @@ async def test_a_japanese_buyer_sees_the_list_and_detail_in_japanese(
     text = text_of(chat)
     assert f"ご注文 #{order.id}" in text and "状況：発送済み" in text and "追跡番号：JP&lt;123&gt;&amp;456" in text
     assert "合計" in text or translator.text("ja", "cart.total", total="￥3,000") in text
-    assert chat.labels() == ["💬 このご注文について問い合わせる", translator.text("ja", "button.back")]
+    assert chat.labels() == ["🧾 領収書", "💬 このご注文について問い合わせる", translator.text("ja", "button.back")]
 
 
 @pytest.mark.parametrize(("locale", "when", "status"), [("en", "once the order has been delivered", "Shipped"),

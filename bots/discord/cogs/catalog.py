@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bots.common.card_rules import card_rules
 from bots.common.presenters import (
     label,
     present_categories,
@@ -114,7 +115,8 @@ class Catalog(commands.Cog):
                    variant_id: int | None = None, photo: int = 0
                    ) -> tuple[discord.Embed, discord.ui.View | None, list[discord.File]]:
         tr = self.services.translator
-        card = present_product_card(tr, locale, product, category_id=category_id, page=page, photo=photo)
+        card = present_product_card(tr, locale, product, await card_rules(self.services.shop),
+                                    category_id=category_id, page=page, photo=photo)
         file = await photo_file(self.services.media_store, card.photo)
         embed, view = card_message(card, selected_variant=variant_id, category_id=category_id, page=page,
                                    photo=file is not None, choose_label=tr.text(locale, "discord.choose_variant"),

@@ -1,5 +1,6 @@
 """`/orders`: the buyer's own orders, a button each, paged; an order's detail (edited in place) with what its
-status allows — show the payment again, cancel, review, ask the shop about it — and Back to the list.
+status allows — show the payment again, cancel, review, ask the shop about it, the receipt of a paid order (a PNG
+and a PDF attached) — and Back to the list.
 
 Buttons carry an order id and a page only; every press re-reads the order as its buyer in the core, so a forged
 or someone else's order id is "not found" and nothing is shown or changed.
@@ -7,6 +8,7 @@ or someone else's order id is "not found" and nothing is shown or changed.
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import discord
@@ -15,10 +17,11 @@ from discord.ext import commands
 
 from bots.common.payment_view import method_label
 from bots.common.presenters import ORDERS_PAGE_SIZE, present_order_detail, present_order_list
+from bots.common.receipt_view import receipt_for, render_receipt
 from bots.discord.cogs.payment import Payment
 from bots.discord.cogs.support import Support
 from bots.discord.command_translator import command_text
-from bots.discord.context import Buyer, edit, identify, reply
+from bots.discord.context import Buyer, edit, identify, private, reply
 from bots.discord.render import order_detail_message, order_list_message
 from bots.discord.services import ShopServices
 
@@ -66,6 +69,22 @@ class Orders(commands.Cog):
         order = await self.services.shop.orders.get(buyer.customer.id, order_id)  # theirs, before they write
         await self.support.ask(interaction, buyer, order_id=order.id)
 
+    async def send_receipt(self, interaction: discord.Interaction[Any], order_id: int, page: int) -> None:
+        """The receipt (or qualified invoice) of a paid order as a PNG and a PDF, privately. The core refuses
+        someone else's order ("not found") and an unpaid one (ReceiptUnavailable), in words."""
+        buyer = await identify(interaction)
+        receipt = await self.services.shop.orders.receipt(buyer.customer.id, order_id)
+        await interaction.response.defer(ephemeral=private(interaction), thinking=True)  # drawing takes a moment
+        view = receipt_for(self.services.translator, buyer.locale, receipt.detail, shop_name=self.services.shop_name,
+                           transfers=receipt.transfers, method_names=self._method_names(),
+                           timezone=self.services.shop.rules.timezone)
+        files = await render_receipt(view, order_id)
+        await reply(interaction, content=self.services.translator.text(buyer.locale, "receipt.caption", id=order_id,
+                                                                       title=view.title),
+                    files=[discord.File(io.BytesIO(files.png), filename=files.png_name),
+                           discord.File(io.BytesIO(files.pdf), filename=files.pdf_name)],
+                    ephemeral=private(interaction))
+
     # ---- views ----
 
     async def _list(self, buyer: Buyer, page: int) -> tuple[discord.Embed, discord.ui.View | None]:
@@ -77,7 +96,9 @@ class Orders(commands.Cog):
 
     async def _detail(self, buyer: Buyer, order_id: int, page: int) -> tuple[discord.Embed, discord.ui.View | None]:
         detail = await self.services.shop.orders.detail(buyer.customer.id, order_id)  # theirs, or "not found"
-        payments = self.services.payments
-        names = {m.id: method_label(m) for m in payments.methods.values()} if payments is not None else {}
         return order_detail_message(present_order_detail(self.services.translator, buyer.locale, detail, page=page,
-                                                         method_names=names))
+                                                         method_names=self._method_names()))
+
+    def _method_names(self) -> dict[str, str]:
+        payments = self.services.payments
+        return {m.id: method_label(m) for m in payments.methods.values()} if payments is not None else {}

@@ -9,6 +9,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.types import CallbackQuery, Message
 
+from bots.common.card_rules import card_rules
 from bots.common.media_store import MediaStore
 from bots.common.presenters import (
     present_categories,
@@ -53,9 +54,10 @@ async def open_product(callback: CallbackQuery, callback_data: CatalogCallback, 
     if callback_data.photo >= max(len(product.photos), 1):  # forged, or the seller removed that photo since
         await callback.answer(translator.text(locale, "card.photo_gone"), show_alert=True)
         return
-    key = (locale, "card", callback_data.category_id, callback_data.page, callback_data.photo)
+    rules = await card_rules(shop)
+    key = (locale, "card", callback_data.category_id, callback_data.page, callback_data.photo, rules)
     reply = _rendered.get((product, translator), key, lambda: render_card(present_product_card(
-        translator, locale, product, category_id=callback_data.category_id, page=callback_data.page,
+        translator, locale, product, rules, category_id=callback_data.category_id, page=callback_data.page,
         photo=callback_data.photo)))
     await edit(callback, reply, media=media_store)
 

@@ -22,6 +22,7 @@ from aiogram.types import (
     InputTextMessageContent,
 )
 
+from bots.common.card_rules import CardRules, card_rules
 from bots.common.media_store import MediaStore
 from bots.common.presenters import SHARE_QUERY_MAX, label, present_product_card, shorten
 from bots.common.views import Action, ActionKind
@@ -44,11 +45,11 @@ def share_button(tr: Translator, locale: str, product: ProductDTO) -> InlineKeyb
                              value=label(product.title, SHARE_QUERY_MAX)))
 
 
-def inline_result(tr: Translator, locale: str, product: ProductDTO, *, bot_username: str,
+def inline_result(tr: Translator, locale: str, product: ProductDTO, rules: CardRules, *, bot_username: str,
                   photo_file_id: str | None = None) -> InlineQueryResultArticle | InlineQueryResultCachedPhoto:
     """One product in the result list, and the card it posts (HTML escaped by `render_card`): the photo
     Telegram holds as `photo_file_id` with the card as its caption, else the card as text."""
-    card = present_product_card(tr, locale, product)
+    card = present_product_card(tr, locale, product, rules)
     buy = InlineKeyboardButton(text=tr.text(locale, "share.buy"), url=product_link(bot_username, product.id))
     markup = InlineKeyboardMarkup(inline_keyboard=[[buy], [share_button(tr, locale, product)]])
     summary = [card.price, card.availability]
@@ -81,7 +82,8 @@ async def show_products_inline(inline_query: InlineQuery, bot: Bot, shop: Shop, 
         else await shop.catalog.list_products(page=page_number, page_size=MAX_RESULTS))
     me = await bot.me()
     assert me.username is not None  # every bot has one
-    results = [inline_result(translator, locale, product, bot_username=me.username,
+    rules = await card_rules(shop)
+    results = [inline_result(translator, locale, product, rules, bot_username=me.username,
                              photo_file_id=await _cached_photo(media_store, product)) for product in page.items]
     await inline_query.answer(
         results, cache_time=CACHE_SECONDS, is_personal=True,  # personal: prices and labels are in their language

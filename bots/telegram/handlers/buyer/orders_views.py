@@ -21,6 +21,7 @@ class OrdersAction(StrEnum):
     PAY = "p"
     CANCEL = "x"
     SUPPORT = "s"
+    RECEIPT = "r"  # order_id: the receipt of a paid order, as PNG and PDF documents
 
 
 class OrdersCallback(CallbackData, prefix="od"):
@@ -30,8 +31,8 @@ class OrdersCallback(CallbackData, prefix="od"):
 
 
 ORDER_ACTIONS = {OrderButtonKind.LIST: OrdersAction.LIST, OrderButtonKind.DETAIL: OrdersAction.DETAIL,
-            OrderButtonKind.SHOW_PAYMENT: OrdersAction.PAY, OrderButtonKind.CANCEL: OrdersAction.CANCEL,
-            OrderButtonKind.SUPPORT: OrdersAction.SUPPORT}
+                 OrderButtonKind.SHOW_PAYMENT: OrdersAction.PAY, OrderButtonKind.CANCEL: OrdersAction.CANCEL,
+                 OrderButtonKind.SUPPORT: OrdersAction.SUPPORT, OrderButtonKind.RECEIPT: OrdersAction.RECEIPT}
 
 
 def order_button(button: OrderButton, tr: Translator, locale: str) -> InlineKeyboardButton:
@@ -55,8 +56,9 @@ def render_order_list(view: OrderListView, tr: Translator, locale: str) -> Reply
 
 
 def render_order_detail(view: OrderDetailView, tr: Translator, locale: str) -> Reply:
-    blocks = [bold(view.heading), "\n".join(quote(fact) for fact in view.facts),
-              "\n".join([*(quote(line) for line in view.lines), bold(view.total)])]
+    bill = [*(quote(line) for line in view.lines), *(("", *map(quote, view.bill)) if view.bill else ()),
+            bold(view.total), *map(quote, view.tax_notes)]
+    blocks = [bold(view.heading), "\n".join(quote(fact) for fact in view.facts), "\n".join(bill)]
     if view.address:
         blocks.append("\n".join(quote(line) for line in view.address))
     if view.items_heading:

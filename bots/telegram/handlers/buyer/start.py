@@ -9,6 +9,7 @@ from aiogram.filters import CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
+from bots.common.card_rules import card_rules
 from bots.common.media_store import MediaStore
 from bots.common.presenters import present_menu, present_product_card
 from bots.i18n import Translator
@@ -26,7 +27,8 @@ async def greet(message: Message, translator: Translator, locale: str, shop_name
 async def open_shared_product(message: Message, command: CommandObject, shop: Shop,
                               translator: Translator, locale: str, media_store: MediaStore | None = None) -> None:
     product = await shop.catalog.product(cast(int, command.magic_result))  # parsed by the filter below
-    await send(message, render_card(present_product_card(translator, locale, product)), media=media_store)
+    card = present_product_card(translator, locale, product, await card_rules(shop))
+    await send(message, render_card(card), media=media_store)
 
 
 async def keep_shared_coupon(message: Message, command: CommandObject, shop: Shop, customer: CustomerDTO,
