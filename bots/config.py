@@ -45,6 +45,7 @@ from bots.config_checks import (
 )
 from bots.config_env import check_env_names, nesting_problem
 from bots.config_pricing import ShippingSection, TaxSection, build_pricing, pricing_problems
+from bots.config_referrals import ReferralsSection, referral_problems
 from commerce.bill import Pricing
 
 __all__ = [
@@ -308,6 +309,7 @@ class Settings(_Section):
     payments: PaymentsSection = _section()
     tax: TaxSection = _section()
     shipping: ShippingSection = _section()
+    referrals: ReferralsSection = _section()
 
     _environ: dict[str, str] = PrivateAttr(default_factory=dict)
 
@@ -369,7 +371,8 @@ def parse_settings(
                 problems.append(line)
         raise ConfigError(problems + _duplicate_ids(data)) from None
     problems += (_duplicate_ids(data) + _missing_fixed_rates(settings)
-                 + pricing_problems(settings.tax, settings.shipping, settings.shop.currency))
+                 + pricing_problems(settings.tax, settings.shipping, settings.shop.currency)
+                 + referral_problems(settings.referrals, settings.shop.currency))
     if problems:
         raise ConfigError(problems)
     settings._environ = dict(environ)
