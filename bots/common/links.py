@@ -9,3 +9,8 @@ from __future__ import annotations
 def telegram_product_link(bot_username: str, product_id: int) -> str:
     """`https://t.me/<bot>?start=p_<id>`: opens the product card in the Telegram bot."""
     return f"https://t.me/{bot_username}?start=p_{product_id}"
+
+
+def telegram_invite_link(bot_username: str, code: str) -> str:
+    """`https://t.me/<bot>?start=r_<code>`: a newcomer who opens it is counted as invited by `code`'s owner."""
+    return f"https://t.me/{bot_username}?start=r_{code}"
