@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from bots.config import Settings
+from bots.config_referrals import build_referral_rules
 from bots.data_key import find_data_key
 from commerce.events import Clock, system_clock
 from commerce.privacy import PersonalDataCipher
@@ -28,6 +29,7 @@ def shop_rules(settings: Settings) -> ShopRules:
         late_payment_window=timedelta(hours=settings.shop.late_payment_window_hours),
         timezone=settings.shop.timezone,
         pricing=settings.pricing(),
+        referrals=build_referral_rules(settings.referrals, settings.shop.currency),
     )
 
 

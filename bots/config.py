@@ -46,6 +46,7 @@ from bots.config_checks import (
 from bots.config_env import check_env_names, nesting_problem
 from bots.config_legal import LegalSection
 from bots.config_pricing import ShippingSection, TaxSection, build_pricing, pricing_problems
+from bots.config_referrals import ReferralsSection, referral_problems
 from commerce.bill import Pricing
 
 __all__ = [
@@ -310,6 +311,7 @@ class Settings(_Section):
     tax: TaxSection = _section()
     shipping: ShippingSection = _section()
     legal: LegalSection = _section()
+    referrals: ReferralsSection = _section()
 
     _environ: dict[str, str] = PrivateAttr(default_factory=dict)
 
@@ -371,7 +373,8 @@ def parse_settings(
                 problems.append(line)
         raise ConfigError(problems + _duplicate_ids(data)) from None
     problems += (_duplicate_ids(data) + _missing_fixed_rates(settings)
-                 + pricing_problems(settings.tax, settings.shipping, settings.shop.currency))
+                 + pricing_problems(settings.tax, settings.shipping, settings.shop.currency)
+                 + referral_problems(settings.referrals, settings.shop.currency))
     if problems:
         raise ConfigError(problems)
     settings._environ = dict(environ)

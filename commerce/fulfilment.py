@@ -8,6 +8,7 @@ from commerce.errors import InvalidInput, NotFound
 from commerce.events import Clock, actor_of, system_clock
 from commerce.order_flow import apply_transition, load_order
 from commerce.orders import DeliveredItem, OrderDTO, delivered_items_of, order_dto
+from commerce.referrals import NO_REFERRALS, ReferralRules
 from commerce.roles import Permission
 from commerce.sellers import require_permission, require_step_up
 from commerce.status import OrderAction
@@ -23,9 +24,10 @@ NOTE_MAX: Final = 500
 class FulfilmentService:
     """Staff actions on orders. Each checks the actor's role in the core and lands in the audit log."""
 
-    def __init__(self, db: Database, clock: Clock = system_clock) -> None:
+    def __init__(self, db: Database, clock: Clock = system_clock, *, referrals: ReferralRules = NO_REFERRALS) -> None:
         self._db = db
         self._clock = clock
+        self._referrals = referrals  # accepting a late payment may reward whoever invited the buyer
 
     async def ship(self, actor_id: int, order_id: int, tracking: str) -> OrderDTO:
         tracking = " ".join(tracking.split())
@@ -69,7 +71,7 @@ class FulfilmentService:
             order = await load_order(uow, order_id)
             if action is OrderAction.SHIP:
                 order.tracking = detail["tracking"]
-            await apply_transition(uow, order, action, actor=actor_of(actor_id), now=now,
+            await apply_transition(uow, order, action, actor=actor_of(actor_id), now=now, referrals=self._referrals,
                                    **{k: v for k, v in detail.items() if v})
             dto = await order_dto(uow, order)
             await uow.commit()

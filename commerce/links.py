@@ -3,8 +3,10 @@
 One app asks for a code (`issue`), the other app types it (`redeem`); either direction works. The two
 customers become one in a single unit of work: the older one survives and takes over everything the other
 owned — identities, cart (quantities summed, within the cart's limits), orders, saved addresses, reviews,
-support tickets, roles and two-factor (never from both sides), broadcasts, pending notifications — then the
-absorbed customer row is deleted. Opt-ins are OR-ed; the survivor's locale wins, else the absorbed one's.
+support tickets, roles and two-factor (never from both sides), broadcasts, pending notifications, coupons
+(rewards, uses, the codes staff created) — then the absorbed customer row is deleted. Opt-ins are OR-ed; the
+survivor's locale wins, else the absorbed one's. A reward one of them earned for inviting the other is
+withdrawn (`commerce.referrals.after_link`): nobody earns from themselves.
 
 Every column that references `customer.id` is named in `CUSTOMER_COLUMNS`; a test fails when a table adds
 one that isn't. Message refs and conversation state need nothing: they belong to orders and chats.
@@ -32,6 +34,7 @@ from commerce.cart import MAX_LINES, MAX_QUANTITY
 from commerce.customers import CustomerDTO, _to_dto, live_customer
 from commerce.errors import CommerceError, CustomerErased, NotFound
 from commerce.events import Clock, actor_of, record, system_clock
+from commerce.referrals import after_link as referrals_after_link
 from commerce.storage.db import Database, UnitOfWork
 from commerce.storage.tables import (
     Address,
@@ -220,8 +223,9 @@ class LinkService:
                     raise LinkInvalid(reason="unknown", attempts_left=MAX_FAILURES)
                 survivor, absorbed = sorted((issuer, redeemer), key=lambda c: (c.created_at, c.id))
                 await self._merge(uow, survivor, absorbed)
-                await self._mark_used(uow, survivor, absorbed, digest, row.expires_at, now)
                 assert survivor.id is not None and absorbed.id is not None
+                await referrals_after_link(uow, survivor.id, now)
+                await self._mark_used(uow, survivor, absorbed, digest, row.expires_at, now)
                 identities = list((await session.execute(select(Identity).where(
                     Identity.customer_id == survivor.id).order_by(Identity.id))).scalars())
                 record(session, actor=actor_of(customer_id), action="customer.link", entity="customer",

@@ -15,6 +15,8 @@ from commerce.catalog import ProductKind
 from commerce.coupons import give_back, take_again
 from commerce.errors import IllegalTransition, NotFound, OutOfStock
 from commerce.events import notify, record
+from commerce.referrals import NO_REFERRALS, ReferralRules
+from commerce.referrals import after_move as referral_after_move
 from commerce.status import OrderAction, OrderStatus, next_status
 from commerce.storage import stock
 from commerce.storage.db import UnitOfWork
@@ -45,8 +47,10 @@ async def order_lines(uow: UnitOfWork, order_id: int) -> list[OrderLine]:
 
 
 async def apply_transition(uow: UnitOfWork, order: Order, action: OrderAction, *, actor: str, now: datetime,
-                           **detail: Any) -> OrderStatus:
-    """Move `order` by `action` or raise IllegalTransition; a concurrent move makes this one fail cleanly."""
+                           referrals: ReferralRules = NO_REFERRALS, **detail: Any) -> OrderStatus:
+    """Move `order` by `action` or raise IllegalTransition; a concurrent move makes this one fail cleanly.
+
+    `referrals` are the shop's invitation rules: a paying move may reward whoever invited the buyer."""
     assert order.id is not None
     old = OrderStatus(order.status)
     new = next_status(order.id, old, action)
@@ -74,6 +78,7 @@ async def apply_transition(uow: UnitOfWork, order: Order, action: OrderAction, *
     if action in _TELL_SELLERS:
         notify(uow.session, topic=Topic.of_move(action), at=now, audience="sellers", order_id=order.id,
                status=new.value, **detail)
+    await referral_after_move(uow, order, action, rules=referrals, now=now)
     if action in _DELIVERS:
         await _deliver_digital(uow, order, actor=actor, now=now)
     return OrderStatus(order.status)

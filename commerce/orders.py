@@ -29,6 +29,7 @@ from commerce.order_flow import apply_transition, load_order
 from commerce.order_money import load_order_money
 from commerce.privacy import PersonalDataCipher, ShippingAddress
 from commerce.receipts import ReceiptDTO, paid_transfers
+from commerce.referrals import NO_REFERRALS, ReferralRules
 from commerce.roles import Permission, Role, can
 from commerce.sellers import require_permission
 from commerce.settlement import cover
@@ -173,8 +174,10 @@ class NewLine:
 
 class OrderService:
     def __init__(self, db: Database, cipher: PersonalDataCipher, *, currency: str, payment_window: timedelta,
-                 pricing: Pricing | None = None, clock: Clock = system_clock) -> None:
+                 pricing: Pricing | None = None, clock: Clock = system_clock,
+                 referrals: ReferralRules = NO_REFERRALS) -> None:
         self._db = db
+        self._referrals = referrals  # a free first order may reward whoever invited the buyer
         self._cipher = cipher
         self._currency = currency
         self._window = payment_window
@@ -274,7 +277,7 @@ class OrderService:
             status, paid_at = OrderStatus.AWAITING_PAYMENT, None
             if total == 0:
                 # Free goods: nothing to pay, so no payment request; paid (and digital items delivered) at once.
-                status, paid_at = await _complete_free(uow, order_id, customer_id, now), now
+                status, paid_at = await _complete_free(uow, order_id, customer_id, now, self._referrals), now
             else:
                 notify(uow.session, topic=Topic.ORDER_CREATED, at=now, audience="sellers", order_id=order_id)
             await uow.commit()
@@ -468,6 +471,8 @@ def _wanted(items: Sequence[tuple[int, int]]) -> Counter[int]:
     return wanted
 
 
-async def _complete_free(uow: UnitOfWork, order_id: int, customer_id: int, now: datetime) -> OrderStatus:
+async def _complete_free(uow: UnitOfWork, order_id: int, customer_id: int, now: datetime,
+                         referrals: ReferralRules) -> OrderStatus:
     order = await load_order(uow, order_id)
-    return await apply_transition(uow, order, OrderAction.NOTHING_DUE, actor=actor_of(customer_id), now=now)
+    return await apply_transition(uow, order, OrderAction.NOTHING_DUE, actor=actor_of(customer_id), now=now,
+                                  referrals=referrals)

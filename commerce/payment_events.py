@@ -23,6 +23,7 @@ from commerce.money import format_units
 from commerce.order_flow import apply_transition, load_order
 from commerce.order_money import load_order_money, load_orders_money, set_credited, void_refunds, write_refunds
 from commerce.orders import OrderDTO, order_dto
+from commerce.referrals import NO_REFERRALS, ReferralRules
 from commerce.settlement import Decision, OrderMoney, Settlement, decide
 from commerce.status import TRANSITIONS, OrderAction, OrderStatus
 from commerce.storage.db import Database, UnitOfWork
@@ -45,9 +46,10 @@ _MOVES: Final = {
 class PaymentEvents:
     """The transition API the payment watcher drives. Replaying an event that already took effect is a no-op."""
 
-    def __init__(self, db: Database, clock: Clock = system_clock) -> None:
+    def __init__(self, db: Database, clock: Clock = system_clock, *, referrals: ReferralRules = NO_REFERRALS) -> None:
         self._db = db
         self._clock = clock
+        self._referrals = referrals  # a paid order may reward whoever invited its buyer
 
     async def payment_seen(self, order_id: int, **detail: Any) -> OrderDTO:
         return await self._apply(order_id, OrderAction.PAYMENT_SEEN, **detail)
@@ -116,7 +118,7 @@ class PaymentEvents:
             await set_credited(uow, money.order_id, settlement.covered_minor)
         action = _MOVES.get(decision)
         if action is not None:
-            await apply_transition(uow, order, action, actor=WATCHER, now=now, **detail)
+            await apply_transition(uow, order, action, actor=WATCHER, now=now, referrals=self._referrals, **detail)
         for refund in grown:
             record(uow.session, actor=WATCHER, action="payment.refund_due", entity="order",
                    entity_id=money.order_id, at=now, **refund)
@@ -190,7 +192,8 @@ class PaymentEvents:
                 return await order_dto(uow, order)
             if detail.get("overpaid_units"):
                 order.overpaid_units = detail["overpaid_units"]
-            await apply_transition(uow, order, action, actor=WATCHER, now=self._clock(), **detail)
+            await apply_transition(uow, order, action, actor=WATCHER, now=self._clock(), referrals=self._referrals,
+                                   **detail)
             dto = await order_dto(uow, order)
             await uow.commit()
             return dto

@@ -21,6 +21,7 @@ from commerce.orders import OrderService
 from commerce.outbox import OutboxService
 from commerce.payment_events import PaymentEvents
 from commerce.privacy import PersonalDataCipher
+from commerce.referrals import ReferralRules, ReferralService
 from commerce.reviews import ReviewService
 from commerce.sales import SalesService
 from commerce.sellers import SellerService
@@ -37,6 +38,7 @@ class ShopRules:
     late_payment_window: timedelta = timedelta(hours=24)
     timezone: str = "Asia/Tokyo"  # the shop's calendar day, for sales "today"
     pricing: Pricing = Pricing()  # shipping and tax ([shipping], [tax]); none by default
+    referrals: ReferralRules = ReferralRules()  # the invitation reward ([referrals]); off by default
 
 
 class Shop:
@@ -51,10 +53,12 @@ class Shop:
         self.catalog = CatalogService(db, rules.currency, clock, now_ns)
         self.cart = CartService(db, rules.currency, clock)
         self.orders = OrderService(db, cipher, currency=rules.currency, payment_window=rules.payment_window,
-                                   pricing=replace(rules.pricing, currency=rules.currency), clock=clock)
+                                   pricing=replace(rules.pricing, currency=rules.currency), clock=clock,
+                                   referrals=rules.referrals)
         self.coupons = CouponService(db, rules.currency, clock)
-        self.payments = PaymentEvents(db, clock)
-        self.fulfilment = FulfilmentService(db, clock)
+        self.referrals = ReferralService(db, rules.referrals, self.coupons, currency=rules.currency, clock=clock)
+        self.payments = PaymentEvents(db, clock, referrals=rules.referrals)
+        self.fulfilment = FulfilmentService(db, clock, referrals=rules.referrals)
         self.reviews = ReviewService(db, clock)
         self.support = SupportService(db, clock)
         self.broadcasts = BroadcastService(db, clock)

@@ -34,6 +34,9 @@ class Topic(StrEnum):
     # Support tickets.
     SUPPORT_MESSAGE = "support.message"  # staff: a buyer wrote
     SUPPORT_REPLY = "support.reply"      # buyer: the shop answered
+    # Invitations (commerce/referrals.py): the inviter hears of a reward earned, and of one withdrawn.
+    REFERRAL_REWARD = "referral.reward"
+    REFERRAL_WITHDRAWN = "referral.withdrawn"
     # The shop itself.
     SECURITY_LOCKOUT = "security.lockout"
     RATE_OUT_OF_RANGE = "rate.out_of_range"

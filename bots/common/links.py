@@ -14,3 +14,8 @@ def telegram_product_link(bot_username: str, product_id: int) -> str:
 def telegram_coupon_link(bot_username: str, code: str) -> str:
     """`https://t.me/<bot>?start=c_<CODE>`: the Telegram bot keeps the code for the buyer's next checkout."""
     return f"https://t.me/{bot_username}?start=c_{code}"
+
+
+def telegram_invite_link(bot_username: str, code: str) -> str:
+    """`https://t.me/<bot>?start=r_<code>`: a newcomer who opens it is counted as invited by `code`'s owner."""
+    return f"https://t.me/{bot_username}?start=r_{code}"

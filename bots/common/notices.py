@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from bots.common.presenters import shorten
+from bots.common.referrals import reward_notice_terms
 from bots.common.rich_text import RichText, escape, parse
 from bots.i18n import Translator
 from commerce.outbox import OutboxItem
@@ -129,6 +130,14 @@ class NoticeWriter:
             text += "\n" + self._tr.text(locale, "notify.refund_note", note=fields["note"])
         return [text]
 
+    async def referral_reward(self, item: OutboxItem, locale: str) -> list[str]:
+        terms = reward_notice_terms(self._tr, locale, item.payload, self._shop.rules.timezone)
+        return [self._tr.text(locale, "notify.referral_reward", **self.fields(item.payload), terms=escape(terms))]
+
+    async def referral_withdrawn(self, item: OutboxItem, locale: str) -> list[str]:
+        why = "link" if item.payload.get("reason") == "link" else "refund"
+        return [self._tr.text(locale, f"notify.referral_withdrawn.{why}", **self.fields(item.payload))]
+
     async def _with_relayed(self, item: OutboxItem, text: str) -> str:
         """A support message carries the words themselves, so nobody has to open the ticket to read them."""
         message_id = item.payload.get("message_id")
@@ -185,6 +194,8 @@ NOTICES: Final[dict[Topic, Notice]] = {
     T.PAYMENT_UNMATCHED: Notice(staff="notify.staff.payment_unmatched"),
     T.SUPPORT_MESSAGE: Notice(staff="notify.staff.support_message", relays_message=True),
     T.SUPPORT_REPLY: Notice(buyer="notify.support_reply", must_reach=True, relays_message=True),
+    T.REFERRAL_REWARD: Notice(buyer=W.referral_reward),
+    T.REFERRAL_WITHDRAWN: Notice(buyer=W.referral_withdrawn),
     T.SECURITY_LOCKOUT: Notice(staff="notify.staff.security_lockout"),
     T.RATE_OUT_OF_RANGE: Notice(staff="notify.staff.rate_out_of_range"),
     T.RATE_JUMPED: Notice(staff="notify.staff.rate_jumped"),

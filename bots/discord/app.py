@@ -23,6 +23,7 @@ from bots.discord.broadcasts import DiscordBroadcastSender
 from bots.discord.cogs.cart import Cart
 from bots.discord.cogs.catalog import Catalog
 from bots.discord.cogs.checkout import Checkout
+from bots.discord.cogs.invite import Invite
 from bots.discord.cogs.link import Link
 from bots.discord.cogs.orders import Orders
 from bots.discord.cogs.payment import Payment
@@ -83,7 +84,7 @@ class ShopBot(commands.Bot):
         checkout = Checkout(self.services, payment)
         for cog in (catalog, Cart(self.services), checkout, payment, Orders(self.services, payment, support),
                     ShopInfo(self.services), Privacy(self.services), support, Reviews(self.services),
-                    Link(self.services), Share(self.services, catalog, checkout)):
+                    Link(self.services), Share(self.services, catalog, checkout), Invite(self.services)):
             await self.add_cog(cog)
         seller = build_seller_group(self.services)
         if seller is not None:

@@ -42,9 +42,9 @@ def hinted_locale(interaction: discord.Interaction[Any]) -> str:
     return services.translator.locale_for(None, language_of(interaction.locale), services.default_locale)
 
 
-async def identify(interaction: discord.Interaction[Any]) -> Buyer:
+async def identify(interaction: discord.Interaction[Any], *, referral: str | None = None) -> Buyer:
     """The customer (created on first contact) and their language: stored choice, else Discord's, else the
-    shop's default."""
+    shop's default. `referral`: a friend's invite code, counted only when this is the first contact."""
     services = services_of(interaction)
     hint = language_of(interaction.locale)
     user = interaction.user
@@ -54,7 +54,7 @@ async def identify(interaction: discord.Interaction[Any]) -> Buyer:
     if closed_since is not None:
         interaction.extras[DMS_CLOSED] = closed_since
     customer = await services.shop.customers.identify("discord", user.id, display_name=user.display_name,
-                                                      locale=hint)
+                                                      locale=hint, referral=referral)
     locale = services.translator.locale_for(customer.locale, hint, services.default_locale)
     interaction.extras["locale"] = locale
     return Buyer(customer, locale)

@@ -21,7 +21,7 @@ from commerce.shop import Shop
 
 logger = logging.getLogger(__name__)
 
-COMMANDS: Final = ("start", "search", "cart", "orders", "language", "help", "terms", "link")
+COMMANDS: Final = ("start", "search", "cart", "orders", "language", "help", "terms", "link", "invite")
 
 # Seller commands and the permission that makes each one worth showing (None: every role).
 SELLER_COMMANDS: Final[tuple[tuple[str, Permission | None], ...]] = (

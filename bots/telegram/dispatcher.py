@@ -18,6 +18,7 @@ from bots.telegram.handlers.buyer.cart import build_cart_router
 from bots.telegram.handlers.buyer.catalog import build_catalog_router
 from bots.telegram.handlers.buyer.checkout import build_checkout_router
 from bots.telegram.handlers.buyer.inline import build_inline_router
+from bots.telegram.handlers.buyer.invite import build_invite_router
 from bots.telegram.handlers.buyer.link import build_link_router
 from bots.telegram.handlers.buyer.orders import build_orders_router
 from bots.telegram.handlers.buyer.payment import build_payment_router
@@ -92,6 +93,7 @@ def build_dispatcher(shop: Shop, translator: Translator, *, shop_name: str, term
         build_reviews_router(),
         build_privacy_router(),
         build_link_router(),
+        build_invite_router(),
         build_broadcast_router(),
         inline,
         build_errors_router(),

@@ -58,7 +58,7 @@ def deleted(result: DispatchResult, chat_id: int) -> set[str | None]:
             if isinstance(r, DeleteMyCommands) and r.scope == BotCommandScopeChat(chat_id=chat_id)}
 
 
-BUYER_MENU = ["start", "search", "cart", "orders", "language", "help", "terms", "link"]
+BUYER_MENU = ["start", "search", "cart", "orders", "language", "help", "terms", "link", "invite"]
 
 
 async def test_granting_a_role_sets_that_sellers_menu_and_revoking_deletes_it(

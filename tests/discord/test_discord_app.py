@@ -96,10 +96,10 @@ async def test_commands_are_synced_with_japanese_and_english_names(simcord_env: 
 
 def test_every_command_text_has_a_key_in_both_catalogs_matching_its_fallback(translator: Translator) -> None:
     """The English fallback in the code is what the en catalog says, and ja has its own words."""
-    from bots.discord.cogs import cart, catalog, link, orders, privacy, share, shop_info, support
+    from bots.discord.cogs import cart, catalog, invite, link, orders, privacy, share, shop_info, support
 
     cogs = (catalog.Catalog, cart.Cart, orders.Orders, privacy.Privacy, share.Share, shop_info.ShopInfo,
-            support.Support, link.Link)
+            support.Support, link.Link, invite.Invite)
     texts: list[Any] = []
     for cog in cogs:
         for command in cog.__cog_app_commands__:

@@ -82,7 +82,7 @@ def test_example_file_loads_without_any_environment() -> None:
 
 
 def test_example_methods_load_once_uncommented(tmp_path: Path) -> None:
-    text = re.sub(r"(?m)^# (?=\[\[|[a-z_]+ = )", "", EXAMPLE.read_text(encoding="utf-8"))
+    text = re.sub(r"(?m)^# (?=\[|[a-z_]+ = )", "", EXAMPLE.read_text(encoding="utf-8"))
     text = text.replace('"0x…your address…"', f'"0x{"12" * 20}"')
     (tmp_path / "bot.toml").write_text(text, encoding="utf-8")
 
@@ -93,6 +93,7 @@ def test_example_methods_load_once_uncommented(tmp_path: Path) -> None:
     assert (btc.chain, btc.asset, btc.confirmations) == ("bitcoin", "BTC", 1)
     assert btc.url == "https://mempool.space/api"
     assert (usdt.chain, usdt.asset, usdt.decimals, usdt.token) == ("evm", "USDT", 6, USDT_CONTRACT)
+    assert settings.referrals.enabled and settings.referrals.reward == "percent"
 
 
 def test_defaults_fill_every_section() -> None:
