@@ -17,14 +17,17 @@ from commerce.storage.recent_reads import Ticker
 
 
 @asynccontextmanager
-async def fresh_shop(backend: str, *, now_ns: Ticker = time.monotonic_ns) -> AsyncIterator[Shop]:
-    """`now_ns`: the clock the shop's recent-read caches age by (a benchmark replaying a day moves its own)."""
+async def fresh_shop(backend: str, *, now_ns: Ticker = time.monotonic_ns,
+                     rules: ShopRules | None = None) -> AsyncIterator[Shop]:
+    """`now_ns`: the clock the shop's recent-read caches age by (a benchmark replaying a day moves its own);
+    `rules`: the shop's currency, tax and shipping (none by default)."""
+    rules = rules or ShopRules()
     if backend == "sqlite":
         with tempfile.TemporaryDirectory() as directory:
             db = Database(f"sqlite+aiosqlite:///{Path(directory) / 'bench.db'}")
             await upgrade(db)
             try:
-                yield Shop(db, ShopRules(), PersonalDataCipher(PersonalDataCipher.generate_key()), now_ns=now_ns)
+                yield Shop(db, rules, PersonalDataCipher(PersonalDataCipher.generate_key()), now_ns=now_ns)
             finally:
                 await db.dispose()
     else:
@@ -34,7 +37,7 @@ async def fresh_shop(backend: str, *, now_ns: Ticker = time.monotonic_ns) -> Asy
             db = Database(url)
             await upgrade(db)
             try:
-                yield Shop(db, ShopRules(), PersonalDataCipher(PersonalDataCipher.generate_key()), now_ns=now_ns)
+                yield Shop(db, rules, PersonalDataCipher(PersonalDataCipher.generate_key()), now_ns=now_ns)
             finally:
                 await db.dispose()
 

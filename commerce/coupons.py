@@ -11,9 +11,9 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, Row, bindparam, func, insert, select, update
 
 from commerce.bill import CouponKind, Discount
 from commerce.errors import CouponRejected, InvalidInput, NotFound
@@ -26,6 +26,22 @@ from commerce.storage.tables import Coupon, CouponUse, Customer
 
 CODE: Final = re.compile(r"[A-Z0-9][A-Z0-9_-]{2,31}")
 MAX_USES: Final = 1_000_000
+
+# Checkout reads, claims and records a code on every order that has one, inside its write transaction: Core
+# statements built once (the ORM's per-call statement building and flush cost more than the statements).
+COUPONS: Final = Coupon.__table__  # type: ignore[attr-defined]  # SQLModel sets it on table classes
+COUPON_USES: Final = CouponUse.__table__  # type: ignore[attr-defined]
+_BY_CODE: Final = select(COUPONS).where(COUPONS.c.code == bindparam("code"))
+_USES_BY: Final = (select(func.count()).select_from(COUPON_USES)
+                   .where(COUPON_USES.c.coupon_id == bindparam("coupon"),
+                          COUPON_USES.c.customer_id == bindparam("buyer"), COUPON_USES.c.released_at.is_(None)))
+_CLAIM: Final = (update(COUPONS)
+                 .where(COUPONS.c.id == bindparam("coupon"),
+                        COUPONS.c.max_uses.is_(None) | (COUPONS.c.uses < COUPONS.c.max_uses))
+                 .values(uses=COUPONS.c.uses + 1))
+_RECORD_USE: Final = insert(COUPON_USES)
+
+CouponRow = Coupon | Row[Any]   # the ORM object, or the same columns read with Core (checkout)
 
 
 def normalise_code(text: str) -> str:
@@ -77,7 +93,7 @@ class CouponDTO:
         return None if self.max_uses is None else max(0, self.max_uses - self.uses)
 
 
-def coupon_dto(row: Coupon, currency: str) -> CouponDTO:
+def coupon_dto(row: CouponRow, currency: str) -> CouponDTO:
     assert row.id is not None
     return CouponDTO(row.id, row.code, CouponKind(row.kind), Decimal(row.percent),
                      Money.from_minor(row.amount_minor, currency), Money.from_minor(row.min_order_minor, currency),
@@ -85,7 +101,7 @@ def coupon_dto(row: Coupon, currency: str) -> CouponDTO:
                      tuple(row.product_ids), tuple(row.categories), row.paused, row.source, row.owner_id)
 
 
-def discount_of(row: Coupon) -> Discount:
+def discount_of(row: CouponRow) -> Discount:
     return Discount(row.code, CouponKind(row.kind), percent=Decimal(row.percent), amount_minor=row.amount_minor,
                     min_order_minor=row.min_order_minor, free_shipping=row.free_shipping,
                     product_ids=frozenset(row.product_ids), categories=frozenset(row.categories))
@@ -217,13 +233,14 @@ async def _by_code(uow: UnitOfWork, code: str) -> Coupon:
     return row
 
 
-async def usable(uow: UnitOfWork, code: str, customer_id: int, now: datetime) -> tuple[Coupon, Discount]:
+async def usable(uow: UnitOfWork, code: str, customer_id: int, now: datetime) -> tuple[Row[Any], Discount]:
     """The coupon behind `code` if this buyer may use it at `now`, else CouponRejected with the reason."""
     try:
         normal = normalise_code(code)
     except InvalidInput:
         raise CouponRejected(code=str(code)[:32], reason="unknown") from None
-    row = (await uow.session.execute(select(Coupon).where(Coupon.code == normal))).scalar_one_or_none()
+    connection = await uow.connection()
+    row = (await connection.execute(_BY_CODE, {"code": normal})).one_or_none()
     if row is None or row.deleted or (row.owner_id is not None and row.owner_id != customer_id):
         raise CouponRejected(code=normal, reason="unknown")
     if row.paused:
@@ -234,32 +251,30 @@ async def usable(uow: UnitOfWork, code: str, customer_id: int, now: datetime) ->
         raise CouponRejected(code=normal, reason="expired")
     if row.max_uses is not None and row.uses >= row.max_uses:
         raise CouponRejected(code=normal, reason="used_up")
-    if row.per_customer is not None and await _uses_by(uow, row, customer_id) >= row.per_customer:
+    if row.per_customer is not None and await _uses_by(uow, row.id, customer_id) >= row.per_customer:
         raise CouponRejected(code=normal, reason="used_by_you")
     return row, discount_of(row)
 
 
-async def _uses_by(uow: UnitOfWork, row: Coupon, customer_id: int) -> int:
-    return int((await uow.session.execute(
-        select(func.count()).select_from(CouponUse)
-        .where(CouponUse.coupon_id == row.id, CouponUse.customer_id == customer_id,
-               CouponUse.released_at.is_(None)))).scalar_one())
+async def _uses_by(uow: UnitOfWork, coupon_id: int, customer_id: int) -> int:
+    connection = await uow.connection()
+    return int((await connection.execute(_USES_BY, {"coupon": coupon_id, "buyer": customer_id})).scalar_one())
 
 
-async def claim(uow: UnitOfWork, row: Coupon, *, order_id: int, customer_id: int, now: datetime) -> None:
+async def claim(uow: UnitOfWork, row: CouponRow, *, order_id: int, customer_id: int, now: datetime) -> None:
     """Count one use for `order_id`, or CouponRejected(used_up) when the last one went to someone else first."""
+    connection = await uow.connection()
     if row.per_customer is not None:
         # Two checkouts of one buyer wait for each other here, so the per-buyer count is exact too.
-        await uow.session.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update())
-        if await _uses_by(uow, row, customer_id) >= row.per_customer:
+        await connection.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update())
+        if await _uses_by(uow, row.id, customer_id) >= row.per_customer:
             raise CouponRejected(code=row.code, reason="used_by_you")
-    result = await uow.session.execute(
-        update(Coupon).where(Coupon.id == row.id, (Coupon.max_uses.is_(None)) | (Coupon.uses < Coupon.max_uses))
-        .values(uses=Coupon.uses + 1).execution_options(synchronize_session=False))
+    result = await connection.execute(_CLAIM, {"coupon": row.id})
     assert isinstance(result, CursorResult)
     if result.rowcount != 1:
         raise CouponRejected(code=row.code, reason="used_up")
-    uow.session.add(CouponUse(coupon_id=row.id or 0, order_id=order_id, customer_id=customer_id, created_at=now))
+    await connection.execute(_RECORD_USE, {"coupon_id": row.id, "order_id": order_id, "customer_id": customer_id,
+                                           "created_at": now, "released_at": None})
 
 
 async def give_back(uow: UnitOfWork, order_id: int, now: datetime) -> None:

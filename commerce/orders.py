@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any, Final
 
-from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy import Select, bindparam, delete, exists, func, insert, select
 
 from commerce.bill import Bill, BilledLine, Destination, Item, Pricing, TaxLine, TaxMode, make_bill
 from commerce.cart import check_quantity
@@ -152,6 +153,32 @@ CUSTOMERS = Customer.__table__  # type: ignore[attr-defined]
 VARIANTS = Variant.__table__  # type: ignore[attr-defined]
 PRODUCTS = Product.__table__  # type: ignore[attr-defined]
 CATEGORIES = Category.__table__  # type: ignore[attr-defined]
+ADDRESSES = Address.__table__  # type: ignore[attr-defined]
+CART_LINES = CartLine.__table__  # type: ignore[attr-defined]
+
+
+def _snapshot_statement() -> Select[Any]:
+    c, v, p, g = CUSTOMERS.c, VARIANTS.c, PRODUCTS.c, CATEGORIES.c
+    customer = select(c.referred_by).where(c.id == bindparam("customer"), c.erased_at.is_(None)).subquery()
+    return (select(customer.c.referred_by, v.id, v.sku, v.options, v.price_minor, p.id.label("product_id"),
+                   p.title, p.kind, p.visible, p.deleted, g.name.label("category"))
+            .select_from(customer)
+            .outerjoin(VARIANTS, v.id.in_(bindparam("variants", expanding=True)))
+            .outerjoin(PRODUCTS, p.id == v.product_id)
+            .outerjoin(CATEGORIES, g.id == p.category_id))
+
+
+# Checkout's statements, built once: building one (and its cache key) on every call cost about as much as
+# running it.
+_SNAPSHOT: Final = _snapshot_statement()
+_CART: Final = (select(CART_LINES.c.variant_id, CART_LINES.c.quantity)
+                .where(CART_LINES.c.customer_id == bindparam("customer")).order_by(CART_LINES.c.id))
+_CART_LOCKED: Final = _CART.with_for_update()
+_EMPTY_CART: Final = delete(CART_LINES).where(CART_LINES.c.customer_id == bindparam("customer"))
+_ADDRESS: Final = (select(ADDRESSES.c.customer_id, ADDRESSES.c.ciphertext)
+                   .where(ADDRESSES.c.id == bindparam("address")))
+_NEW_ORDER: Final = insert(ORDERS).returning(ORDERS.c.id)
+_NEW_LINES: Final = insert(ORDER_LINES).returning(ORDER_LINES.c.id, ORDER_LINES.c.variant_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,8 +225,7 @@ class OrderService:
         async with self._db.uow(write=False) as uow:
             if items is None:
                 connection = await uow.connection()
-                items = list((await connection.execute(select(CartLine.variant_id, CartLine.quantity)
-                              .where(CartLine.customer_id == customer_id).order_by(CartLine.id))).all())
+                items = list((await connection.execute(_CART, {"customer": customer_id})).all())
             wanted = _wanted(items)
             _, snapshot = await self._snapshot(uow, customer_id, wanted)
             return (await self._bill(uow, customer_id, snapshot, address, address_id, coupon, now))[0]
@@ -234,9 +260,7 @@ class OrderService:
             if items is None:
                 # Locked (FOR UPDATE on PostgreSQL; SQLite writers queue at BEGIN IMMEDIATE): a second checkout of
                 # the same cart (a double tap reaching two replicas) waits here, then finds the cart emptied.
-                items = list((await connection.execute(select(CartLine.variant_id, CartLine.quantity)
-                              .where(CartLine.customer_id == customer_id).order_by(CartLine.id)
-                              .with_for_update())).all())
+                items = list((await connection.execute(_CART_LOCKED, {"customer": customer_id})).all())
             wanted = _wanted(items)
             referred_by, snapshot = await self._snapshot(uow, customer_id, wanted)
             bill, coupon_row, shipping = await self._bill(uow, customer_id, snapshot, address, address_id, coupon,
@@ -249,29 +273,29 @@ class OrderService:
                                      available=available)
             needs_shipping = shipping is not None
             total = bill.total_minor
-            order_id = (await connection.execute(insert(ORDERS).values(
-                customer_id=customer_id, status=OrderStatus.AWAITING_PAYMENT, currency=self._currency,
-                total_minor=total, needs_shipping=needs_shipping, shipping_ciphertext=shipping,
-                referral_code=referred_by, created_at=now, expires_at=now + self._window, updated_at=now,
-                subtotal_minor=bill.subtotal_minor, discount_minor=bill.discount_minor,
-                shipping_minor=bill.shipping_minor, tax_minor=bill.tax_minor, coupon_code=bill.coupon,
-                bill=bill.summary_json(),
-            ).returning(ORDERS.c.id))).scalar_one()
+            order_id = (await connection.execute(_NEW_ORDER, {
+                "customer_id": customer_id, "status": OrderStatus.AWAITING_PAYMENT, "currency": self._currency,
+                "total_minor": total, "needs_shipping": needs_shipping, "shipping_ciphertext": shipping,
+                "referral_code": referred_by, "created_at": now, "expires_at": now + self._window, "updated_at": now,
+                "subtotal_minor": bill.subtotal_minor, "discount_minor": bill.discount_minor,
+                "shipping_minor": bill.shipping_minor, "tax_minor": bill.tax_minor, "coupon_code": bill.coupon,
+                "bill": bill.summary_json()})).scalar_one()
             if coupon_row is not None:
                 await claim(uow, coupon_row, order_id=order_id, customer_id=customer_id, now=now)
-            lines = []
-            for line, billed in zip(snapshot, bill.lines, strict=True):
-                values = {**asdict(line), "order_id": order_id, "tax_rate": str(billed.tax_rate),
-                          "discount_minor": billed.discount_minor}
-                del values["category"]
-                line_id = (await connection.execute(insert(ORDER_LINES).values(**values)
-                                                 .returning(ORDER_LINES.c.id))).scalar_one()
-                price = Money.from_minor(line.unit_price_minor, self._currency)
-                lines.append(OrderLineDTO(line_id, line.variant_id, line.product_id, line.title, line.sku,
-                                          ProductKind(line.kind), price,
-                                          line.quantity))
+            rows = [{"order_id": order_id, "variant_id": line.variant_id, "product_id": line.product_id,
+                     "title": line.title, "sku": line.sku, "kind": line.kind,
+                     "unit_price_minor": line.unit_price_minor, "quantity": line.quantity,
+                     "tax_rate": str(billed.tax_rate), "discount_minor": billed.discount_minor}
+                    for line, billed in zip(snapshot, bill.lines, strict=True)]
+            # One INSERT … RETURNING for all the lines (a line per variant: the ids come back by variant).
+            line_ids = dict((variant_id, line_id) for line_id, variant_id in
+                            (await connection.execute(_NEW_LINES, rows)).all())
+            lines = [OrderLineDTO(line_ids[line.variant_id], line.variant_id, line.product_id, line.title, line.sku,
+                                  ProductKind(line.kind), Money.from_minor(line.unit_price_minor, self._currency),
+                                  line.quantity)
+                     for line in snapshot]
             if from_cart:
-                await connection.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
+                await connection.execute(_EMPTY_CART, {"customer": customer_id})
             record(uow.session, actor=actor_of(customer_id), action="order.checkout", entity="order",
                    entity_id=order_id, at=now, total_minor=total, currency=self._currency, coupon=bill.coupon)
             status, paid_at = OrderStatus.AWAITING_PAYMENT, None
@@ -290,16 +314,8 @@ class OrderService:
 
         One query for both (statements are what checkout spends its time on).
         """
-        c, v, p, g = CUSTOMERS.c, VARIANTS.c, PRODUCTS.c, CATEGORIES.c
-        customer = select(c.referred_by).where(c.id == customer_id, c.erased_at.is_(None)).subquery()
         connection = await uow.connection()
-        result = await connection.execute(
-            select(customer.c.referred_by, v.id, v.sku, v.options, v.price_minor, p.id.label("product_id"),
-                   p.title, p.kind, p.visible, p.deleted, g.name.label("category"))
-            .select_from(customer)
-            .outerjoin(VARIANTS, v.id.in_(list(wanted)))
-            .outerjoin(PRODUCTS, p.id == v.product_id)
-            .outerjoin(CATEGORIES, g.id == p.category_id))
+        result = await connection.execute(_SNAPSHOT, {"customer": customer_id, "variants": list(wanted)})
         fetched = result.all()
         if not fetched:
             raise NotFound(entity="customer", id=customer_id)
@@ -322,8 +338,8 @@ class OrderService:
                         address_id: int | None) -> tuple[bytes, Destination]:
         """The address sealed for the order, and where it is (for the shipping zone)."""
         if address_id is not None:
-            row = (await uow.session.execute(select(Address.customer_id, Address.ciphertext)
-                                             .where(Address.id == address_id))).one_or_none()
+            connection = await uow.connection()
+            row = (await connection.execute(_ADDRESS, {"address": address_id})).one_or_none()
             if row is None or row.customer_id != customer_id:
                 raise NotFound(entity="address", id=address_id)
             sealed = bytes(row.ciphertext)

@@ -8,13 +8,14 @@ read-to-write upgrade. PostgreSQL runs the same code through asyncpg.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Self
 
-from sqlalchemy import Connection, Select, Table, event, insert
+from sqlalchemy import Connection, Insert, Select, Table, event, insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -109,12 +110,18 @@ def queue_row(session: AsyncSession, table: Table, row: dict[str, Any]) -> None:
     session.info.setdefault(QUEUED_ROWS, {}).setdefault(table, []).append(row)
 
 
+@functools.cache
+def _insert_into(table: Table) -> Insert:
+    """One INSERT statement object per table, so its cache key is worked out once, not on every commit."""
+    return insert(table)
+
+
 async def write_queued_rows(session: AsyncSession) -> None:
     queued: dict[Table, list[dict[str, Any]]] = session.info.pop(QUEUED_ROWS, {})
     if queued:
         connection = await session.connection()
         for table, rows in queued.items():
-            await connection.execute(insert(table), rows)
+            await connection.execute(_insert_into(table), rows)
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
