@@ -22,7 +22,7 @@ from commerce.money import PRICE_MAX_MINOR, Money
 from commerce.roles import Permission
 from commerce.sellers import require_permission
 from commerce.storage.db import Database, UnitOfWork
-from commerce.storage.tables import Coupon, CouponUse, Customer
+from commerce.storage.tables import Category, Coupon, CouponUse, Customer, Product
 
 CODE: Final = re.compile(r"[A-Z0-9][A-Z0-9_-]{2,31}")
 MAX_USES: Final = 1_000_000
@@ -157,6 +157,7 @@ class CouponService:
                 await require_permission(uow, actor_id, Permission.MANAGE_COUPONS)
             if (await uow.session.execute(select(Coupon.id).where(Coupon.code == values["code"]))).first():
                 raise InvalidInput(field="coupon_code", reason="taken")
+            await _check_scope(uow, values["product_ids"], values["categories"])  # type: ignore[arg-type]
             row = Coupon(**values, created_by=actor_id, created_at=now)  # type: ignore[arg-type]
             uow.session.add(row)
             await uow.flush()
@@ -219,6 +220,20 @@ class CouponService:
                                      (Coupon.max_uses.is_(None)) | (Coupon.uses < Coupon.max_uses))
                 .order_by(Coupon.id))).scalars()
             return [coupon_dto(row, self._currency) for row in rows]
+
+
+async def _check_scope(uow: UnitOfWork, product_ids: list[int], categories: list[str]) -> None:
+    """A scope names products and categories the shop has: a typo would make a code that applies to nothing."""
+    if product_ids:
+        found = set((await uow.session.execute(select(Product.id).where(
+            Product.id.in_(product_ids), Product.deleted.is_(False)))).scalars())
+        if missing := [str(product_id) for product_id in product_ids if product_id not in found]:
+            raise InvalidInput(field="product", reason="unknown", value=", ".join(missing)[:64])
+    if categories:
+        found_names = set((await uow.session.execute(select(Category.name).where(
+            Category.name.in_(categories)))).scalars())
+        if missing := [name for name in categories if name not in found_names]:
+            raise InvalidInput(field="category", reason="unknown", value=", ".join(missing)[:64])
 
 
 async def _by_code(uow: UnitOfWork, code: str) -> Coupon:

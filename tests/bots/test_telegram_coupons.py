@@ -123,13 +123,16 @@ async def test_staff_make_a_coupon_pause_it_resume_it_and_delete_it(
 
 async def test_a_coupon_is_described_with_its_terms_and_its_link_is_shared(
         telegram: MockBot, shop: Shop, owner: TelegramChat, translator: Translator) -> None:
+    owner_id = await customer_id(shop, owner)
+    await shop.catalog.create_category(owner_id, "Green tea")
+    product = await make_product(shop, owner_id, title="Tea tin")
     await owner.send('/coupons new AUTUMN ５００ min=3,000 from=2026-12-01 to=2026-12-31 free_shipping '
-                     'cat="Green tea" product=12')
+                     f'cat="Green tea" product={product.id}')
     await owner.send("/coupons")
     text = text_of(owner)
     assert "<b>AUTUMN</b> — ¥500 off + free shipping · Not started yet" in text
     for fact in ("Orders from ¥3,000", "Valid Dec 1, 2026 – Dec 31, 2026", "Used 0 (no limit)",
-                 "Only: Green tea, product #12"):
+                 f"Only: Green tea, product #{product.id}"):
         assert fact in text
     assert "per customer" not in text
     coupon = await shop.coupons.get(None, "AUTUMN")

@@ -12,7 +12,7 @@ from commerce.shop import Shop
 from tests.discord.conftest import TELEGRAM_BOT, button_labels, embed_of
 from tests.discord.seller_support import add_manager, make_discord_owner
 from tests.discord.test_discord_safety import press
-from tests.support.factories import step_up
+from tests.support.factories import make_owner, make_product, step_up
 
 
 async def make_staff(simcord_env: Any, shop: Shop, name: str = "ken") -> Any:
@@ -31,15 +31,19 @@ def fields(message: Any) -> dict[str, str]:
 async def test_staff_make_a_coupon_pause_it_resume_it_and_delete_it(simcord_env: Any, channel: Any, buyer: Any,
                                                                     shop: Shop) -> None:
     staff = await make_staff(simcord_env, shop)
+    owner = await make_owner(shop)
+    for name in ("Tea", "Cups"):
+        await shop.catalog.create_category(owner, name)
+    product = await make_product(shop, owner)
 
     created = await staff.slash(channel, "seller coupons new", code="spring10", discount="10%", min_order="1,000",
                                 uses=100, per_customer=1, starts="2026-11-01", ends="2026-12-31",
-                                categories="Tea, Cups", products="12")
+                                categories="Tea, Cups", products=str(product.id))
     assert created.ephemeral and created.response.content == "Coupon SPRING10 is ready: 10% off."
     [(name, value)] = fields(created.response).items()
     assert name == "SPRING10 — 10% off · Active"
     assert value.splitlines() == ["Orders from ¥1,000", "Valid Nov 1, 2026 – Dec 31, 2026", "Used 0 of 100",
-                                  "1 per customer", "Only: Cups, Tea, product #12"]
+                                  "1 per customer", f"Only: Cups, Tea, product #{product.id}"]
     assert button_labels(created.response) == ["⏸ Pause SPRING10", "🗑 Delete SPRING10", "🔗 Link SPRING10",
                                                "« All coupons"]
 

@@ -18,6 +18,7 @@ from tests.integration.test_cli import chatshop, import_products, shop_dir
 GUIDE = """\
 product_ref,title,kind,category,price
 guide,Tea guide,digital,Books,3000
+matcha,Matcha tin,digital,Green tea,1200
 """
 
 
@@ -33,7 +34,8 @@ def checkout_with(folder: Path, code: str) -> str:
     async def order() -> str:
         async with open_shop(load_settings(folder / "bot.toml", environ={})) as shop:
             buyer = (await shop.customers.identify("discord", 42)).id
-            variant = (await shop.catalog.list_products()).items[0].variants[0].id
+            [guide] = [p for p in (await shop.catalog.list_products()).items if p.title == "Tea guide"]
+            variant = guide.variants[0].id
             try:
                 bill = await shop.orders.quote(buyer, items=[(variant, 1)], coupon=code)
             except CouponRejected as refused:
@@ -59,6 +61,10 @@ def test_create_list_pause_resume_delete(tmp_path: Path, capsys: pytest.CaptureF
     assert created.splitlines()[0] == "Coupon SPRING10 is ready: 10% off."
     assert "Orders from ¥1,000 · Valid Jan 1, 2026 – Dec 31, 2099 · Used 0 of 100" in created
     out_of(capsys, folder, "coupons", "create", "SHIP", "--free-shipping", "--product", "1", "2")
+    assert "No product 99 in the shop" in out_of(capsys, folder, "coupons", "create", "TYPO", "--percent", "5",
+                                                 "--product", "99", status=1)
+    assert "No category “Sweets” in the shop" in out_of(capsys, folder, "coupons", "create", "TYPO", "--percent",
+                                                       "5", "--category", "Sweets", status=1)
     out_of(capsys, folder, "coupons", "create", "TEA500", "--amount", "500", "--free-shipping")
 
     listing = out_of(capsys, folder, "coupons", "list")
