@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, BeforeValidator
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from commerce.errors import InvalidAmount
+from commerce.money import Money
 from payments.uri import checksum_address
 
 Loc = tuple[str | int, ...]
@@ -404,3 +406,13 @@ def _hint(key: str, known: list[str]) -> str:
     if close := difflib.get_close_matches(key.lower(), known, n=1, cutoff=0.6):
         return f' (did you mean "{close[0]}"?)'
     return f" (keys here: {', '.join(known)})" if known else ""
+
+
+def minor_units(amount: Decimal, currency: str, key: str, problems: list[str]) -> int:
+    """`amount` (a checked decimal) in minor units of `currency`; a problem line naming `key` when it has more
+    decimals than the currency (a fee of "0.5" in yen), and 0 in its place."""
+    try:
+        return Money.parse(amount, currency).minor
+    except InvalidAmount:
+        problems.append(f"{key}: {show(str(amount))} has more decimals than {currency} has")
+        return 0

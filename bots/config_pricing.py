@@ -11,10 +11,9 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from bots.config_checks import exact_decimal, integer_between, matching, problem, show
+from bots.config_checks import exact_decimal, integer_between, matching, minor_units, problem, show
 from commerce.bill import Pricing, ShippingRules, TaxMode, TaxRules, Zone
-from commerce.errors import InvalidAmount
-from commerce.money import PRICE_MAX_MINOR, Money
+from commerce.money import PRICE_MAX_MINOR
 
 Rate = Annotated[Decimal, exact_decimal("10", Decimal(0), Decimal(100), "a percentage from 0 to 100")]
 Amount = Annotated[Decimal, exact_decimal("600", Decimal(0), Decimal(PRICE_MAX_MINOR), "an amount of 0 or more")]
@@ -77,13 +76,6 @@ class ShippingSection(_Section):
         return zones
 
 
-def _minor(amount: Decimal, currency: str, key: str, problems: list[str]) -> int:
-    try:
-        return Money.parse(amount, currency).minor
-    except InvalidAmount:
-        problems.append(f"{key}: {show(str(amount))} has more decimals than {currency} has")
-        return 0
-
 
 def pricing_problems(tax: TaxSection, shipping: ShippingSection, currency: str) -> list[str]:
     """What the sections can't say in this currency (a fee of "0.5" in yen)."""
@@ -100,10 +92,10 @@ def build_pricing(tax: TaxSection, shipping: ShippingSection, currency: str,
         key = f"shipping.zones[{index}]"
         zones.append(Zone(
             zone.id, zone.name, frozenset(zone.countries), frozenset(zone.regions),
-            fee_minor=_minor(zone.fee, currency, f"{key}.fee", found),
-            per_item_minor=_minor(zone.per_item, currency, f"{key}.per_item", found),
-            free_over_minor=None if zone.free_over is None else _minor(zone.free_over, currency, f"{key}.free_over",
-                                                                       found),
+            fee_minor=minor_units(zone.fee, currency, f"{key}.fee", found),
+            per_item_minor=minor_units(zone.per_item, currency, f"{key}.per_item", found),
+            free_over_minor=None if zone.free_over is None
+            else minor_units(zone.free_over, currency, f"{key}.free_over", found),
             no_ship_products=frozenset(zone.no_ship_products), no_ship_categories=frozenset(zone.no_ship_categories)))
     rules = TaxRules(TaxMode(tax.mode), tax.rate or Decimal(0), dict(tax.categories),
                      {int(product): rate for product, rate in tax.products.items()}, tax.registration_number)

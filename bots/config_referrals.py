@@ -12,10 +12,9 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from bots.config_checks import exact_decimal, integer_between, problem, show
+from bots.config_checks import exact_decimal, integer_between, minor_units, problem, show
 from commerce.bill import CouponKind
-from commerce.errors import InvalidAmount
-from commerce.money import PRICE_MAX_MINOR, Money
+from commerce.money import PRICE_MAX_MINOR
 from commerce.referrals import ReferralRules
 
 Percent = Annotated[Decimal, exact_decimal("10", Decimal(0), Decimal(100), "a percentage from 0 to 100")]
@@ -59,16 +58,10 @@ def build_referral_rules(section: ReferralsSection, currency: str, problems: lis
         enabled=section.enabled,
         reward=CouponKind.FIXED if fixed else CouponKind.PERCENT,
         percent=section.percent,
-        amount_minor=_minor(section.amount, currency, "referrals.amount", found) if fixed and section.amount else 0,
-        min_order_minor=_minor(section.min_order, currency, "referrals.min_order", found),
+        amount_minor=(minor_units(section.amount, currency, "referrals.amount", found)
+                      if fixed and section.amount else 0),
+        min_order_minor=minor_units(section.min_order, currency, "referrals.min_order", found),
         expires_after=timedelta(days=section.expires_days),
         max_per_inviter=section.max_per_inviter,
     )
 
-
-def _minor(amount: Decimal, currency: str, key: str, problems: list[str]) -> int:
-    try:
-        return Money.parse(amount, currency).minor
-    except InvalidAmount:
-        problems.append(f"{key}: {show(str(amount))} has more decimals than {currency} has")
-        return 0

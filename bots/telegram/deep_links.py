@@ -29,10 +29,6 @@ def referral_in(payload: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def coupon_link(bot_username: str, code: str) -> str:
-    return f"https://t.me/{bot_username}?start=c_{code}"
-
-
 def coupon_in(payload: str | None) -> str | None:
     match = _COUPON.fullmatch(payload or "")
     return match.group(1) if match else None

@@ -26,8 +26,8 @@ from bots.common.coupon_view import (
     present_delete_question,
     share_lines,
 )
+from bots.common.links import telegram_coupon_link
 from bots.i18n import Translator
-from bots.telegram.deep_links import coupon_link
 from bots.telegram.handlers.seller.coupons_views import (
     CouponAction,
     CouponCallback,
@@ -116,7 +116,7 @@ async def share_coupon(callback: CallbackQuery, callback_data: CouponCallback, b
     """A message of its own, easy to forward: the `c_<CODE>` link and the Discord way."""
     assert callback_data.code is not None
     coupon = await shop.coupons.get(customer.id, callback_data.code)
-    link = coupon_link((await bot.me()).username or "", coupon.code)
+    link = telegram_coupon_link((await bot.me()).username or "", coupon.code)
     await send(callback, plain("\n\n".join(share_lines(translator, locale, coupon.code, link))))
 
 
@@ -148,7 +148,7 @@ async def _create(message: Message, form: str, bot: Bot, state: FSMContext, shop
         return
     await state.clear()
     view = present_coupon(tr, locale, coupon, timezone=shop.rules.timezone, now=shop.clock())
-    link = coupon_link((await bot.me()).username or "", coupon.code)
+    link = telegram_coupon_link((await bot.me()).username or "", coupon.code)
     await send(message, render_created(view, tr.text(locale, "coupons.created", code=coupon.code, gives=view.gives),
                                        share_lines(tr, locale, coupon.code, link),
                                        tr.text(locale, "coupons.button.back")))
